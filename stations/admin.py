@@ -1,0 +1,277 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from stations.admin_base import ScopedAdmin, can_change
+from stations.models import AuditEntry, Region, Station, User
+from stations.services import (
+    STATION_STATUS_TRANSITIONS,
+    InvalidTransition,
+    region_create,
+    station_status_change,
+    user_sync_staff_flag,
+)
+from stations.validators import mask_phone
+
+
+@admin.register(Region)
+class RegionAdmin(ScopedAdmin):
+    list_display = ["name", "code", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["name", "code"]
+    list_select_related = ["parent"]
+    ordering = ["path"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The code and the parent make up the path every scope query relies on: fixed once saved.
+        return ["code", "parent", "level"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        created = region_create(code=obj.code, name=obj.name, level=obj.level, parent=obj.parent)
+        obj.pk, obj.path = created.pk, created.path
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and "parent" in form.base_fields and not request.user.is_superuser:
+            form.base_fields["parent"].required = True
+        return form
+
+
+class StationStatusForm(forms.Form):
+    to = forms.ChoiceField(label="新状态")
+    reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+    def __init__(self, *args, station: Station, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = STATION_STATUS_TRANSITIONS.get(station.status, set())
+        self.fields["to"].choices = [(v, label) for v, label in Station.Status.choices if v in allowed]
+
+
+class StationHistoryInline(admin.TabularInline):
+    model = AuditEntry
+    fk_name = "station"
+    fields = ["at", "actor", "action", "from_state", "to_state", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "状态与变更记录"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+@admin.register(Station)
+class StationAdmin(ScopedAdmin):
+    list_display = ["code", "name", "kind", "region", "status", "operating_mode", "recognized_on"]
+    list_filter = [
+        "kind",
+        "status",
+        "category",
+        "operating_mode",
+        "recognition_level",
+        ("region", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["code", "name", "operator_organisation", "operator_credit_code", "address"]
+    autocomplete_fields = ["region", "operators", "assessors"]
+    readonly_fields = ["status", "status_link", "created_at", "updated_at"]
+    inlines = [StationHistoryInline]
+    ordering = ["code"]
+    fieldsets = [
+        ("基本信息", {"fields": ["code", "name", "kind", "category", "region", "address", "status_link"]}),
+        (
+            "认定与运营",
+            {
+                "fields": [
+                    "recognized_on",
+                    "recognition_level",
+                    "assessment_group",
+                    "operating_mode",
+                    ("purchase_contract_start", "purchase_contract_end"),
+                    "operator_organisation",
+                    "operator_credit_code",
+                    "legal_representative",
+                    "alliance",
+                ]
+            },
+        ),
+        (
+            "场地设施",
+            {"fields": ["floor_area", ("has_computer", "has_display", "has_monitoring", "has_meeting_room")]},
+        ),
+        (
+            "人员与服务",
+            {
+                "fields": [
+                    "station_head",
+                    "station_head_phone",
+                    "county_supervisor",
+                    "opening_hours",
+                    "service_phone",
+                    "complaint_channel",
+                ]
+            },
+        ),
+        ("账号", {"fields": ["operators", "assessors"]}),
+        ("记录", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="状态")
+    def status_link(self, obj):
+        if obj.pk is None:
+            return Station.Status.ACTIVE.label
+        return format_html(
+            '{} &nbsp; <a class="button" href="{}">变更状态</a>',
+            obj.get_status_display(),
+            reverse("admin:stations_station_status", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:object_id>/status/",
+                self.admin_site.admin_view(self.status_view),
+                name="stations_station_status",
+            ),
+            *super().get_urls(),
+        ]
+
+    def status_view(self, request, object_id):
+        station = self.get_object(request, str(object_id))
+        if station is None:
+            self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not can_change(request.user):
+            raise PermissionDenied
+        form = StationStatusForm(request.POST or None, station=station)
+        if request.method == "POST" and form.is_valid():
+            try:
+                station_status_change(
+                    station=station, to=form.cleaned_data["to"], actor=request.user, reason=form.cleaned_data["reason"]
+                )
+            except (InvalidTransition, ValidationError, PermissionError) as exc:
+                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+            else:
+                self.message_user(request, f"{station} 的状态已改为“{station.get_status_display()}”。", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:stations_station_change", args=[station.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"变更站点状态:{station}",
+            "station": station,
+            "form": form,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/stations/station/status_change.html", context)
+
+
+class UserRoleForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") in {User.Role.BUREAU, User.Role.AUDITOR} and not data.get("region"):
+            self.add_error("region", "人社局工作人员和审计人员必须指定所属区域。")
+        return data
+
+
+@admin.register(User)
+class UserAdmin(ScopedAdmin, DjangoUserAdmin):
+    form = UserRoleForm
+    list_display = ["username", "full_name", "role", "region", "organisation", "masked_phone", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "first_name", "last_name", "organisation"]
+    ordering = ["username"]
+    autocomplete_fields = ["region"]
+    # Bureau staff manage the operators' and assessors' accounts in their region; only a
+    # superuser makes bureau staff, auditors or superusers, or touches permissions.
+    bureau_fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("个人信息", {"fields": ["last_name", "first_name", "email", "phone"]}),
+        ("角色与范围", {"fields": ["role", "region", "organisation", "is_active"]}),
+    ]
+    bureau_add_fieldsets = [
+        (None, {"fields": ["username", "password1", "password2"]}),
+        ("角色与范围", {"fields": ["role", "region", "organisation", "last_name", "first_name", "phone"]}),
+    ]
+    fieldsets = [
+        *bureau_fieldsets,
+        ("权限", {"fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
+        ("日期", {"fields": ["last_login", "date_joined"]}),
+    ]
+
+    @admin.display(description="姓名")
+    def full_name(self, obj):
+        return f"{obj.last_name}{obj.first_name}"
+
+    @admin.display(description="手机号")
+    def masked_phone(self, obj):
+        return mask_phone(obj.phone)
+
+    def get_fieldsets(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_fieldsets(request, obj)
+        return self.bureau_add_fieldsets if obj is None else self.bureau_fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if not request.user.is_superuser and "role" in form.base_fields:
+            form.base_fields["role"].choices = [
+                (v, label) for v, label in User.Role.choices if v in {User.Role.OPERATOR, User.Role.ASSESSOR}
+            ]
+        return form
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        return obj.role in {User.Role.OPERATOR, User.Role.ASSESSOR} and not obj.is_superuser
+
+    def save_model(self, request, obj, form, change):
+        user_sync_staff_flag(obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ScopedAdmin):
+    list_display = ["at", "actor", "action", "object_repr", "from_state", "to_state", "reason"]
+    list_filter = ["action"]
+    search_fields = ["object_repr", "reason", "actor__username"]
+    date_hierarchy = "at"
+    readonly_fields = [
+        "at",
+        "actor",
+        "action",
+        "content_type",
+        "object_id",
+        "object_repr",
+        "station",
+        "from_state",
+        "to_state",
+        "reason",
+        "changes",
+    ]
+    exclude = ["region_path"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,290 @@
+"""Regions, people, stations, and the audit trail every workflow writes to.
+
+Models hold fields, choices, constraints and facts about their own row; every write that changes
+state lives in services.py and every read that reaches a user goes through selectors.py.
+"""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from stations.validators import mask_phone, validate_credit_code
+
+phone_validator = RegexValidator(
+    r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{3,5})$",
+    "请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。",
+)
+
+
+class Region(models.Model):
+    """One node of the administrative tree, province down to community or village.
+
+    `path` holds the codes from the root ("/420000/420900/420923/"), so "everything under a
+    region" is one indexed prefix match instead of a recursive walk, at province scale too.
+    """
+
+    class Level(models.IntegerChoices):
+        PROVINCE = 1, "省"
+        CITY = 2, "市"
+        COUNTY = 3, "县(区)"
+        TOWNSHIP = 4, "乡镇(街道)"
+        COMMUNITY = 5, "社区(村)"
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField("路径", max_length=255, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = "行政区划"
+        verbose_name_plural = "行政区划"
+        ordering = ["path"]
+        indexes = [models.Index(fields=["path"], name="region_path_idx", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def contains(self, other: "Region") -> bool:
+        return other.path.startswith(self.path)
+
+
+class User(AbstractUser):
+    """A person who logs in; `role` and `region` decide what they can reach."""
+
+    class Role(models.TextChoices):
+        BUREAU = "bureau", "人社局工作人员"
+        ASSESSOR = "assessor", "评估人员"
+        OPERATOR = "operator", "站点运营人员"
+        AUDITOR = "auditor", "审计/监督人员"
+
+    role = models.CharField("角色", max_length=16, choices=Role.choices, blank=True)
+    region = models.ForeignKey(
+        Region,
+        verbose_name="所属区域",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text="人社局工作人员和审计人员可见此区域及其下级的全部数据。",
+    )
+    organisation = models.CharField(
+        "所在单位", max_length=128, blank=True, help_text="例如受委托的第三方评估机构名称。"
+    )
+    phone = models.CharField("手机号", max_length=32, blank=True, validators=[phone_validator])
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+        constraints = [
+            models.CheckConstraint(
+                name="user_region_for_regional_roles",
+                condition=~Q(role__in=["bureau", "auditor"]) | Q(region__isnull=False),
+                violation_error_message="人社局工作人员和审计人员必须指定所属区域。",
+            )
+        ]
+
+    @property
+    def is_bureau(self) -> bool:
+        return self.role == self.Role.BUREAU
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == self.Role.AUDITOR
+
+    @property
+    def is_operator(self) -> bool:
+        return self.role == self.Role.OPERATOR
+
+    @property
+    def is_assessor(self) -> bool:
+        return self.role == self.Role.ASSESSOR
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+
+class StationKind(models.TextChoices):
+    GIG_MARKET = "gig_market", "零工市场"
+    GIG_STATION = "gig_station", "零工驿站"
+    DOORSTEP_STATION = "doorstep_station", "家门口就业服务站"
+    EMPLOYMENT_STATION = "employment_station", "就业驿站"
+    COMMUNITY = "community", "充分就业社区"
+    VILLAGE = "village", "充分就业村"
+
+
+class Station(models.Model):
+    """A public employment service station (or a community/village under assessment)."""
+
+    class Category(models.TextChoices):
+        COMPREHENSIVE = "comprehensive", "综合性"
+        INDUSTRY = "industry", "行业性"
+        SERVICE_POINT = "service_point", "服务站点"
+
+    class OperatingMode(models.TextChoices):
+        SELF_RUN = "self_run", "人社部门自办"
+        PUBLIC_AGENCY = "public_agency", "公共就业服务机构挂牌"
+        PURCHASED = "purchased", "政府购买服务委托第三方运营"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "正常"
+        RECTIFYING = "rectifying", "整改中"
+        REVOKED = "revoked", "已撤销"
+
+    class RecognitionLevel(models.TextChoices):
+        PROVINCE = "province", "省级"
+        CITY = "city", "市级"
+        DISTRICT = "district", "区(县)级"
+
+    code = models.CharField(
+        "站点编码",
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9-]*$", "编码只能包含大写字母、数字和连字符。")],
+    )
+    name = models.CharField("名称", max_length=128)
+    kind = models.CharField("类型", max_length=24, choices=StationKind.choices, db_index=True)
+    category = models.CharField(
+        "类别", max_length=16, choices=Category.choices, default=Category.COMPREHENSIVE, blank=True
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="stations"
+    )
+    address = models.CharField("地址", max_length=255, blank=True)
+    operating_mode = models.CharField(
+        "运营模式", max_length=16, choices=OperatingMode.choices, default=OperatingMode.SELF_RUN
+    )
+    purchase_contract_start = models.DateField("购买服务合同起始", null=True, blank=True)
+    purchase_contract_end = models.DateField("购买服务合同截止", null=True, blank=True)
+    operator_organisation = models.CharField("运营机构", max_length=128, blank=True)
+    operator_credit_code = models.CharField(
+        "统一社会信用代码", max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    legal_representative = models.CharField("法定代表人", max_length=64, blank=True)
+    recognized_on = models.DateField("认定日期", null=True, blank=True)
+    recognition_level = models.CharField(
+        "认定级别", max_length=16, choices=RecognitionLevel.choices, blank=True
+    )
+    assessment_group = models.CharField(
+        "考核分组", max_length=16, blank=True, help_text="赫山区按 4 个单位一组捆绑考核,如 G1。"
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True, editable=False
+    )
+    floor_area = models.DecimalField(
+        "场地面积(平方米)",
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    has_computer = models.BooleanField("配备电脑", default=False)
+    has_display = models.BooleanField("配备信息显示屏", default=False)
+    has_monitoring = models.BooleanField("配备监控", default=False)
+    has_meeting_room = models.BooleanField("配备洽谈室", default=False)
+    station_head = models.CharField("站长", max_length=64, blank=True)
+    station_head_phone = models.CharField("站长电话", max_length=32, blank=True, validators=[phone_validator])
+    county_supervisor = models.CharField("县级联络员", max_length=64, blank=True)
+    opening_hours = models.CharField("服务时间", max_length=128, blank=True)
+    service_phone = models.CharField("服务电话", max_length=32, blank=True, validators=[phone_validator])
+    complaint_channel = models.CharField("投诉渠道", max_length=255, blank=True)
+    alliance = models.CharField("所属驿站联盟", max_length=128, blank=True)
+    operators = models.ManyToManyField(
+        User,
+        verbose_name="运营人员",
+        blank=True,
+        related_name="operated_stations",
+        limit_choices_to={"role": User.Role.OPERATOR},
+    )
+    assessors = models.ManyToManyField(
+        User,
+        verbose_name="指派评估人员",
+        blank=True,
+        related_name="assessed_stations",
+        limit_choices_to={"role": User.Role.ASSESSOR},
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "站点"
+        verbose_name_plural = "站点"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="station_contract_period_ordered",
+                condition=Q(purchase_contract_start__isnull=True)
+                | Q(purchase_contract_end__isnull=True)
+                | Q(purchase_contract_end__gte=models.F("purchase_contract_start")),
+                violation_error_message="购买服务合同的截止日期不能早于起始日期。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def masked_station_head_phone(self) -> str:
+        return mask_phone(self.station_head_phone) if self.station_head_phone.startswith("1") else (
+            self.station_head_phone
+        )
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.operating_mode == self.OperatingMode.PURCHASED:
+            if not self.purchase_contract_start:
+                errors["purchase_contract_start"] = "委托第三方运营的站点须填写购买服务合同起始日期。"
+            if not self.purchase_contract_end:
+                errors["purchase_contract_end"] = "委托第三方运营的站点须填写购买服务合同截止日期。"
+        if (
+            self.purchase_contract_start
+            and self.purchase_contract_end
+            and self.purchase_contract_end < self.purchase_contract_start
+        ):
+            errors["purchase_contract_end"] = "购买服务合同的截止日期不能早于起始日期。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class AuditEntry(models.Model):
+    """One recorded change: who did what to which object, when, from which state to which, and why.
+
+    Every workflow writes one in the same transaction as the change itself, so the history can
+    never disagree with the data.
+    """
+
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField("操作", max_length=64)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    target = GenericForeignKey("content_type", "object_id")
+    object_repr = models.CharField("对象", max_length=200)
+    region_path = models.CharField(max_length=255, blank=True, editable=False)
+    station = models.ForeignKey(
+        Station, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+    )
+    from_state = models.CharField("原状态", max_length=32, blank=True)
+    to_state = models.CharField("新状态", max_length=32, blank=True)
+    reason = models.TextField("原因", blank=True)
+    changes = models.JSONField("变更内容", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "操作记录"
+        verbose_name_plural = "操作记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
