@@ -7,6 +7,7 @@ existence is not revealed.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpRequest
 
 from stations.models import User
@@ -74,6 +75,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404("没有这条记录,或您无权查看。")
+
+    def delete_view(self, request, object_id, extra_context=None):
+        # Django checks the delete permission before the object's existence; out of reach is 404 first.
+        if self.get_object(request, unquote(object_id)) is None:
+            self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        return super().delete_view(request, object_id, extra_context)
 
 
 class ScopedInline(admin.TabularInline):

@@ -232,8 +232,10 @@ class Station(models.Model):
 
     @property
     def masked_station_head_phone(self) -> str:
-        return mask_phone(self.station_head_phone) if self.station_head_phone.startswith("1") else (
-            self.station_head_phone
+        return (
+            mask_phone(self.station_head_phone)
+            if self.station_head_phone.startswith("1")
+            else (self.station_head_phone)
         )
 
     def clean(self) -> None:

@@ -8,6 +8,7 @@ these functions, so scoping is decided in one place.
 
 from collections.abc import Callable
 
+from django.contrib.auth.models import Group, Permission
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
@@ -96,6 +97,15 @@ def audit_entry_list(*, actor: User) -> QuerySet[AuditEntry]:
     return entries.none()
 
 
+def superuser_only_list(model: type[Model]) -> Callable[..., QuerySet]:
+    """Groups and permissions are a superuser's tools; roles and regions decide everyone else's reach."""
+
+    def selector(*, actor: User) -> QuerySet:
+        return model.objects.all() if can_read_everything(actor) else model.objects.none()
+
+    return selector
+
+
 # Which selector scopes a model wherever it appears as a choice (admin dropdowns, autocompletes,
 # filters). Other apps add their models with `register_scope`.
 SCOPES: dict[type[Model], Callable[..., QuerySet]] = {
@@ -103,6 +113,8 @@ SCOPES: dict[type[Model], Callable[..., QuerySet]] = {
     Station: station_list,
     User: user_list,
     AuditEntry: audit_entry_list,
+    Group: superuser_only_list(Group),
+    Permission: superuser_only_list(Permission),
 }
 
 

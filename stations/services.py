@@ -35,7 +35,9 @@ def station_status_change(*, station: Station, to: str, actor: User, reason: str
     and why. Raises PermissionError for anyone else, ValidationError without a reason, and
     InvalidTransition for a move the table does not allow (e.g. out of revoked).
     """
-    if not (actor.is_superuser or (actor.is_bureau and actor.region and actor.region.contains(station.region))):
+    if not (
+        actor.is_superuser or (actor.is_bureau and actor.region and actor.region.contains(station.region))
+    ):
         raise PermissionError("只有站点所在区域的人社局工作人员可以变更站点状态。")
     if not reason.strip():
         raise ValidationError("请填写变更状态的原因。")
@@ -60,18 +62,15 @@ def station_contact_update(*, station: Station, actor: User, data: dict[str, str
     """
     if not (actor.is_operator and station.operators.filter(pk=actor.pk).exists()):
         raise PermissionError("只有本站点的运营人员可以修改联系信息。")
-    changes = {}
-    for name in OPERATOR_EDITABLE_FIELDS:
-        if name not in data:
-            continue
-        new = (data[name] or "").strip()
-        old = getattr(station, name)
-        if new != old:
-            changes[name] = (old, new)
-    if not changes:
-        return []
     with transaction.atomic():
+        # Compare with the locked row, not the caller's object: a bound form may have changed it.
         locked = Station.objects.select_for_update().get(pk=station.pk)
+        changes = {}
+        for name in OPERATOR_EDITABLE_FIELDS:
+            if name in data and (new := (data[name] or "").strip()) != getattr(locked, name):
+                changes[name] = (getattr(locked, name), new)
+        if not changes:
+            return []
         for name, (_, new) in changes.items():
             setattr(locked, name, new)
         locked.full_clean(exclude=[f.name for f in Station._meta.fields if f.name not in changes])

@@ -21,7 +21,9 @@ ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dX]$")
 
 def credit_code_check_character(first_17: str) -> str:
     """The 18th character of a unified social credit code whose first 17 characters are given."""
-    total = sum(CREDIT_CODE_CHARSET.index(ch) * w for ch, w in zip(first_17, CREDIT_CODE_WEIGHTS, strict=True))
+    total = sum(
+        CREDIT_CODE_CHARSET.index(ch) * w for ch, w in zip(first_17, CREDIT_CODE_WEIGHTS, strict=True)
+    )
     return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
 
 

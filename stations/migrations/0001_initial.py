@@ -5,146 +5,484 @@ import django.contrib.auth.validators
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import stations.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import stations.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Region',
+            name="Region",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=12, unique=True, verbose_name='区划代码')),
-                ('name', models.CharField(max_length=64, verbose_name='名称')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, '省'), (2, '市'), (3, '县(区)'), (4, '乡镇(街道)'), (5, '社区(村)')], verbose_name='层级')),
-                ('path', models.CharField(editable=False, max_length=255, unique=True, verbose_name='路径')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='stations.region', verbose_name='上级')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=12, unique=True, verbose_name="区划代码")),
+                ("name", models.CharField(max_length=64, verbose_name="名称")),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "省"), (2, "市"), (3, "县(区)"), (4, "乡镇(街道)"), (5, "社区(村)")],
+                        verbose_name="层级",
+                    ),
+                ),
+                ("path", models.CharField(editable=False, max_length=255, unique=True, verbose_name="路径")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="stations.region",
+                        verbose_name="上级",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政区划',
-                'verbose_name_plural': '行政区划',
-                'ordering': ['path'],
+                "verbose_name": "行政区划",
+                "verbose_name_plural": "行政区划",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('role', models.CharField(blank=True, choices=[('bureau', '人社局工作人员'), ('assessor', '评估人员'), ('operator', '站点运营人员'), ('auditor', '审计/监督人员')], max_length=16, verbose_name='角色')),
-                ('organisation', models.CharField(blank=True, help_text='例如受委托的第三方评估机构名称。', max_length=128, verbose_name='所在单位')),
-                ('phone', models.CharField(blank=True, max_length=32, validators=[django.core.validators.RegexValidator('^(1[3-9]\\d{9}|0\\d{2,3}-?\\d{7,8}(-\\d{1,6})?|\\d{3,5})$', '请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。')], verbose_name='手机号')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
-                ('region', models.ForeignKey(blank=True, help_text='人社局工作人员和审计人员可见此区域及其下级的全部数据。', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='users', to='stations.region', verbose_name='所属区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                ("last_login", models.DateTimeField(blank=True, null=True, verbose_name="last login")),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                ("first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="email address")),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="date joined"),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("bureau", "人社局工作人员"),
+                            ("assessor", "评估人员"),
+                            ("operator", "站点运营人员"),
+                            ("auditor", "审计/监督人员"),
+                        ],
+                        max_length=16,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.CharField(
+                        blank=True,
+                        help_text="例如受委托的第三方评估机构名称。",
+                        max_length=128,
+                        verbose_name="所在单位",
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(1[3-9]\\d{9}|0\\d{2,3}-?\\d{7,8}(-\\d{1,6})?|\\d{3,5})$",
+                                "请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。",
+                            )
+                        ],
+                        verbose_name="手机号",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="人社局工作人员和审计人员可见此区域及其下级的全部数据。",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="users",
+                        to="stations.region",
+                        verbose_name="所属区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Station',
+            name="Station",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('^[A-Z0-9][A-Z0-9-]*$', '编码只能包含大写字母、数字和连字符。')], verbose_name='站点编码')),
-                ('name', models.CharField(max_length=128, verbose_name='名称')),
-                ('kind', models.CharField(choices=[('gig_market', '零工市场'), ('gig_station', '零工驿站'), ('doorstep_station', '家门口就业服务站'), ('employment_station', '就业驿站'), ('community', '充分就业社区'), ('village', '充分就业村')], db_index=True, max_length=24, verbose_name='类型')),
-                ('category', models.CharField(blank=True, choices=[('comprehensive', '综合性'), ('industry', '行业性'), ('service_point', '服务站点')], default='comprehensive', max_length=16, verbose_name='类别')),
-                ('address', models.CharField(blank=True, max_length=255, verbose_name='地址')),
-                ('operating_mode', models.CharField(choices=[('self_run', '人社部门自办'), ('public_agency', '公共就业服务机构挂牌'), ('purchased', '政府购买服务委托第三方运营')], default='self_run', max_length=16, verbose_name='运营模式')),
-                ('purchase_contract_start', models.DateField(blank=True, null=True, verbose_name='购买服务合同起始')),
-                ('purchase_contract_end', models.DateField(blank=True, null=True, verbose_name='购买服务合同截止')),
-                ('operator_organisation', models.CharField(blank=True, max_length=128, verbose_name='运营机构')),
-                ('operator_credit_code', models.CharField(blank=True, max_length=18, validators=[stations.validators.validate_credit_code], verbose_name='统一社会信用代码')),
-                ('legal_representative', models.CharField(blank=True, max_length=64, verbose_name='法定代表人')),
-                ('recognized_on', models.DateField(blank=True, null=True, verbose_name='认定日期')),
-                ('recognition_level', models.CharField(blank=True, choices=[('province', '省级'), ('city', '市级'), ('district', '区(县)级')], max_length=16, verbose_name='认定级别')),
-                ('assessment_group', models.CharField(blank=True, help_text='赫山区按 4 个单位一组捆绑考核,如 G1。', max_length=16, verbose_name='考核分组')),
-                ('status', models.CharField(choices=[('active', '正常'), ('rectifying', '整改中'), ('revoked', '已撤销')], db_index=True, default='active', editable=False, max_length=16, verbose_name='状态')),
-                ('floor_area', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='场地面积(平方米)')),
-                ('has_computer', models.BooleanField(default=False, verbose_name='配备电脑')),
-                ('has_display', models.BooleanField(default=False, verbose_name='配备信息显示屏')),
-                ('has_monitoring', models.BooleanField(default=False, verbose_name='配备监控')),
-                ('has_meeting_room', models.BooleanField(default=False, verbose_name='配备洽谈室')),
-                ('station_head', models.CharField(blank=True, max_length=64, verbose_name='站长')),
-                ('station_head_phone', models.CharField(blank=True, max_length=32, validators=[django.core.validators.RegexValidator('^(1[3-9]\\d{9}|0\\d{2,3}-?\\d{7,8}(-\\d{1,6})?|\\d{3,5})$', '请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。')], verbose_name='站长电话')),
-                ('county_supervisor', models.CharField(blank=True, max_length=64, verbose_name='县级联络员')),
-                ('opening_hours', models.CharField(blank=True, max_length=128, verbose_name='服务时间')),
-                ('service_phone', models.CharField(blank=True, max_length=32, validators=[django.core.validators.RegexValidator('^(1[3-9]\\d{9}|0\\d{2,3}-?\\d{7,8}(-\\d{1,6})?|\\d{3,5})$', '请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。')], verbose_name='服务电话')),
-                ('complaint_channel', models.CharField(blank=True, max_length=255, verbose_name='投诉渠道')),
-                ('alliance', models.CharField(blank=True, max_length=128, verbose_name='所属驿站联盟')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('assessors', models.ManyToManyField(blank=True, limit_choices_to={'role': 'assessor'}, related_name='assessed_stations', to=settings.AUTH_USER_MODEL, verbose_name='指派评估人员')),
-                ('operators', models.ManyToManyField(blank=True, limit_choices_to={'role': 'operator'}, related_name='operated_stations', to=settings.AUTH_USER_MODEL, verbose_name='运营人员')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stations', to='stations.region', verbose_name='所在区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=32,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z0-9][A-Z0-9-]*$", "编码只能包含大写字母、数字和连字符。"
+                            )
+                        ],
+                        verbose_name="站点编码",
+                    ),
+                ),
+                ("name", models.CharField(max_length=128, verbose_name="名称")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("gig_market", "零工市场"),
+                            ("gig_station", "零工驿站"),
+                            ("doorstep_station", "家门口就业服务站"),
+                            ("employment_station", "就业驿站"),
+                            ("community", "充分就业社区"),
+                            ("village", "充分就业村"),
+                        ],
+                        db_index=True,
+                        max_length=24,
+                        verbose_name="类型",
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("comprehensive", "综合性"),
+                            ("industry", "行业性"),
+                            ("service_point", "服务站点"),
+                        ],
+                        default="comprehensive",
+                        max_length=16,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=255, verbose_name="地址")),
+                (
+                    "operating_mode",
+                    models.CharField(
+                        choices=[
+                            ("self_run", "人社部门自办"),
+                            ("public_agency", "公共就业服务机构挂牌"),
+                            ("purchased", "政府购买服务委托第三方运营"),
+                        ],
+                        default="self_run",
+                        max_length=16,
+                        verbose_name="运营模式",
+                    ),
+                ),
+                (
+                    "purchase_contract_start",
+                    models.DateField(blank=True, null=True, verbose_name="购买服务合同起始"),
+                ),
+                (
+                    "purchase_contract_end",
+                    models.DateField(blank=True, null=True, verbose_name="购买服务合同截止"),
+                ),
+                (
+                    "operator_organisation",
+                    models.CharField(blank=True, max_length=128, verbose_name="运营机构"),
+                ),
+                (
+                    "operator_credit_code",
+                    models.CharField(
+                        blank=True,
+                        max_length=18,
+                        validators=[stations.validators.validate_credit_code],
+                        verbose_name="统一社会信用代码",
+                    ),
+                ),
+                (
+                    "legal_representative",
+                    models.CharField(blank=True, max_length=64, verbose_name="法定代表人"),
+                ),
+                ("recognized_on", models.DateField(blank=True, null=True, verbose_name="认定日期")),
+                (
+                    "recognition_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[("province", "省级"), ("city", "市级"), ("district", "区(县)级")],
+                        max_length=16,
+                        verbose_name="认定级别",
+                    ),
+                ),
+                (
+                    "assessment_group",
+                    models.CharField(
+                        blank=True,
+                        help_text="赫山区按 4 个单位一组捆绑考核,如 G1。",
+                        max_length=16,
+                        verbose_name="考核分组",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "正常"), ("rectifying", "整改中"), ("revoked", "已撤销")],
+                        db_index=True,
+                        default="active",
+                        editable=False,
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "floor_area",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=8,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="场地面积(平方米)",
+                    ),
+                ),
+                ("has_computer", models.BooleanField(default=False, verbose_name="配备电脑")),
+                ("has_display", models.BooleanField(default=False, verbose_name="配备信息显示屏")),
+                ("has_monitoring", models.BooleanField(default=False, verbose_name="配备监控")),
+                ("has_meeting_room", models.BooleanField(default=False, verbose_name="配备洽谈室")),
+                ("station_head", models.CharField(blank=True, max_length=64, verbose_name="站长")),
+                (
+                    "station_head_phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(1[3-9]\\d{9}|0\\d{2,3}-?\\d{7,8}(-\\d{1,6})?|\\d{3,5})$",
+                                "请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。",
+                            )
+                        ],
+                        verbose_name="站长电话",
+                    ),
+                ),
+                ("county_supervisor", models.CharField(blank=True, max_length=64, verbose_name="县级联络员")),
+                ("opening_hours", models.CharField(blank=True, max_length=128, verbose_name="服务时间")),
+                (
+                    "service_phone",
+                    models.CharField(
+                        blank=True,
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(1[3-9]\\d{9}|0\\d{2,3}-?\\d{7,8}(-\\d{1,6})?|\\d{3,5})$",
+                                "请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。",
+                            )
+                        ],
+                        verbose_name="服务电话",
+                    ),
+                ),
+                ("complaint_channel", models.CharField(blank=True, max_length=255, verbose_name="投诉渠道")),
+                ("alliance", models.CharField(blank=True, max_length=128, verbose_name="所属驿站联盟")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "assessors",
+                    models.ManyToManyField(
+                        blank=True,
+                        limit_choices_to={"role": "assessor"},
+                        related_name="assessed_stations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="指派评估人员",
+                    ),
+                ),
+                (
+                    "operators",
+                    models.ManyToManyField(
+                        blank=True,
+                        limit_choices_to={"role": "operator"},
+                        related_name="operated_stations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="运营人员",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stations",
+                        to="stations.region",
+                        verbose_name="所在区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '站点',
-                'verbose_name_plural': '站点',
-                'ordering': ['code'],
+                "verbose_name": "站点",
+                "verbose_name_plural": "站点",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='时间')),
-                ('action', models.CharField(max_length=64, verbose_name='操作')),
-                ('object_id', models.CharField(max_length=64)),
-                ('object_repr', models.CharField(max_length=200, verbose_name='对象')),
-                ('region_path', models.CharField(blank=True, editable=False, max_length=255)),
-                ('from_state', models.CharField(blank=True, max_length=32, verbose_name='原状态')),
-                ('to_state', models.CharField(blank=True, max_length=32, verbose_name='新状态')),
-                ('reason', models.TextField(blank=True, verbose_name='原因')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='变更内容')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
-                ('content_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contenttypes.contenttype')),
-                ('station', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='audit_entries', to='stations.station')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="时间")),
+                ("action", models.CharField(max_length=64, verbose_name="操作")),
+                ("object_id", models.CharField(max_length=64)),
+                ("object_repr", models.CharField(max_length=200, verbose_name="对象")),
+                ("region_path", models.CharField(blank=True, editable=False, max_length=255)),
+                ("from_state", models.CharField(blank=True, max_length=32, verbose_name="原状态")),
+                ("to_state", models.CharField(blank=True, max_length=32, verbose_name="新状态")),
+                ("reason", models.TextField(blank=True, verbose_name="原因")),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="变更内容")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
+                (
+                    "content_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="contenttypes.contenttype",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="audit_entries",
+                        to="stations.station",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '操作记录',
-                'verbose_name_plural': '操作记录',
-                'ordering': ['-at', '-id'],
+                "verbose_name": "操作记录",
+                "verbose_name_plural": "操作记录",
+                "ordering": ["-at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='region',
-            index=models.Index(fields=['path'], name='region_path_idx', opclasses=['varchar_pattern_ops']),
+            model_name="region",
+            index=models.Index(fields=["path"], name="region_path_idx", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddConstraint(
-            model_name='user',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role__in', ['bureau', 'auditor']), _negated=True), ('region__isnull', False), _connector='OR'), name='user_region_for_regional_roles', violation_error_message='人社局工作人员和审计人员必须指定所属区域。'),
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role__in", ["bureau", "auditor"]), _negated=True),
+                    ("region__isnull", False),
+                    _connector="OR",
+                ),
+                name="user_region_for_regional_roles",
+                violation_error_message="人社局工作人员和审计人员必须指定所属区域。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='station',
-            constraint=models.CheckConstraint(condition=models.Q(('purchase_contract_start__isnull', True), ('purchase_contract_end__isnull', True), ('purchase_contract_end__gte', models.F('purchase_contract_start')), _connector='OR'), name='station_contract_period_ordered', violation_error_message='购买服务合同的截止日期不能早于起始日期。'),
+            model_name="station",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("purchase_contract_start__isnull", True),
+                    ("purchase_contract_end__isnull", True),
+                    ("purchase_contract_end__gte", models.F("purchase_contract_start")),
+                    _connector="OR",
+                ),
+                name="station_contract_period_ordered",
+                violation_error_message="购买服务合同的截止日期不能早于起始日期。",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['content_type', 'object_id'], name='audit_target_idx'),
+            model_name="auditentry",
+            index=models.Index(fields=["content_type", "object_id"], name="audit_target_idx"),
         ),
     ]

@@ -95,7 +95,9 @@ class Command(BaseCommand):
                     "kind": "gig_station",
                     "region": regions[county],
                     "recognized_on": datetime.date(2022 + i % 2, 1 + i, 10),
-                    "operating_mode": Station.OperatingMode.PURCHASED if purchased else Station.OperatingMode.SELF_RUN,
+                    "operating_mode": Station.OperatingMode.PURCHASED
+                    if purchased
+                    else Station.OperatingMode.SELF_RUN,
                     "purchase_contract_start": datetime.date(2023, 1, 1) if purchased else None,
                     "purchase_contract_end": datetime.date(2024, 12, 31) if purchased else None,
                     "floor_area": Decimal(80 + i * 10),
@@ -160,7 +162,9 @@ class Command(BaseCommand):
             }
             if defaults["operating_mode"] == Station.OperatingMode.PURCHASED:
                 defaults["operator_organisation"] = f"{region.name}人力资源服务有限公司"
-                defaults["operator_credit_code"] = demo_credit_code(serial, region.code).replace("52", "91", 1)
+                defaults["operator_credit_code"] = demo_credit_code(serial, region.code).replace(
+                    "52", "91", 1
+                )
                 defaults["operator_credit_code"] = defaults["operator_credit_code"][:17] + (
                     credit_code_check_character(defaults["operator_credit_code"][:17])
                 )

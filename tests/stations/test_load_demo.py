@@ -1,0 +1,40 @@
+import io
+
+from django.core.management import call_command
+from django.db.models import Count
+
+from stations.models import Station, User
+
+
+def test_load_demo_builds_the_seed_counties_and_can_run_twice(db):
+    call_command("load_demo", stdout=io.StringIO())
+    first = set(Station.objects.values_list("code", "name", "status"))
+    call_command("load_demo", stdout=io.StringIO())
+    assert set(Station.objects.values_list("code", "name", "status")) == first
+
+    by_kind = dict(Station.objects.values_list("kind").annotate(n=Count("id")))
+    assert by_kind["employment_station"] == 30
+    assert by_kind["community"] + by_kind["village"] == 36
+    ym = Station.objects.filter(code__startswith="YM-")
+    assert 10 <= ym.count() <= 14
+    assert ym.filter(code="YM-GS-01", kind="gig_station").exists()
+    groups = (
+        Station.objects.filter(kind__in=["community", "village"])
+        .values("assessment_group")
+        .annotate(n=Count("id"))
+    )
+    assert sorted(g["n"] for g in groups) == [4] * 9
+    huizhou = dict(
+        Station.objects.filter(kind="employment_station").values_list("region__name").annotate(n=Count("id"))
+    )
+    assert huizhou["惠城区"] == 8 and huizhou["仲恺高新技术产业开发区"] == 6 and huizhou["龙门县"] == 2
+
+    operator1 = User.objects.get(username="operator1")
+    assert list(operator1.operated_stations.values_list("code", flat=True)) == ["YM-GS-01"]
+    assert list(User.objects.get(username="operator2").operated_stations.values_list("code", flat=True)) == [
+        "YM-GS-02"
+    ]
+    for username in ["admin", "bureau", "assessor1", "operator1", "operator2", "auditor"]:
+        assert User.objects.get(username=username).check_password("demo-pass-2024")
+    for station in Station.objects.all():
+        station.full_clean()  # every demo credit code passes its check character
