@@ -101,3 +101,77 @@ class ScopedInline(admin.TabularInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs.setdefault("queryset", scoped_queryset(db_field.related_model, actor=request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class ObjectActionMixin:
+    """One admin page per workflow move: a small form, a service call, the clerk's message.
+
+    `object_actions` maps a URL suffix to (title, form class, perform(obj, data, user) -> message,
+    allowed(obj) -> bool). Out-of-reach objects answer 404, people who may not change answer 403,
+    and a domain error (ValidationError, InvalidTransition, PermissionError) is shown on the form.
+    """
+
+    object_actions: dict = {}
+
+    def get_urls(self):
+        from django.urls import path
+
+        info = self.model._meta.app_label, self.model._meta.model_name
+        urls = [
+            path(
+                f"<path:object_id>/{suffix}/",
+                self.admin_site.admin_view(self._action_view(suffix)),
+                name=f"{info[0]}_{info[1]}_{suffix}",
+            )
+            for suffix in self.object_actions
+        ]
+        return urls + super().get_urls()
+
+    def available_actions(self, obj):
+        return [
+            (suffix, title) for suffix, (title, _, _, allowed) in self.object_actions.items() if allowed(obj)
+        ]
+
+    def _action_view(self, suffix):
+        def view(request, object_id):
+            from django.contrib import messages
+            from django.core.exceptions import PermissionDenied, ValidationError
+            from django.http import HttpResponseRedirect
+            from django.template.response import TemplateResponse
+            from django.urls import reverse
+
+            from stations.workflow import InvalidTransition
+
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None:
+                self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            if not can_change(request.user):
+                raise PermissionDenied
+            title, form_class, perform, allowed = self.object_actions[suffix]
+            form = form_class(request.POST or None, request.FILES or None, obj=obj)
+            if request.method == "POST" and form.is_valid():
+                try:
+                    message = perform(obj, form.cleaned_data, request.user)
+                except ValidationError as exc:
+                    for text in exc.messages:
+                        form.add_error(None, text)
+                except (InvalidTransition, PermissionError) as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    self.message_user(request, message, messages.SUCCESS)
+                    opts = self.model._meta
+                    return HttpResponseRedirect(
+                        reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                    )
+            context = {
+                **self.admin_site.each_context(request),
+                "title": f"{title}:{obj}",
+                "object": obj,
+                "form": form,
+                "opts": self.opts,
+                "allowed": allowed(obj),
+                "intro": getattr(form, "intro", ""),
+            }
+            return TemplateResponse(request, "admin/object_action.html", context)
+
+        return view

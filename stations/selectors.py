@@ -49,8 +49,18 @@ def station_list(*, actor: User) -> QuerySet[Station]:
     if actor.role == User.Role.OPERATOR:
         return stations.filter(operators=actor)
     if actor.role == User.Role.ASSESSOR:
-        return stations.filter(assessors=actor)
+        # Standing assignments, and the stations of campaigns they are assigned to assess.
+        return stations.filter(
+            Q(pk__in=Station.assessors.through.objects.filter(user=actor).values("station_id"))
+            | Q(pk__in=_campaign_assigned_station_ids(actor))
+        )
     return stations.none()
+
+
+def _campaign_assigned_station_ids(actor: User) -> QuerySet:
+    from assessment.models import CampaignStation
+
+    return CampaignStation.objects.filter(assessor=actor).values("station_id")
 
 
 def station_get(*, actor: User, code: str) -> Station:

@@ -17,18 +17,29 @@ def home(request):
     stations = list(station_list(actor=request.user).order_by("code")[:200])
     if request.user.is_operator and len(stations) == 1:
         return redirect("portal:station_detail", code=stations[0].code)
+    from assessment.selectors import assignment_list
+
+    assignments = assignment_list(actor=request.user).order_by("campaign__code", "station__code")[:200]
     return render(
         request,
         "portal/home.html",
-        {"stations": stations, "show_admin_link": can_use_admin(request.user)},
+        {"stations": stations, "assignments": assignments, "show_admin_link": can_use_admin(request.user)},
     )
 
 
 @login_required
 def station_detail(request, code):
     station = station_get(actor=request.user, code=code)
+    from assessment.selectors import rectification_list, sheet_list
+
     can_edit = operated_station_list(actor=request.user).filter(pk=station.pk).exists()
-    return render(request, "portal/station_detail.html", {"station": station, "can_edit": can_edit})
+    sheets = sheet_list(actor=request.user).filter(station=station).order_by("-campaign__year", "period")[:60]
+    orders = rectification_list(actor=request.user).filter(station=station)[:20]
+    return render(
+        request,
+        "portal/station_detail.html",
+        {"station": station, "can_edit": can_edit, "sheets": sheets, "orders": orders},
+    )
 
 
 @login_required

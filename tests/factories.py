@@ -16,7 +16,9 @@ def valid_credit_code(seed: int = 1) -> str:
 
 
 def make_region(code: str, name: str, level: int, parent: Region | None = None) -> Region:
-    return region_create(code=code, name=name, level=level, parent=parent)
+    """The region with this code: the seed policies already put some of the real tree in place."""
+    existing = Region.objects.filter(code=code).first()
+    return existing or region_create(code=code, name=name, level=level, parent=parent)
 
 
 def make_station(*, region: Region, code: str | None = None, kind: str = "gig_station", **fields) -> Station:

@@ -1,0 +1,650 @@
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from assessment import admin_forms
+from assessment.models import (
+    Campaign,
+    CampaignResult,
+    CampaignStation,
+    Objection,
+    OneTimeAmount,
+    Policy,
+    RankedBand,
+    RectificationOrder,
+    RubricItem,
+    RubricSection,
+    ScoreSheet,
+    SubsidyAmount,
+    TierThreshold,
+)
+from assessment.selectors import policy_spec
+from assessment.services import campaigns as campaign_services
+from assessment.services import objections as objection_services
+from assessment.services import rectification as rectification_services
+from assessment.services import sheets as sheet_services
+from assessment.services.policies import policy_new_version
+from assessment.services.sheet_import import SheetImportError, import_template, sheets_import_inputs
+from assessment.sheet_view import sheet_rows
+from stations.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline, can_change
+from stations.validators import mask_phone
+
+
+def policy_editable_by(user, policy: Policy | None) -> bool:
+    """Bureau staff edit unfrozen policies of their own region or below; a superuser any unfrozen one."""
+    if not can_change(user):
+        return False
+    if policy is None:
+        return True
+    if policy.is_frozen:
+        return False
+    return user.is_superuser or user.region.contains(policy.region)
+
+
+class PolicyRowInline(ScopedInline):
+    def has_add_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj)
+
+
+class TierThresholdInline(PolicyRowInline):
+    model = TierThreshold
+
+
+class RankedBandInline(PolicyRowInline):
+    model = RankedBand
+
+
+class SubsidyAmountInline(PolicyRowInline):
+    model = SubsidyAmount
+
+
+class OneTimeAmountInline(PolicyRowInline):
+    model = OneTimeAmount
+
+
+class RubricSectionInline(PolicyRowInline):
+    model = RubricSection
+    fields = ["position", "code", "title", "max_points", "items_link"]
+    readonly_fields = ["items_link"]
+    show_change_link = True
+
+    @admin.display(description="项目")
+    def items_link(self, obj):
+        return f"{obj.items.count()} 项" if obj.pk else ""
+
+
+@admin.register(Policy)
+class PolicyAdmin(ScopedAdmin):
+    list_display = ["code", "version", "name", "region", "year", "period", "tier_method", "frozen_at"]
+    list_filter = ["year", "period", "tier_method"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region"]
+    readonly_fields = ["frozen_at", "created_at", "rubric_findings"]
+    inlines = [
+        TierThresholdInline,
+        RankedBandInline,
+        SubsidyAmountInline,
+        OneTimeAmountInline,
+        RubricSectionInline,
+    ]
+    actions = ["make_new_version"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["code", "version", "name", "region", "year", "period", "kinds", "source", "notes"]},
+        ),
+        ("评分表", {"fields": ["rubric_max_points", "part_whole", "rubric_findings"]}),
+        (
+            "定等方式",
+            {
+                "fields": [
+                    "tier_method",
+                    ("fallback_tier", "fallback_label"),
+                    "ranked_levels",
+                    "level_bands",
+                    ("elimination_lowest_count", "elimination_below_score", "elimination_scope"),
+                    "group_deduction_amount",
+                ]
+            },
+        ),
+        (
+            "补助与资格",
+            {
+                "fields": [
+                    ("one_time_basis", "one_time_label"),
+                    "min_months_recognised",
+                    "purchase_of_services_excluded",
+                ]
+            },
+        ),
+        ("记录", {"fields": ["frozen_at", "created_at"]}),
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj)
+
+    @admin.display(description="评分表检查")
+    def rubric_findings(self, obj):
+        if obj is None or obj.pk is None:
+            return "保存后检查。"
+        from assessment.engine import validate_rubric
+
+        findings = validate_rubric(policy_spec(obj).rubric)
+        if not findings:
+            return "各部分分值与满分一致。"
+        return format_html(
+            '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((f,) for f in findings))
+        )
+
+    @admin.action(description="复制为新版本(用于修改已冻结的政策)")
+    def make_new_version(self, request, queryset):
+        if not can_change(request.user):
+            self.message_user(request, "您没有修改政策的权限。", messages.ERROR)
+            return
+        for policy in queryset:
+            copy = policy_new_version(policy=policy, actor=request.user)
+            self.message_user(request, f"已创建 {copy},可在新版本上修改。", messages.SUCCESS)
+
+
+class RubricItemInline(PolicyRowInline):
+    model = RubricItem
+    fk_name = "section"
+    fields = [
+        "position",
+        "code",
+        "title",
+        "max_points",
+        "rule",
+        "params",
+        "inputs",
+        "scored_from_month",
+        "kinds",
+        "parent",
+        "note",
+    ]
+
+    def has_add_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj.policy if obj else None)
+
+    def has_change_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj.policy if obj else None)
+
+    def has_delete_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj.policy if obj else None)
+
+
+@admin.register(RubricSection)
+class RubricSectionAdmin(ScopedAdmin):
+    list_display = ["policy", "code", "title", "max_points"]
+    list_select_related = ["policy"]
+    list_filter = [("policy", admin.RelatedOnlyFieldListFilter)]
+    inlines = [RubricItemInline]
+    ordering = ["policy", "position"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("policy")
+
+    def has_add_permission(self, request):
+        return False  # sections are added on their policy's page
+
+    def has_change_permission(self, request, obj=None):
+        return policy_editable_by(request.user, obj.policy if obj else None)
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+def action_buttons(admin_obj, obj) -> str:
+    if obj is None or obj.pk is None:
+        return ""
+    opts = admin_obj.model._meta
+    links = [
+        (reverse(f"admin:{opts.app_label}_{opts.model_name}_{suffix}", args=[obj.pk]), title)
+        for suffix, title in admin_obj.available_actions(obj)
+    ]
+    if not links:
+        return "—"
+    return format_html_join(" ", '<a class="button" href="{}">{}</a>', links)
+
+
+class CampaignStationInline(ScopedInline):
+    model = CampaignStation
+    fields = ["station", "assessor", "declaration", "declared_at"]
+    readonly_fields = ["station", "declaration", "declared_at"]
+    autocomplete_fields = ["assessor"]
+    verbose_name_plural = "参评站点与评估人员(评估人员须先声明无利益冲突才能查看评分表)"
+
+    def has_add_permission(self, request, obj=None):
+        return False  # stations join when the campaign opens, by eligibility
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("station", "assessor")
+
+
+def _import(campaign, data, user):
+    try:
+        count = sheets_import_inputs(campaign=campaign, actor=user, file=data["file"])
+    except SheetImportError as exc:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError([str(exc), *[str(p) for p in exc.problems[:200]]]) from exc
+    return f"已导入 {count} 张评分表的数据。"
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
+    list_display = ["code", "name", "policy", "region", "year", "status", "self_evaluation_due", "onsite_due"]
+    list_filter = ["status", "year"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region", "policy"]
+    readonly_fields = ["status", "workflow", "progress"]
+    inlines = [CampaignStationInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "code",
+                    "name",
+                    "policy",
+                    "region",
+                    "year",
+                    "months",
+                    "status",
+                    "workflow",
+                    "progress",
+                ]
+            },
+        ),
+        (
+            "期限",
+            {"fields": ["self_evaluation_due", "onsite_due", "assessed_on", "notice_start", "notice_end"]},
+        ),
+        ("评分", {"fields": ["gap_threshold"]}),
+    ]
+    object_actions = {
+        "open": (
+            "开始考核",
+            admin_forms.CampaignOpenForm,
+            lambda c, d, u: (
+                campaign_services.campaign_open(campaign=c, actor=u, stations=list(d["stations"])),
+                "考核已开始,已为参评站点生成评分表并通知运营人员。",
+            )[1],
+            lambda c: c.status == Campaign.Status.DRAFT,
+        ),
+        "import": (
+            "导入数据(Excel)",
+            admin_forms.CampaignImportForm,
+            _import,
+            lambda c: c.status == Campaign.Status.OPEN,
+        ),
+        "results": (
+            "计算结果",
+            admin_forms.ConfirmForm,
+            lambda c, d, u: (
+                f"已计算 {len(campaign_services.campaign_results_compute(campaign=c, actor=u))} 个站点的结果。"
+            ),
+            lambda c: c.status in {Campaign.Status.OPEN, Campaign.Status.RESULTS, Campaign.Status.NOTICE},
+        ),
+        "notice": (
+            "开始公示",
+            admin_forms.CampaignNoticeForm,
+            lambda c, d, u: (
+                campaign_services.campaign_notice_start(campaign=c, actor=u, start=d["start"], end=d["end"]),
+                "公示已开始。",
+            )[1],
+            lambda c: c.status == Campaign.Status.RESULTS,
+        ),
+        "publish": (
+            "通报结果",
+            admin_forms.ConfirmForm,
+            lambda c, d, u: (
+                campaign_services.campaign_publish(campaign=c, actor=u),
+                "结果已通报,成为最终结果。",
+            )[1],
+            lambda c: c.status == Campaign.Status.NOTICE,
+        ),
+    }
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status != Campaign.Status.DRAFT:
+            fields += ["code", "policy", "region", "year", "months", "assessed_on"]
+        return fields
+
+    @admin.display(description="办理")
+    def workflow(self, obj):
+        buttons = action_buttons(self, obj)
+        if obj and obj.status in {Campaign.Status.NOTICE, Campaign.Status.PUBLISHED}:
+            buttons = format_html(
+                '{} <a href="{}" target="_blank">公示页面</a>',
+                buttons,
+                reverse("notice:detail", args=[obj.code]),
+            )
+        return buttons
+
+    @admin.display(description="进度")
+    def progress(self, obj):
+        if obj is None or obj.pk is None:
+            return ""
+        from django.db.models import Count
+
+        counts = dict(obj.sheets.values_list("status").annotate(n=Count("id")))
+        labels = dict(ScoreSheet.Status.choices)
+        parts = [f"{labels[s]} {counts.get(s, 0)}" for s in ScoreSheet.Status.values]
+        open_objections = obj.objections.filter(status=Objection.Status.OPEN).count()
+        text = "评分表:" + "、".join(parts)
+        if open_objections:
+            text += f";待答复异议 {open_objections} 件"
+        url = reverse("admin:assessment_scoresheet_changelist") + f"?campaign__id__exact={obj.pk}"
+        return format_html('{} <a href="{}">查看评分表</a>', text, url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/import-template/",
+                self.admin_site.admin_view(self.import_template_view),
+                name="assessment_campaign_import_template",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_template_view(self, request, object_id):
+        campaign = self.get_object(request, object_id)
+        if campaign is None:
+            self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        response = HttpResponse(
+            import_template(campaign=campaign),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{campaign.code}-inputs.xlsx"'
+        return response
+
+    def save_formset(self, request, form, formset, change):
+        # Assignments go through the service, which resets the declaration and tells the assessor.
+        if formset.model is not CampaignStation:
+            return super().save_formset(request, form, formset, change)
+        for inline_form in formset.forms:
+            if inline_form.instance.pk and "assessor" in inline_form.changed_data:
+                campaign_services.assessor_assign(
+                    entry=CampaignStation.objects.get(pk=inline_form.instance.pk),
+                    assessor=inline_form.cleaned_data["assessor"],
+                    actor=request.user,
+                )
+        return None
+
+
+def _lock(sheet, data, user):
+    sheet_services.sheet_lock(sheet=sheet, actor=user, reason=data.get("reason", ""))
+    return f"{sheet} 已审定锁定,审定总分 {sheet.final_total} 分。"
+
+
+def _correct(sheet, data, user):
+    form_inputs = {k: v for k, v in data.items() if k != "reason"}
+    raw = {}
+    for name, value in form_inputs.items():
+        if value in {"true", "false"}:
+            raw[name] = value == "true"
+        elif value not in ("", None):
+            raw[name] = value
+    before = sheet.final_total
+    sheet_services.sheet_correct(sheet=sheet, actor=user, final_inputs=raw, reason=data["reason"])
+    return f"{sheet} 已更正:审定总分 {before} → {sheet.final_total} 分。"
+
+
+@admin.register(ScoreSheet)
+class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
+    list_display = ["station", "period", "campaign", "status", "self_total", "onsite_total", "final_total"]
+    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "status", "station__kind"]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "campaign"]
+    actions = ["lock_selected"]
+    fields = [
+        "campaign",
+        "station",
+        "period",
+        "status",
+        "workflow",
+        "sheet_table",
+        "findings",
+        "evidence_index",
+        "submitted_at",
+        "assessed_at",
+        "assessed_by",
+        "locked_at",
+        "locked_by",
+    ]
+    readonly_fields = fields
+    object_actions = {
+        "lock": (
+            "审定锁定",
+            admin_forms.SheetLockForm,
+            _lock,
+            lambda s: s.status == ScoreSheet.Status.ASSESSED,
+        ),
+        "correct": (
+            "更正审定分数",
+            admin_forms.SheetCorrectionForm,
+            _correct,
+            lambda s: s.status == ScoreSheet.Status.LOCKED and s.campaign.status != Campaign.Status.PUBLISHED,
+        ),
+    }
+
+    def has_add_permission(self, request):
+        return False  # sheets are made when a campaign opens
+
+    def has_change_permission(self, request, obj=None):
+        return False  # every change is a workflow move with its own page
+
+    @admin.display(description="办理")
+    def workflow(self, obj):
+        return action_buttons(self, obj)
+
+    @admin.display(description="评分表")
+    def sheet_table(self, obj):
+        return render_to_string("assessment/_sheet_table.html", {"sheet": obj, "rows": sheet_rows(obj)})
+
+    @admin.display(description="佐证材料")
+    def evidence_index(self, obj):
+        links = admin_forms.evidence_links(obj)
+        return format_html("<ul>{}</ul>", links) if links else "无"
+
+    @admin.action(description="审定锁定所选评分表(按现场评估数据)")
+    def lock_selected(self, request, queryset):
+        locked, refused = 0, []
+        for sheet in queryset.filter(status=ScoreSheet.Status.ASSESSED):
+            try:
+                sheet_services.sheet_lock(sheet=sheet, actor=request.user)
+                locked += 1
+            except Exception as exc:
+                refused.append(f"{sheet}:{getattr(exc, 'messages', [str(exc)])[0]}")
+        skipped = queryset.exclude(status=ScoreSheet.Status.ASSESSED).count()
+        self.message_user(request, f"已审定锁定 {locked} 张;{skipped} 张不在“现场评估完成”状态,未处理。")
+        for line in refused[:20]:
+            self.message_user(request, line, messages.ERROR)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not can_change(request.user):
+            actions.pop("lock_selected", None)
+        return actions
+
+
+@admin.register(CampaignResult)
+class CampaignResultAdmin(ScopedAdmin):
+    list_display = [
+        "station",
+        "campaign",
+        "score",
+        "tier_label",
+        "eligible",
+        "eliminated",
+        "subsidy",
+        "one_time_subsidy",
+    ]
+    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "tier_label", "eliminated"]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "campaign"]
+    readonly_fields = [f.name for f in CampaignResult._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
+    list_display = ["station", "campaign", "filed_at", "status", "name", "masked_contact"]
+    list_filter = ["status", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["station__code", "station__name", "name"]
+    list_select_related = ["station", "campaign"]
+    fields = [
+        "campaign",
+        "station",
+        "name",
+        "masked_contact",
+        "reason",
+        "attachment_link",
+        "filed_at",
+        "status",
+        "workflow",
+        "response",
+        "responded_by",
+        "responded_at",
+    ]
+    readonly_fields = fields
+    object_actions = {
+        "answer": (
+            "答复异议",
+            admin_forms.ObjectionAnswerForm,
+            lambda o, d, u: (
+                objection_services.objection_answer(objection=o, actor=u, response=d["response"]),
+                "答复已记录。",
+            )[1],
+            lambda o: o.status == Objection.Status.OPEN,
+        )
+    }
+
+    @admin.display(description="联系方式")
+    def masked_contact(self, obj):
+        return mask_phone(obj.contact) if obj.contact.isdigit() else obj.contact
+
+    @admin.display(description="附件")
+    def attachment_link(self, obj):
+        return obj.attachment_name or "无"
+
+    @admin.display(description="办理")
+    def workflow(self, obj):
+        return action_buttons(self, obj)
+
+    def has_add_permission(self, request):
+        return False  # objections come from the public notice page
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RectificationIssueForm(admin_forms.ConfirmForm):
+    pass
+
+
+@admin.register(RectificationOrder)
+class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
+    list_display = ["station", "campaign", "deadline", "status", "issued_at"]
+    list_filter = ["status", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "campaign"]
+    autocomplete_fields = ["station", "campaign"]
+    object_actions = {
+        "verify": (
+            "核实整改",
+            admin_forms.RectificationVerifyForm,
+            lambda o, d, u: (
+                rectification_services.rectification_verify(
+                    order=o,
+                    actor=u,
+                    accepted=d["accepted"],
+                    note=d["note"],
+                    new_deadline=d.get("new_deadline"),
+                ),
+                "核实结论已记录。",
+            )[1],
+            lambda o: o.status == RectificationOrder.Status.RESPONDED,
+        ),
+        "propose": (
+            "提请撤销资格",
+            admin_forms.RevocationProposalForm,
+            lambda o, d, u: (
+                rectification_services.rectification_propose_revocation(order=o, actor=u, reason=d["reason"]),
+                "已提请撤销资格,请另一位工作人员审批。",
+            )[1],
+            lambda o: o.status == RectificationOrder.Status.ISSUED,
+        ),
+        "decide": (
+            "审批撤销资格",
+            admin_forms.RevocationDecisionForm,
+            lambda o, d, u: (
+                rectification_services.rectification_decide_revocation(
+                    order=o,
+                    actor=u,
+                    approve=d["approve"],
+                    reason=d["reason"],
+                    new_deadline=d.get("new_deadline"),
+                ),
+                "审批结论已记录。",
+            )[1],
+            lambda o: o.status == RectificationOrder.Status.REVOCATION_PROPOSED,
+        ),
+    }
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["station", "campaign", "problems", "deadline"]
+        return [
+            "station",
+            "campaign",
+            "problems",
+            "deadline",
+            "status",
+            "workflow",
+            "response",
+            "responded_at",
+            "verification_note",
+            "issued_by",
+            "issued_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return self.get_fields(request, obj)
+
+    @admin.display(description="办理")
+    def workflow(self, obj):
+        return action_buttons(self, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        created = rectification_services.rectification_issue(
+            station=obj.station,
+            campaign=obj.campaign,
+            actor=request.user,
+            problems=obj.problems,
+            deadline=obj.deadline,
+        )
+        obj.pk = created.pk

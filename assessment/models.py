@@ -1,0 +1,524 @@
+"""Policies as data: a rubric of sections and items, a tier scheme and a subsidy schedule.
+
+Each table maps onto a spec class of `assessment.engine.specs`, so `assessment.policy_store`
+rebuilds the exact PolicySpec the pure engine scores with. A policy a campaign has used is
+frozen (`frozen_at`): its rows no longer change, and an edit makes a new version.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from assessment.engine.specs import ELIMINATION_SCOPES, ONE_TIME_BASES, RULE_KINDS
+from stations.models import Region, StationKind
+
+POINTS = {"max_digits": 6, "decimal_places": 2, "validators": [MinValueValidator(0)]}
+MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
+
+
+class Policy(models.Model):
+    class Period(models.TextChoices):
+        YEARLY = "yearly", "按年度评分"
+        MONTHLY = "monthly", "按月评分、年度取平均"
+
+    class TierMethod(models.TextChoices):
+        THRESHOLDS = "thresholds", "按分数线定等次"
+        RANKED = "ranked", "按排名比例分档"
+
+    code = models.SlugField("政策编码", max_length=64, help_text="如 yunmeng-2024;新版本沿用同一编码。")
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    name = models.CharField("名称", max_length=200)
+    region = models.ForeignKey(
+        Region, verbose_name="适用区域", on_delete=models.PROTECT, related_name="policies"
+    )
+    year = models.PositiveSmallIntegerField(
+        "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    period = models.CharField("评分周期", max_length=8, choices=Period.choices, default=Period.YEARLY)
+    kinds = models.JSONField("适用站点类型", default=list, help_text="站点类型编码的列表。")
+    source = models.CharField("政策依据", max_length=255, blank=True)
+    notes = models.TextField("说明", blank=True)
+
+    rubric_max_points = models.DecimalField("评分表满分", default=100, **POINTS)
+    part_whole = models.JSONField(
+        "数据勾稽关系",
+        default=list,
+        blank=True,
+        help_text='部分不得大于整体,如 {"part": "a", "whole": "b + c"}。',
+    )
+
+    tier_method = models.CharField("定等方式", max_length=12, choices=TierMethod.choices)
+    fallback_tier = models.CharField("未达最低分数线的等次编码", max_length=32, blank=True)
+    fallback_label = models.CharField("未达最低分数线的等次名称", max_length=32, blank=True)
+    ranked_levels = models.JSONField("参与排名的认定级别", default=list, blank=True)
+    level_bands = models.JSONField(
+        "固定档次的认定级别", default=dict, blank=True, help_text='如 {"district": "district"}。'
+    )
+    elimination_lowest_count = models.PositiveSmallIntegerField("末位淘汰名额", null=True, blank=True)
+    elimination_below_score = models.DecimalField("淘汰分数线(低于)", null=True, blank=True, **POINTS)
+    elimination_scope = models.CharField(
+        "淘汰比较范围", max_length=16, blank=True, choices=[(s, s) for s in ELIMINATION_SCOPES]
+    )
+    group_deduction_amount = models.DecimalField("捆绑考核扣减金额", null=True, blank=True, **MONEY)
+
+    one_time_basis = models.CharField(
+        "一次性补助依据", max_length=24, blank=True, choices=[(b, b or "无") for b in ONE_TIME_BASES]
+    )
+    one_time_label = models.CharField("一次性补助名称", max_length=64, blank=True)
+    min_months_recognised = models.PositiveSmallIntegerField("认定满几个月方可参评", null=True, blank=True)
+    purchase_of_services_excluded = models.BooleanField("购买服务合同期内不享受补助", default=False)
+
+    frozen_at = models.DateTimeField("冻结时间", null=True, blank=True, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "考核政策"
+        verbose_name_plural = "考核政策"
+        ordering = ["code", "-version"]
+        constraints = [models.UniqueConstraint(fields=["code", "version"], name="policy_code_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name}(v{self.version})"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class TierThreshold(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="thresholds")
+    code = models.CharField("等次编码", max_length=32)
+    label = models.CharField("等次名称", max_length=32)
+    min_score = models.DecimalField("最低分(含)", **POINTS)
+
+    class Meta:
+        verbose_name = "等次分数线"
+        verbose_name_plural = "等次分数线"
+        ordering = ["-min_score"]
+        constraints = [models.UniqueConstraint(fields=["policy", "code"], name="threshold_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ≥ {self.min_score}"
+
+
+class RankedBand(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="bands")
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+    code = models.CharField("档次编码", max_length=32)
+    label = models.CharField("档次名称", max_length=32)
+    weight = models.PositiveSmallIntegerField("比例份数", validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = "排名档次"
+        verbose_name_plural = "排名档次(从高到低)"
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["policy", "code"], name="band_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.label}({self.weight} 份)"
+
+
+class SubsidyAmount(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="subsidy_amounts")
+    kind = models.CharField("站点类型", max_length=24, choices=StationKind.choices)
+    tier = models.CharField("等次/档次编码", max_length=32)
+    amount = models.DecimalField("年度补助(元)", **MONEY)
+
+    class Meta:
+        verbose_name = "年度补助标准"
+        verbose_name_plural = "年度补助标准"
+        ordering = ["kind", "-amount"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "kind", "tier"], name="subsidy_amount_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.tier}: {self.amount}"
+
+
+class OneTimeAmount(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="one_time_amounts")
+    kind = models.CharField("站点类型", max_length=24, choices=StationKind.choices)
+    amount = models.DecimalField("一次性补助(元)", **MONEY)
+
+    class Meta:
+        verbose_name = "一次性补助标准"
+        verbose_name_plural = "一次性补助标准"
+        constraints = [models.UniqueConstraint(fields=["policy", "kind"], name="one_time_amount_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.amount}"
+
+
+class RubricSection(models.Model):
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+    code = models.CharField("编号", max_length=16)
+    title = models.CharField("名称", max_length=200)
+    max_points = models.DecimalField("满分", **POINTS)
+
+    class Meta:
+        verbose_name = "评分表部分"
+        verbose_name_plural = "评分表部分"
+        ordering = ["policy", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["policy", "code"], name="section_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}({self.max_points} 分)"
+
+
+class RubricItem(models.Model):
+    """An item or, with a parent, a sub-item. The rule's parameters are kept as the engine reads them."""
+
+    section = models.ForeignKey(RubricSection, on_delete=models.CASCADE, related_name="items")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级项目",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="children",
+    )
+    position = models.PositiveSmallIntegerField("顺序", default=0)
+    code = models.CharField("编号", max_length=16)
+    title = models.CharField("内容", max_length=500)
+    max_points = models.DecimalField("满分", **POINTS)
+    rule = models.CharField("计分规则", max_length=24, choices=[(k, k) for k in RULE_KINDS])
+    params = models.JSONField("规则参数", default=dict, blank=True)
+    inputs = models.JSONField("读取的数据项", default=list, blank=True)
+    scored_from_month = models.PositiveSmallIntegerField(
+        "从几月起计分", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    kinds = models.JSONField("仅适用的站点类型", default=list, blank=True)
+    note = models.CharField("备注", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "评分项目"
+        verbose_name_plural = "评分项目"
+        ordering = ["section", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="item_scored_from_month_range",
+                condition=Q(scored_from_month__isnull=True)
+                | Q(scored_from_month__gte=1, scored_from_month__lte=12),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title[:40]}"
+
+
+class Campaign(models.Model):
+    """One year's assessment (考核批次) of the stations of a region under one policy."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "筹备中"
+        OPEN = "open", "自评与现场评估中"
+        RESULTS = "results", "结果已计算,待公示"
+        NOTICE = "notice", "公示中"
+        PUBLISHED = "published", "已通报"
+
+    code = models.SlugField("批次编码", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=200)
+    policy = models.ForeignKey(
+        Policy, verbose_name="考核政策", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name="考核区域", on_delete=models.PROTECT, related_name="campaigns"
+    )
+    year = models.PositiveSmallIntegerField(
+        "年度", validators=[MinValueValidator(2000), MaxValueValidator(2100)]
+    )
+    months = models.JSONField(
+        "评分月份",
+        default=list,
+        blank=True,
+        help_text="按月评分的政策填写月份列表,如 [1, 2, 3];按年度评分留空。",
+    )
+    self_evaluation_due = models.DateTimeField("自评截止时间")
+    onsite_due = models.DateField("现场评估截止日期")
+    assessed_on = models.DateField("考核基准日", help_text="认定时长、购买服务合同期按此日判断。")
+    notice_start = models.DateTimeField("公示开始", null=True, blank=True)
+    notice_end = models.DateTimeField("公示结束", null=True, blank=True)
+    gap_threshold = models.DecimalField(
+        "自评与现场评分差异阈值(分)",
+        default=2,
+        help_text="同一项目现场评分与自评相差超过此分值时,评估人员须写明原因。",
+        **POINTS,
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "考核批次"
+        verbose_name_plural = "考核批次"
+        ordering = ["-year", "code"]
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_notice_period_ordered",
+                condition=Q(notice_start__isnull=True)
+                | Q(notice_end__isnull=True)
+                | Q(notice_end__gt=F("notice_start")),
+                violation_error_message="公示结束时间必须晚于开始时间。",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def periods(self) -> list[str]:
+        """The sheet periods: "2024" for a yearly campaign, "2024-01", "2024-02", … for a monthly one."""
+        if self.months:
+            return [f"{self.year}-{month:02d}" for month in sorted(self.months)]
+        return [str(self.year)]
+
+
+class CampaignStation(models.Model):
+    """A station taking part in a campaign, with its assessor and the conflict-of-interest declaration."""
+
+    class Declaration(models.TextChoices):
+        PENDING = "pending", "未声明"
+        NO_CONFLICT = "no_conflict", "已声明无利益冲突"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="entries")
+    station = models.ForeignKey("stations.Station", on_delete=models.PROTECT, related_name="campaign_entries")
+    assessor = models.ForeignKey(
+        "stations.User",
+        verbose_name="评估人员",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="campaign_assignments",
+        limit_choices_to=Q(role__in=["assessor", "bureau"]),
+    )
+    declaration = models.CharField(
+        "利益冲突声明",
+        max_length=16,
+        choices=Declaration.choices,
+        default=Declaration.PENDING,
+        editable=False,
+    )
+    declared_at = models.DateTimeField("声明时间", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "参评站点"
+        verbose_name_plural = "参评站点"
+        ordering = ["campaign", "station__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "station"], name="campaign_station_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.code} · {self.station.code}"
+
+
+class ScoreSheet(models.Model):
+    """A station's score sheet for one period, in three columns: self-evaluation, on-site, final.
+
+    Each column keeps the inputs as given and the engine's result (points and one explanation per
+    item, section totals, the total) as JSON, so a province's sheets stay one row each.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "自评填写中"
+        SUBMITTED = "submitted", "已提交自评"
+        ASSESSED = "assessed", "现场评估完成"
+        LOCKED = "locked", "已审定锁定"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sheets")
+    station = models.ForeignKey("stations.Station", on_delete=models.PROTECT, related_name="score_sheets")
+    period = models.CharField("期间", max_length=7)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+
+    self_inputs = models.JSONField("自评数据", default=dict, blank=True)
+    self_result = models.JSONField("自评得分", default=dict, blank=True)
+    self_total = models.DecimalField("自评总分", null=True, blank=True, **POINTS)
+    onsite_inputs = models.JSONField("现场评估数据", default=dict, blank=True)
+    onsite_result = models.JSONField("现场评估得分", default=dict, blank=True)
+    onsite_total = models.DecimalField("现场评估总分", null=True, blank=True, **POINTS)
+    final_inputs = models.JSONField("审定数据", default=dict, blank=True)
+    final_result = models.JSONField("审定得分", default=dict, blank=True)
+    final_total = models.DecimalField("审定总分", null=True, blank=True, **POINTS)
+    gap_reasons = models.JSONField("评分差异原因", default=dict, blank=True)
+    findings = models.TextField("现场发现的问题", blank=True)
+
+    submitted_at = models.DateTimeField("自评提交时间", null=True, blank=True)
+    assessed_at = models.DateTimeField("现场评估时间", null=True, blank=True)
+    assessed_by = models.ForeignKey(
+        "stations.User",
+        verbose_name="评估人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    locked_at = models.DateTimeField("审定时间", null=True, blank=True)
+    locked_by = models.ForeignKey(
+        "stations.User",
+        verbose_name="审定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "评分表"
+        verbose_name_plural = "评分表"
+        ordering = ["campaign", "station__code", "period"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "station", "period"], name="sheet_station_period_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "status"], name="sheet_campaign_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} {self.period}"
+
+    @property
+    def month(self) -> int | None:
+        return int(self.period[5:7]) if len(self.period) == 7 else None
+
+
+class Evidence(models.Model):
+    """A file attached as evidence to a score sheet or to a rectification response."""
+
+    class Kind(models.TextChoices):
+        LEDGER = "ledger", "台账"
+        PHOTO = "photo", "照片"
+        ANNUAL_REPORT = "annual_report", "年度运营报告"
+        OTHER = "other", "其他材料"
+
+    sheet = models.ForeignKey(
+        ScoreSheet, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    rectification = models.ForeignKey(
+        "RectificationOrder", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+    )
+    kind = models.CharField("类别", max_length=16, choices=Kind.choices)
+    file = models.FileField("文件", max_length=255)
+    original_name = models.CharField("原文件名", max_length=100)
+    content_type = models.CharField("文件类型", max_length=100)
+    size = models.PositiveBigIntegerField("大小(字节)")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey("stations.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        ordering = ["uploaded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="evidence_belongs_to_one_thing",
+                condition=Q(sheet__isnull=False, rectification__isnull=True)
+                | Q(sheet__isnull=True, rectification__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}:{self.original_name}"
+
+
+class CampaignResult(models.Model):
+    """A station's result in a campaign: the score, the tier or band, and the money it earns."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="results")
+    station = models.ForeignKey("stations.Station", on_delete=models.PROTECT, related_name="campaign_results")
+    score = models.DecimalField("得分", **POINTS)
+    eligible = models.BooleanField("符合参评条件", default=True)
+    tier = models.CharField("等次编码", max_length=32, blank=True)
+    tier_label = models.CharField("等次", max_length=32, blank=True)
+    eliminated = models.BooleanField("末位淘汰", default=False)
+    subsidy = models.DecimalField("年度补助(元)", **MONEY)
+    one_time_subsidy = models.DecimalField("一次性补助(元)", default=0, **MONEY)
+    explanation = models.TextField("计算说明", blank=True)
+    computed_at = models.DateTimeField("计算时间")
+
+    class Meta:
+        verbose_name = "考核结果"
+        verbose_name_plural = "考核结果"
+        ordering = ["campaign", "-score", "station__code"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "station"], name="result_station_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} {self.score} {self.tier_label}"
+
+
+class Objection(models.Model):
+    """An objection (异议) to a published result, filed by anyone during the notice period."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待答复"
+        ANSWERED = "answered", "已答复"
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="objections")
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="涉及站点", on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField("姓名", max_length=64)
+    contact = models.CharField("联系方式", max_length=64)
+    reason = models.TextField("异议理由", max_length=2000)
+    attachment = models.FileField("附件", max_length=255, blank=True)
+    attachment_name = models.CharField("附件原名", max_length=100, blank=True)
+    client_key = models.CharField(max_length=64, db_index=True, editable=False)
+    filed_at = models.DateTimeField("提交时间", auto_now_add=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    response = models.TextField("答复", blank=True)
+    responded_by = models.ForeignKey(
+        "stations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    responded_at = models.DateTimeField("答复时间", null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "异议"
+        verbose_name_plural = "异议"
+        ordering = ["-filed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} 异议({self.filed_at:%Y-%m-%d})"
+
+
+class RectificationOrder(models.Model):
+    """An order to fix the problems found (整改), with a deadline, the operator's answer and verification."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", "待整改"
+        RESPONDED = "responded", "已提交整改情况"
+        VERIFIED = "verified", "整改已核实"
+        REVOCATION_PROPOSED = "revocation_proposed", "逾期未整改,已提请撤销资格"
+        REVOKED = "revoked", "已撤销站点资格"
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="rectification_orders"
+    )
+    station = models.ForeignKey(
+        "stations.Station", on_delete=models.PROTECT, related_name="rectification_orders"
+    )
+    problems = models.TextField("存在问题")
+    deadline = models.DateField("整改期限")
+    status = models.CharField(
+        "状态", max_length=24, choices=Status.choices, default=Status.ISSUED, editable=False
+    )
+    response = models.TextField("整改情况", blank=True)
+    responded_at = models.DateTimeField("提交时间", null=True, blank=True, editable=False)
+    verification_note = models.TextField("核实意见", blank=True)
+    issued_by = models.ForeignKey("stations.User", on_delete=models.PROTECT, related_name="+", editable=False)
+    issued_at = models.DateTimeField("下达时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "整改通知"
+        verbose_name_plural = "整改通知"
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} 整改(期限 {self.deadline:%Y-%m-%d})"

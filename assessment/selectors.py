@@ -1,0 +1,298 @@
+"""Reads of policies, scoped by the acting user, and the rebuilding of a policy's spec from its rows."""
+
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from assessment.engine.specs import (
+    EligibilitySpec,
+    EliminationSpec,
+    GroupDeductionSpec,
+    InputSpec,
+    ItemSpec,
+    PartWholeSpec,
+    PolicySpec,
+    RankedBandSpec,
+    RubricSpec,
+    SectionSpec,
+    SubsidyScheduleSpec,
+    ThresholdTierSpec,
+    TierSchemeSpec,
+)
+from assessment.models import Policy, RubricItem, RubricSection
+from stations.models import User
+from stations.selectors import can_read_everything, is_regional, register_scope
+
+
+def policy_list(*, actor: User) -> QuerySet[Policy]:
+    """Policies made in the actor's region or below it, and those of the regions above it that apply there."""
+    policies = Policy.objects.select_related("region")
+    if can_read_everything(actor):
+        return policies
+    if is_regional(actor):
+        path = actor.region.path
+        ancestor_paths = [path[: i + 1] for i in range(1, len(path)) if path[i] == "/"]
+        return policies.filter(Q(region__path__startswith=path) | Q(region__path__in=ancestor_paths))
+    return policies.none()
+
+
+def policy_latest(code: str) -> Policy | None:
+    """The newest version of the policy with this code, or None."""
+    return Policy.objects.filter(code=code).order_by("-version").first()
+
+
+def policy_with_rows(policy_id: int) -> Policy:
+    """A policy with every row its spec needs, in a fixed number of queries."""
+    items = RubricItem.objects.order_by("position", "id")
+    return Policy.objects.prefetch_related(
+        "thresholds",
+        "bands",
+        "subsidy_amounts",
+        "one_time_amounts",
+        Prefetch(
+            "sections", queryset=RubricSection.objects.prefetch_related(Prefetch("items", queryset=items))
+        ),
+    ).get(pk=policy_id)
+
+
+def _item_spec(item: RubricItem, children_of: dict[int | None, list[RubricItem]]) -> ItemSpec:
+    return ItemSpec(
+        code=item.code,
+        title=item.title,
+        max_points=item.max_points,
+        rule=item.rule,
+        params=dict(item.params),
+        inputs=tuple(InputSpec.from_dict(spec) for spec in item.inputs),
+        scored_from_month=item.scored_from_month,
+        kinds=tuple(item.kinds),
+        children=tuple(_item_spec(child, children_of) for child in children_of.get(item.pk, [])),
+        note=item.note,
+    )
+
+
+def policy_spec(policy: Policy) -> PolicySpec:
+    """Rebuild the PolicySpec the engine scores with from the policy's rows (see models.py)."""
+    policy = policy_with_rows(policy.pk)
+    sections = []
+    for section in policy.sections.all():
+        children_of: dict[int | None, list[RubricItem]] = {}
+        for item in section.items.all():
+            children_of.setdefault(item.parent_id, []).append(item)
+        sections.append(
+            SectionSpec(
+                code=section.code,
+                title=section.title,
+                max_points=section.max_points,
+                items=tuple(_item_spec(item, children_of) for item in children_of.get(None, [])),
+            )
+        )
+    amounts: dict[str, dict[str, Decimal]] = {}
+    for row in policy.subsidy_amounts.all():
+        amounts.setdefault(row.kind, {})[row.tier] = row.amount
+    elimination = None
+    if policy.elimination_lowest_count:
+        elimination = EliminationSpec(
+            lowest_count=policy.elimination_lowest_count,
+            below_score=policy.elimination_below_score,
+            scope=policy.elimination_scope or "all_units",
+        )
+    return PolicySpec(
+        code=policy.code,
+        name=policy.name,
+        region=policy.region.code,
+        year=policy.year,
+        period=policy.period,
+        kinds=tuple(policy.kinds),
+        rubric=RubricSpec(
+            max_points=policy.rubric_max_points,
+            sections=tuple(sections),
+            part_whole=tuple(PartWholeSpec.from_dict(pw) for pw in policy.part_whole),
+        ),
+        tier_scheme=TierSchemeSpec(
+            method=policy.tier_method,
+            thresholds=tuple(
+                ThresholdTierSpec(code=t.code, label=t.label, min_score=t.min_score)
+                for t in policy.thresholds.all()
+            ),
+            fallback_tier=policy.fallback_tier,
+            fallback_label=policy.fallback_label,
+            bands=tuple(
+                RankedBandSpec(code=b.code, label=b.label, weight=b.weight) for b in policy.bands.all()
+            ),
+            ranked_levels=tuple(policy.ranked_levels),
+            level_bands=dict(policy.level_bands),
+            elimination=elimination,
+            group_deduction=(
+                GroupDeductionSpec(amount=policy.group_deduction_amount)
+                if policy.group_deduction_amount
+                else None
+            ),
+        ),
+        subsidy_schedule=SubsidyScheduleSpec(
+            amounts=amounts,
+            one_time_amounts={row.kind: row.amount for row in policy.one_time_amounts.all()},
+            one_time_basis=policy.one_time_basis,
+            one_time_label=policy.one_time_label,
+        ),
+        eligibility=EligibilitySpec(
+            min_months_recognised=policy.min_months_recognised,
+            purchase_of_services_excluded=policy.purchase_of_services_excluded,
+        ),
+        source=policy.source,
+        notes=policy.notes,
+    )
+
+
+register_scope(Policy, policy_list)
+register_scope(
+    RubricSection, lambda *, actor: RubricSection.objects.filter(policy__in=policy_list(actor=actor))
+)
+register_scope(
+    RubricItem, lambda *, actor: RubricItem.objects.filter(section__policy__in=policy_list(actor=actor))
+)
+
+
+def campaign_list(*, actor: User) -> QuerySet:
+    """Campaigns of the actor's region subtree; operators and assessors reach theirs through sheets."""
+    from assessment.models import Campaign
+
+    campaigns = Campaign.objects.select_related("policy", "region")
+    if can_read_everything(actor):
+        return campaigns
+    if is_regional(actor):
+        return campaigns.filter(region__path__startswith=actor.region.path)
+    if actor.is_authenticated and actor.is_active:
+        return campaigns.filter(pk__in=sheet_list(actor=actor).values("campaign_id"))
+    return campaigns.none()
+
+
+def sheet_list(*, actor: User) -> QuerySet:
+    """Score sheets the actor may read.
+
+    Bureau staff and auditors: those of stations under their region. Operators: their stations'.
+    Assessors: the sheets of stations assigned to them, only after they declared no conflict of
+    interest with the station.
+    """
+    from assessment.models import CampaignStation, ScoreSheet
+
+    sheets = ScoreSheet.objects.select_related("campaign__policy", "station__region")
+    if can_read_everything(actor):
+        return sheets
+    if is_regional(actor):
+        return sheets.filter(station__region__path__startswith=actor.region.path)
+    if not (actor.is_authenticated and actor.is_active):
+        return sheets.none()
+    if actor.role == User.Role.OPERATOR:
+        return sheets.filter(station__operators=actor)
+    if actor.role == User.Role.ASSESSOR:
+        declared = CampaignStation.objects.filter(
+            campaign_id=OuterRef("campaign_id"),
+            station_id=OuterRef("station_id"),
+            assessor=actor,
+            declaration=CampaignStation.Declaration.NO_CONFLICT,
+        )
+        return sheets.filter(Exists(declared))
+    return sheets.none()
+
+
+def sheet_get(*, actor: User, pk: int):
+    from django.http import Http404
+
+    try:
+        return sheet_list(actor=actor).get(pk=pk)
+    except sheet_list(actor=actor).model.DoesNotExist:
+        raise Http404("没有这张评分表,或您无权查看。") from None
+
+
+def assignment_list(*, actor: User) -> QuerySet:
+    """A user's campaign assignments as assessor (declared or not)."""
+    from assessment.models import CampaignStation
+
+    if not (actor.is_authenticated and actor.is_active):
+        return CampaignStation.objects.none()
+    return CampaignStation.objects.select_related("campaign", "station").filter(assessor=actor)
+
+
+def campaign_entry_list(*, actor: User) -> QuerySet:
+    from assessment.models import CampaignStation
+
+    return (
+        CampaignStation.objects.select_related("campaign", "station", "assessor")
+        .filter(campaign__in=campaign_list(actor=actor))
+        .filter(station__in=_stations_for(actor))
+    )
+
+
+def _stations_for(actor: User) -> QuerySet:
+    from stations.selectors import station_list
+
+    return station_list(actor=actor)
+
+
+def evidence_list(*, actor: User) -> QuerySet:
+    """Evidence files attached to sheets the actor may read, or to their stations' rectification orders."""
+    from assessment.models import Evidence
+
+    return Evidence.objects.select_related("sheet", "rectification").filter(
+        Q(sheet__in=sheet_list(actor=actor)) | Q(rectification__in=rectification_list(actor=actor))
+    )
+
+
+def result_list(*, actor: User) -> QuerySet:
+    from assessment.models import CampaignResult
+
+    results = CampaignResult.objects.select_related("campaign", "station__region")
+    if can_read_everything(actor):
+        return results
+    if is_regional(actor):
+        return results.filter(station__region__path__startswith=actor.region.path)
+    if actor.is_authenticated and actor.is_active and actor.role == User.Role.OPERATOR:
+        return results.filter(station__operators=actor, campaign__status="published")
+    return results.none()
+
+
+def objection_list(*, actor: User) -> QuerySet:
+    from assessment.models import Objection
+
+    objections = Objection.objects.select_related("campaign", "station")
+    if can_read_everything(actor):
+        return objections
+    if is_regional(actor):
+        return objections.filter(station__region__path__startswith=actor.region.path)
+    return objections.none()
+
+
+def rectification_list(*, actor: User) -> QuerySet:
+    from assessment.models import RectificationOrder
+
+    orders = RectificationOrder.objects.select_related("station__region", "campaign")
+    if can_read_everything(actor):
+        return orders
+    if is_regional(actor):
+        return orders.filter(station__region__path__startswith=actor.region.path)
+    if actor.is_authenticated and actor.is_active and actor.role == User.Role.OPERATOR:
+        return orders.filter(station__operators=actor)
+    return orders.none()
+
+
+def _register_campaign_scopes() -> None:
+    from assessment.models import (
+        Campaign,
+        CampaignResult,
+        CampaignStation,
+        Evidence,
+        Objection,
+        RectificationOrder,
+        ScoreSheet,
+    )
+
+    register_scope(Campaign, campaign_list)
+    register_scope(CampaignStation, campaign_entry_list)
+    register_scope(ScoreSheet, sheet_list)
+    register_scope(Evidence, evidence_list)
+    register_scope(CampaignResult, result_list)
+    register_scope(Objection, objection_list)
+    register_scope(RectificationOrder, rectification_list)
+
+
+_register_campaign_scopes()

@@ -1,0 +1,113 @@
+"""Objections (异议) to a campaign's results during the public notice, and their answers."""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from assessment.evidence import EvidenceError, check_evidence_file, evidence_storage_name, safe_display_name
+from assessment.models import Campaign, Objection
+from assessment.services.campaigns import require_bureau
+from assessment.services.notify import bureau_staff_for, notify_after_commit
+from stations.models import Station, User
+from stations.workflow import record_audit, transition
+
+OBJECTION_TRANSITIONS: dict[str, set[str]] = {
+    Objection.Status.OPEN: {Objection.Status.ANSWERED},
+    Objection.Status.ANSWERED: set(),
+}
+
+# An address may file a few objections an hour: enough for a citizen, too few to flood the clerks.
+OBJECTIONS_PER_ADDRESS_PER_HOUR = 3
+OBJECTION_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def client_key(address: str) -> str:
+    """A keyed hash of the visitor's address: enough to rate-limit, without storing the address."""
+    return hashlib.sha256(f"{settings.SECRET_KEY}:objection:{address}".encode()).hexdigest()
+
+
+def notice_is_open(campaign: Campaign, now=None) -> bool:
+    now = now or timezone.now()
+    return (
+        campaign.status == Campaign.Status.NOTICE
+        and campaign.notice_start is not None
+        and campaign.notice_end is not None
+        and campaign.notice_start <= now <= campaign.notice_end
+    )
+
+
+def objection_file(
+    *, campaign: Campaign, station: Station, name: str, contact: str, reason: str, attachment, address: str
+) -> Objection:
+    """File an objection from the public notice page.
+
+    Before: the campaign is in its notice period, the station is on its result list, and this
+    address has filed fewer than the hourly limit. After: the objection is recorded (with the
+    attachment checked by content and stored under a random name) and the bureau is told.
+    Raises ValidationError with a message for the citizen.
+    """
+    key = client_key(address)
+    with transaction.atomic():
+        # Locking the campaign row orders this filing against a concurrent publication.
+        locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        if not notice_is_open(locked):
+            raise ValidationError("不在公示期内,不能提交异议。")
+        if not locked.results.filter(station=station).exists():
+            raise ValidationError("该站点不在本次公示名单中。")
+        recent = Objection.objects.filter(
+            client_key=key, filed_at__gte=timezone.now() - timedelta(hours=1)
+        ).count()
+        if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR:
+            raise ValidationError("提交过于频繁,请一小时后再试。如情况紧急,请拨打公示中的监督电话。")
+        stored_name, display_name = "", ""
+        if attachment:
+            try:
+                check = check_evidence_file(attachment, max_bytes=OBJECTION_ATTACHMENT_MAX_BYTES)
+            except EvidenceError as exc:
+                raise ValidationError(str(exc)) from exc
+            stored_name = default_storage.save(evidence_storage_name(check, prefix="objections"), attachment)
+            display_name = safe_display_name(attachment.name)
+        try:
+            objection = Objection.objects.create(
+                campaign=locked,
+                station=station,
+                name=name.strip(),
+                contact=contact.strip(),
+                reason=reason.strip(),
+                attachment=stored_name,
+                attachment_name=display_name,
+                client_key=key,
+            )
+            record_audit(target=objection, actor=None, action="objection.file", station=station)
+        except Exception:
+            if stored_name:
+                default_storage.delete(stored_name)
+            raise
+        notify_after_commit(
+            recipients=bureau_staff_for(station.region),
+            subject=f"收到异议:{station.name}",
+            body=f"{locked.name}公示期间收到一件关于“{station.name}”的异议,请在后台答复。",
+        )
+    return objection
+
+
+def objection_answer(*, objection: Objection, actor: User, response: str) -> Objection:
+    """Record the bureau's answer to an objection. Every objection must be answered before publication."""
+    require_bureau(actor, objection.campaign)
+    if not response.strip():
+        raise ValidationError("请填写答复内容。")
+    return transition(
+        objection,
+        to=Objection.Status.ANSWERED,
+        table=OBJECTION_TRANSITIONS,
+        actor=actor,
+        action="objection.answer",
+        reason=response.strip(),
+        station=objection.station,
+        extra_fields={"response": response.strip(), "responded_by": actor, "responded_at": timezone.now()},
+    )

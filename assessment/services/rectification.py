@@ -1,0 +1,233 @@
+"""Rectification orders (整改): issue, respond, verify; a lapsed order may lead to revocation."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from assessment.models import Campaign, RectificationOrder
+from assessment.services.notify import notify_after_commit
+from stations.models import Station, User
+from stations.services import station_status_change
+from stations.workflow import record_audit, transition
+
+RECTIFICATION_TRANSITIONS: dict[str, set[str]] = {
+    RectificationOrder.Status.ISSUED: {
+        RectificationOrder.Status.RESPONDED,
+        RectificationOrder.Status.REVOCATION_PROPOSED,
+    },
+    # Verification either accepts the answer or sends the order back to be done again.
+    RectificationOrder.Status.RESPONDED: {
+        RectificationOrder.Status.VERIFIED,
+        RectificationOrder.Status.ISSUED,
+    },
+    RectificationOrder.Status.REVOCATION_PROPOSED: {
+        RectificationOrder.Status.REVOKED,
+        RectificationOrder.Status.ISSUED,
+    },
+    RectificationOrder.Status.VERIFIED: set(),
+    RectificationOrder.Status.REVOKED: set(),
+}
+
+OPEN_STATUSES = {
+    RectificationOrder.Status.ISSUED,
+    RectificationOrder.Status.RESPONDED,
+    RectificationOrder.Status.REVOCATION_PROPOSED,
+}
+
+
+def _require_bureau_for(actor: User, station: Station) -> None:
+    if not (
+        actor.is_superuser or (actor.is_bureau and actor.region and actor.region.contains(station.region))
+    ):
+        raise PermissionError("只有站点所在区域的人社局工作人员可以办理整改事项。")
+
+
+def rectification_issue(
+    *, station: Station, actor: User, problems: str, deadline: datetime.date, campaign: Campaign | None = None
+) -> RectificationOrder:
+    """Order a station to rectify the problems found, by `deadline`; the station becomes "rectifying"."""
+    _require_bureau_for(actor, station)
+    if not problems.strip():
+        raise ValidationError("请写明需要整改的问题。")
+    if deadline <= timezone.localdate():
+        raise ValidationError("整改期限必须晚于今天。")
+    with transaction.atomic():
+        order = RectificationOrder.objects.create(
+            station=station, campaign=campaign, problems=problems.strip(), deadline=deadline, issued_by=actor
+        )
+        record_audit(
+            target=order, actor=actor, action="rectification.issue", station=station, to_state=order.status
+        )
+        if station.status == Station.Status.ACTIVE:
+            station_status_change(
+                station=station,
+                to=Station.Status.RECTIFYING,
+                actor=actor,
+                reason=f"下达整改通知:{order.problems[:100]}",
+            )
+        notify_after_commit(
+            recipients=station.operators.all(),
+            subject=f"整改通知:{station.name}",
+            body=f"请于 {deadline:%Y年%m月%d日} 前完成整改,并在站点门户提交整改情况和佐证材料。\n问题:{order.problems}",
+        )
+    return order
+
+
+def rectification_respond(*, order: RectificationOrder, actor: User, response: str) -> RectificationOrder:
+    """The station's operator reports what was done, before the deadline."""
+    if not (actor.is_operator and order.station.operators.filter(pk=actor.pk).exists()):
+        raise PermissionError("只有本站点的运营人员可以提交整改情况。")
+    if not response.strip():
+        raise ValidationError("请填写整改情况。")
+    if timezone.localdate() > order.deadline:
+        raise ValidationError(
+            f"整改期限 {order.deadline:%Y年%m月%d日} 已过,不能再提交。请联系县公共就业和人才服务中心。"
+        )
+    return transition(
+        order,
+        to=RectificationOrder.Status.RESPONDED,
+        table=RECTIFICATION_TRANSITIONS,
+        actor=actor,
+        action="rectification.respond",
+        station=order.station,
+        extra_fields={"response": response.strip(), "responded_at": timezone.now()},
+    )
+
+
+def rectification_verify(
+    *,
+    order: RectificationOrder,
+    actor: User,
+    accepted: bool,
+    note: str,
+    new_deadline: datetime.date | None = None,
+) -> RectificationOrder:
+    """Staff check the answer: accepted closes the order (the station is active again when no other
+    order is open); refused sends it back with a note and a new deadline."""
+    _require_bureau_for(actor, order.station)
+    if not note.strip():
+        raise ValidationError("请填写核实意见。")
+    with transaction.atomic():
+        if accepted:
+            transition(
+                order,
+                to=RectificationOrder.Status.VERIFIED,
+                table=RECTIFICATION_TRANSITIONS,
+                actor=actor,
+                action="rectification.verify",
+                reason=note.strip(),
+                station=order.station,
+                extra_fields={"verification_note": note.strip()},
+            )
+            still_open = order.station.rectification_orders.filter(status__in=OPEN_STATUSES).exists()
+            station = Station.objects.get(pk=order.station_id)
+            if not still_open and station.status == Station.Status.RECTIFYING:
+                station_status_change(
+                    station=station, to=Station.Status.ACTIVE, actor=actor, reason="整改已核实"
+                )
+        else:
+            if new_deadline is None or new_deadline <= timezone.localdate():
+                raise ValidationError("退回重新整改时,请给出晚于今天的新期限。")
+            transition(
+                order,
+                to=RectificationOrder.Status.ISSUED,
+                table=RECTIFICATION_TRANSITIONS,
+                actor=actor,
+                action="rectification.return",
+                reason=note.strip(),
+                station=order.station,
+                extra_fields={"verification_note": note.strip(), "deadline": new_deadline},
+            )
+            notify_after_commit(
+                recipients=order.station.operators.all(),
+                subject=f"整改未通过核实:{order.station.name}",
+                body=f"核实意见:{note.strip()}\n请于 {new_deadline:%Y年%m月%d日} 前重新整改。",
+            )
+    return order
+
+
+def rectification_propose_revocation(
+    *, order: RectificationOrder, actor: User, reason: str
+) -> RectificationOrder:
+    """Propose revoking the station's qualification because the order lapsed (deadline passed, no answer)."""
+    _require_bureau_for(actor, order.station)
+    if timezone.localdate() <= order.deadline:
+        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 尚未届满,不能提请撤销资格。")
+    if not reason.strip():
+        raise ValidationError("请写明提请撤销资格的理由。")
+    return transition(
+        order,
+        to=RectificationOrder.Status.REVOCATION_PROPOSED,
+        table=RECTIFICATION_TRANSITIONS,
+        actor=actor,
+        action="rectification.propose_revocation",
+        reason=reason.strip(),
+        station=order.station,
+    )
+
+
+def rectification_decide_revocation(
+    *,
+    order: RectificationOrder,
+    actor: User,
+    approve: bool,
+    reason: str,
+    new_deadline: datetime.date | None = None,
+) -> RectificationOrder:
+    """Approve the proposal (the station is revoked) or decline it (a new deadline).
+
+    The approver must not be the person who proposed it: a revocation needs two people.
+    """
+    from django.contrib.contenttypes.models import ContentType
+
+    from stations.models import AuditEntry
+
+    _require_bureau_for(actor, order.station)
+    if not reason.strip():
+        raise ValidationError("请写明审批意见。")
+    proposer = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(RectificationOrder),
+            object_id=str(order.pk),
+            action="rectification.propose_revocation",
+        )
+        .order_by("-at", "-id")
+        .values_list("actor_id", flat=True)
+        .first()
+    )
+    if approve and proposer == actor.pk and not actor.is_superuser:
+        raise PermissionError("提请人不能审批自己的撤销提议,请由另一位工作人员审批。")
+    with transaction.atomic():
+        if approve:
+            transition(
+                order,
+                to=RectificationOrder.Status.REVOKED,
+                table=RECTIFICATION_TRANSITIONS,
+                actor=actor,
+                action="rectification.revoke",
+                reason=reason.strip(),
+                station=order.station,
+            )
+            station = Station.objects.get(pk=order.station_id)
+            station_status_change(
+                station=station,
+                to=Station.Status.REVOKED,
+                actor=actor,
+                reason=f"逾期未整改,撤销资格:{reason.strip()}",
+            )
+        else:
+            if new_deadline is None or new_deadline <= timezone.localdate():
+                raise ValidationError("不予撤销时,请给出晚于今天的新整改期限。")
+            transition(
+                order,
+                to=RectificationOrder.Status.ISSUED,
+                table=RECTIFICATION_TRANSITIONS,
+                actor=actor,
+                action="rectification.revocation_declined",
+                reason=reason.strip(),
+                station=order.station,
+                extra_fields={"deadline": new_deadline},
+            )
+    return order

@@ -1,0 +1,320 @@
+"""A score sheet's life: self-evaluation, evidence, on-site scoring, review and lock, correction."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from assessment.evidence import EvidenceError, check_evidence_file, evidence_storage_name, safe_display_name
+from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
+from assessment.scoring import leaf_points, score_inputs
+from assessment.services.campaigns import require_bureau
+from stations.models import User
+from stations.workflow import record_audit, transition
+
+SHEET_TRANSITIONS: dict[str, set[str]] = {
+    ScoreSheet.Status.DRAFT: {ScoreSheet.Status.SUBMITTED, ScoreSheet.Status.ASSESSED},
+    ScoreSheet.Status.SUBMITTED: {ScoreSheet.Status.ASSESSED},
+    ScoreSheet.Status.ASSESSED: {ScoreSheet.Status.LOCKED},
+    # A locked sheet changes only through `sheet_correct`, which records the reason.
+    ScoreSheet.Status.LOCKED: set(),
+}
+
+
+class SheetInputError(ValidationError):
+    """Inputs that cannot be scored; `problems` maps each field to what is wrong with it."""
+
+    def __init__(self, problems: dict[str, str]):
+        self.problems = problems
+        super().__init__({field or "__all__": [message] for field, message in problems.items()})
+
+
+def _clean_raw(raw: dict[str, Any]) -> dict[str, Any]:
+    """Drop fields left empty in a form, so they read as "not given" rather than as a bad value."""
+    return {name: value for name, value in raw.items() if value not in (None, "")}
+
+
+def _score_or_raise(sheet: ScoreSheet, raw: dict[str, Any]) -> tuple[dict[str, Any], Decimal]:
+    result, total, problems = score_inputs(
+        sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=_clean_raw(raw)
+    )
+    if problems:
+        raise SheetInputError({p.field: p.message for p in problems})
+    return result, total
+
+
+def _is_operator(actor: User, sheet: ScoreSheet) -> bool:
+    return actor.is_operator and sheet.station.operators.filter(pk=actor.pk).exists()
+
+
+def _require_self_evaluation_open(sheet: ScoreSheet, actor: User) -> None:
+    if not _is_operator(actor, sheet):
+        raise PermissionError("只有本站点的运营人员可以填写自评。")
+    campaign = sheet.campaign
+    if campaign.status != Campaign.Status.OPEN:
+        raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”,不能填写自评。")
+    if timezone.now() > campaign.self_evaluation_due:
+        raise ValidationError(
+            f"自评已于 {timezone.localtime(campaign.self_evaluation_due):%Y年%m月%d日 %H:%M} 截止,不能再修改或提交。"
+            "如有特殊情况,请联系县公共就业和人才服务中心。"
+        )
+    if sheet.status != ScoreSheet.Status.DRAFT:
+        raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态,不能再修改自评。")
+
+
+def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> ScoreSheet:
+    """Keep the operator's self-evaluation draft; scores it too when it is complete and valid.
+
+    A draft may be incomplete: the inputs are kept as typed, and the points appear once every
+    input is there and valid. Refused after the deadline, for anyone but the station's operator,
+    and once submitted.
+    """
+    _require_self_evaluation_open(sheet, actor)
+    raw = _clean_raw(raw)
+    result, total, problems = score_inputs(
+        sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw
+    )
+    with transaction.atomic():
+        locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        if locked.status != ScoreSheet.Status.DRAFT:
+            raise ValidationError("评分表已提交,不能再修改自评。")
+        locked.self_inputs = raw
+        locked.self_result = result or {}
+        locked.self_total = total
+        locked.save(update_fields=["self_inputs", "self_result", "self_total", "updated_at"])
+    sheet.self_inputs, sheet.self_result, sheet.self_total = raw, result or {}, total
+    return sheet
+
+
+def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
+    """Submit the self-evaluation: every input valid, before the deadline; the station's sheet then waits for on-site scoring."""
+    _require_self_evaluation_open(sheet, actor)
+    result, total = _score_or_raise(sheet, sheet.self_inputs)
+    with transaction.atomic():
+        ScoreSheet.objects.filter(pk=sheet.pk).update(self_result=result, self_total=total)
+        transition(
+            sheet,
+            to=ScoreSheet.Status.SUBMITTED,
+            table=SHEET_TRANSITIONS,
+            actor=actor,
+            action="sheet.self_submit",
+            station=sheet.station,
+            extra_fields={"submitted_at": timezone.now()},
+        )
+    sheet.self_result, sheet.self_total = result, total
+    return sheet
+
+
+def evidence_add(*, sheet: ScoreSheet, actor: User, uploaded, kind: str) -> Evidence:
+    """Attach a file to the self-evaluation, checked by its content and stored under a random name."""
+    _require_self_evaluation_open(sheet, actor)
+    if kind not in Evidence.Kind.values:
+        raise ValidationError("请选择材料类别。")
+    try:
+        check = check_evidence_file(uploaded)
+    except EvidenceError as exc:
+        raise ValidationError(str(exc)) from exc
+    name = default_storage.save(evidence_storage_name(check, prefix="evidence"), uploaded)
+    try:
+        with transaction.atomic():
+            evidence = Evidence.objects.create(
+                sheet=sheet,
+                kind=kind,
+                file=name,
+                original_name=safe_display_name(uploaded.name),
+                content_type=check.content_type,
+                size=check.size,
+                sha256=check.sha256,
+                uploaded_by=actor,
+            )
+            record_audit(
+                target=sheet,
+                actor=actor,
+                action="sheet.evidence_add",
+                station=sheet.station,
+                reason=evidence.original_name,
+            )
+    except Exception:
+        default_storage.delete(name)  # no orphan file when the row could not be written
+        raise
+    return evidence
+
+
+def evidence_remove(*, evidence: Evidence, actor: User) -> None:
+    """Remove a file from a self-evaluation draft (and from storage)."""
+    sheet = evidence.sheet
+    _require_self_evaluation_open(sheet, actor)
+    name = evidence.file.name
+    with transaction.atomic():
+        record_audit(
+            target=sheet,
+            actor=actor,
+            action="sheet.evidence_remove",
+            station=sheet.station,
+            reason=evidence.original_name,
+        )
+        evidence.delete()
+        transaction.on_commit(lambda: default_storage.delete(name))
+
+
+def assessor_may_score(actor: User, sheet: ScoreSheet) -> bool:
+    """The assigned assessor, once they declared no conflict of interest."""
+    return CampaignStation.objects.filter(
+        campaign_id=sheet.campaign_id,
+        station_id=sheet.station_id,
+        assessor=actor,
+        declaration=CampaignStation.Declaration.NO_CONFLICT,
+    ).exists()
+
+
+def _require_onsite_open(sheet: ScoreSheet, actor: User) -> None:
+    if not assessor_may_score(actor, sheet):
+        raise PermissionError("只有被指派且已声明无利益冲突的评估人员可以进行现场评分。")
+    campaign = sheet.campaign
+    if campaign.status != Campaign.Status.OPEN:
+        raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”,不能进行现场评分。")
+    if timezone.localdate() > campaign.onsite_due:
+        raise ValidationError(f"现场评估已于 {campaign.onsite_due:%Y年%m月%d日} 截止,请联系人社局调整期限。")
+    if sheet.status not in {ScoreSheet.Status.DRAFT, ScoreSheet.Status.SUBMITTED}:
+        raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态,不能再修改现场评分。")
+
+
+def sheet_onsite_save(
+    *, sheet: ScoreSheet, actor: User, raw: dict[str, Any], gap_reasons: dict[str, str], findings: str
+) -> ScoreSheet:
+    """Keep the assessor's on-site draft (inputs, gap reasons, findings); scored when complete."""
+    _require_onsite_open(sheet, actor)
+    raw = _clean_raw(raw)
+    result, total, _ = score_inputs(
+        sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw
+    )
+    reasons = {code: text.strip() for code, text in gap_reasons.items() if text and text.strip()}
+    with transaction.atomic():
+        locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        locked.onsite_inputs, locked.onsite_result, locked.onsite_total = raw, result or {}, total
+        locked.gap_reasons, locked.findings = reasons, findings.strip()
+        locked.save(
+            update_fields=[
+                "onsite_inputs",
+                "onsite_result",
+                "onsite_total",
+                "gap_reasons",
+                "findings",
+                "updated_at",
+            ]
+        )
+    sheet.onsite_inputs, sheet.onsite_result, sheet.onsite_total = raw, result or {}, total
+    sheet.gap_reasons, sheet.findings = reasons, findings.strip()
+    return sheet
+
+
+def sheet_gaps(
+    sheet: ScoreSheet, onsite_result: dict[str, Any] | None = None
+) -> dict[str, tuple[Decimal, Decimal]]:
+    """Items whose on-site points differ from the self-evaluation by more than the campaign's threshold."""
+    onsite = leaf_points(onsite_result if onsite_result is not None else sheet.onsite_result)
+    own = leaf_points(sheet.self_result)
+    threshold = sheet.campaign.gap_threshold
+    return {
+        code: (own[code], points)
+        for code, points in onsite.items()
+        if code in own and abs(points - own[code]) > threshold
+    }
+
+
+def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
+    """Finish on-site scoring: every input valid and every gap beyond the threshold explained."""
+    _require_onsite_open(sheet, actor)
+    result, total = _score_or_raise(sheet, sheet.onsite_inputs)
+    missing = [code for code in sheet_gaps(sheet, result) if not sheet.gap_reasons.get(code)]
+    if missing:
+        raise SheetInputError(
+            {
+                f"gap_{code}": f"项目 {code} 的现场评分与自评相差超过 {sheet.campaign.gap_threshold} 分,请写明原因。"
+                for code in missing
+            }
+        )
+    with transaction.atomic():
+        ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_result=result, onsite_total=total)
+        transition(
+            sheet,
+            to=ScoreSheet.Status.ASSESSED,
+            table=SHEET_TRANSITIONS,
+            actor=actor,
+            action="sheet.onsite_submit",
+            station=sheet.station,
+            extra_fields={"assessed_at": timezone.now(), "assessed_by": actor},
+        )
+    sheet.onsite_result, sheet.onsite_total = result, total
+    return sheet
+
+
+def sheet_lock(
+    *, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any] | None = None, reason: str = ""
+) -> ScoreSheet:
+    """Comprehensive review (综合评审): settle the final column and lock the sheet.
+
+    The final inputs are the on-site inputs unless the reviewer gives others (then with a reason).
+    """
+    require_bureau(actor, sheet.campaign)
+    if sheet.campaign.status != Campaign.Status.OPEN:
+        raise ValidationError("只有进行中的考核批次可以审定评分表。")
+    inputs = _clean_raw(final_inputs) if final_inputs is not None else dict(sheet.onsite_inputs)
+    if final_inputs is not None and inputs != sheet.onsite_inputs and not reason.strip():
+        raise ValidationError("审定数据与现场评估不同,请写明原因。")
+    result, total = _score_or_raise(sheet, inputs)
+    with transaction.atomic():
+        ScoreSheet.objects.filter(pk=sheet.pk).update(
+            final_inputs=inputs, final_result=result, final_total=total
+        )
+        transition(
+            sheet,
+            to=ScoreSheet.Status.LOCKED,
+            table=SHEET_TRANSITIONS,
+            actor=actor,
+            action="sheet.lock",
+            reason=reason.strip(),
+            station=sheet.station,
+            extra_fields={"locked_at": timezone.now(), "locked_by": actor},
+        )
+    sheet.final_inputs, sheet.final_result, sheet.final_total = inputs, result, total
+    return sheet
+
+
+def sheet_correct(*, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any], reason: str) -> ScoreSheet:
+    """Correct a locked sheet's final column, with a reason; results already computed are recomputed.
+
+    Refused once the campaign's results are published (final).
+    """
+    from assessment.services.campaigns import campaign_results_compute
+
+    require_bureau(actor, sheet.campaign)
+    if not reason.strip():
+        raise ValidationError("更正审定分数必须写明原因。")
+    campaign = sheet.campaign
+    if campaign.status == Campaign.Status.PUBLISHED:
+        raise ValidationError("结果已通报,不能再更正。")
+    inputs = _clean_raw(final_inputs)
+    result, total = _score_or_raise(sheet, inputs)
+    with transaction.atomic():
+        locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        if locked.status != ScoreSheet.Status.LOCKED:
+            raise ValidationError("只有已审定锁定的评分表需要更正;未锁定的评分表请直接审定。")
+        before = locked.final_total
+        locked.final_inputs, locked.final_result, locked.final_total = inputs, result, total
+        locked.save(update_fields=["final_inputs", "final_result", "final_total", "updated_at"])
+        record_audit(
+            target=locked,
+            actor=actor,
+            action="sheet.correct",
+            station=locked.station,
+            reason=reason.strip(),
+            changes={"final_total": [str(before), str(total)]},
+        )
+        if campaign.status in {Campaign.Status.RESULTS, Campaign.Status.NOTICE}:
+            campaign_results_compute(campaign=campaign, actor=actor)
+    sheet.final_inputs, sheet.final_result, sheet.final_total = inputs, result, total
+    return sheet
