@@ -195,6 +195,9 @@ class RubricSectionAdmin(ScopedAdmin):
     def has_add_permission(self, request):
         return False  # sections are added on their policy's page
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # sections are removed on their policy's page, while it is not frozen
+
     def has_change_permission(self, request, obj=None):
         return policy_editable_by(request.user, obj.policy if obj else None)
 
@@ -316,6 +319,10 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
             lambda c: c.status == Campaign.Status.NOTICE,
         ),
     }
+
+    def has_delete_permission(self, request, obj=None):
+        # Only a campaign that never opened can go; after that its sheets and history are records.
+        return request.user.is_superuser and (obj is None or obj.status == Campaign.Status.DRAFT)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
@@ -480,6 +487,9 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
             actions.pop("lock_selected", None)
         return actions
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of the assessment: corrected through its workflow, never deleted
+
 
 @admin.register(CampaignResult)
 class CampaignResultAdmin(ScopedAdmin):
@@ -503,6 +513,9 @@ class CampaignResultAdmin(ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of the assessment: corrected through its workflow, never deleted
 
 
 @admin.register(Objection)
@@ -555,6 +568,9 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of the assessment: corrected through its workflow, never deleted
 
 
 class RectificationIssueForm(admin_forms.ConfirmForm):
@@ -648,3 +664,6 @@ class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
             deadline=obj.deadline,
         )
         obj.pk = created.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of the assessment: corrected through its workflow, never deleted
