@@ -251,7 +251,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     list_filter = ["status", "year"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["region", "policy"]
-    readonly_fields = ["status", "workflow", "progress"]
+    readonly_fields = ["status", "workflow", "progress", "notice_start", "notice_end"]
     inlines = [CampaignStationInline]
     fieldsets = [
         (

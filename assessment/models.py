@@ -86,7 +86,7 @@ class Policy(models.Model):
 
 
 class TierThreshold(models.Model):
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="thresholds")
+    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="thresholds")
     code = models.CharField("等次编码", max_length=32)
     label = models.CharField("等次名称", max_length=32)
     min_score = models.DecimalField("最低分(含)", **POINTS)
@@ -102,7 +102,7 @@ class TierThreshold(models.Model):
 
 
 class RankedBand(models.Model):
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="bands")
+    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="bands")
     position = models.PositiveSmallIntegerField("顺序", default=0)
     code = models.CharField("档次编码", max_length=32)
     label = models.CharField("档次名称", max_length=32)
@@ -119,7 +119,7 @@ class RankedBand(models.Model):
 
 
 class SubsidyAmount(models.Model):
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="subsidy_amounts")
+    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="subsidy_amounts")
     kind = models.CharField("站点类型", max_length=24, choices=StationKind.choices)
     tier = models.CharField("等次/档次编码", max_length=32)
     amount = models.DecimalField("年度补助(元)", **MONEY)
@@ -137,7 +137,7 @@ class SubsidyAmount(models.Model):
 
 
 class OneTimeAmount(models.Model):
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="one_time_amounts")
+    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="one_time_amounts")
     kind = models.CharField("站点类型", max_length=24, choices=StationKind.choices)
     amount = models.DecimalField("一次性补助(元)", **MONEY)
 
@@ -151,7 +151,7 @@ class OneTimeAmount(models.Model):
 
 
 class RubricSection(models.Model):
-    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="sections")
+    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveSmallIntegerField("顺序", default=0)
     code = models.CharField("编号", max_length=16)
     title = models.CharField("名称", max_length=200)
@@ -170,7 +170,7 @@ class RubricSection(models.Model):
 class RubricItem(models.Model):
     """An item or, with a parent, a sub-item. The rule's parameters are kept as the engine reads them."""
 
-    section = models.ForeignKey(RubricSection, on_delete=models.CASCADE, related_name="items")
+    section = models.ForeignKey(RubricSection, verbose_name="所属部分", on_delete=models.CASCADE, related_name="items")
     parent = models.ForeignKey(
         "self",
         verbose_name="上级项目",
@@ -238,8 +238,8 @@ class Campaign(models.Model):
     self_evaluation_due = models.DateTimeField("自评截止时间")
     onsite_due = models.DateField("现场评估截止日期")
     assessed_on = models.DateField("考核基准日", help_text="认定时长、购买服务合同期按此日判断。")
-    notice_start = models.DateTimeField("公示开始", null=True, blank=True)
-    notice_end = models.DateTimeField("公示结束", null=True, blank=True)
+    notice_start = models.DateTimeField("公示开始", null=True, blank=True, editable=False)
+    notice_end = models.DateTimeField("公示结束", null=True, blank=True, editable=False)
     gap_threshold = models.DecimalField(
         "自评与现场评分差异阈值(分)",
         default=2,
@@ -283,8 +283,10 @@ class CampaignStation(models.Model):
         PENDING = "pending", "未声明"
         NO_CONFLICT = "no_conflict", "已声明无利益冲突"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="entries")
-    station = models.ForeignKey("stations.Station", on_delete=models.PROTECT, related_name="campaign_entries")
+    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="entries")
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="campaign_entries"
+    )
     assessor = models.ForeignKey(
         "stations.User",
         verbose_name="评估人员",
@@ -328,8 +330,10 @@ class ScoreSheet(models.Model):
         ASSESSED = "assessed", "现场评估完成"
         LOCKED = "locked", "已审定锁定"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="sheets")
-    station = models.ForeignKey("stations.Station", on_delete=models.PROTECT, related_name="score_sheets")
+    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="sheets")
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="score_sheets"
+    )
     period = models.CharField("期间", max_length=7)
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
@@ -408,7 +412,7 @@ class Evidence(models.Model):
     content_type = models.CharField("文件类型", max_length=100)
     size = models.PositiveBigIntegerField("大小(字节)")
     sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey("stations.User", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey("stations.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
@@ -430,8 +434,10 @@ class Evidence(models.Model):
 class CampaignResult(models.Model):
     """A station's result in a campaign: the score, the tier or band, and the money it earns."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="results")
-    station = models.ForeignKey("stations.Station", on_delete=models.PROTECT, related_name="campaign_results")
+    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="results")
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="campaign_results"
+    )
     score = models.DecimalField("得分", **POINTS)
     eligible = models.BooleanField("符合参评条件", default=True)
     tier = models.CharField("等次编码", max_length=32, blank=True)
@@ -459,7 +465,7 @@ class Objection(models.Model):
         OPEN = "open", "待答复"
         ANSWERED = "answered", "已答复"
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="objections")
+    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="objections")
     station = models.ForeignKey(
         "stations.Station", verbose_name="涉及站点", on_delete=models.PROTECT, related_name="+"
     )
@@ -512,7 +518,9 @@ class RectificationOrder(models.Model):
     response = models.TextField("整改情况", blank=True)
     responded_at = models.DateTimeField("提交时间", null=True, blank=True, editable=False)
     verification_note = models.TextField("核实意见", blank=True)
-    issued_by = models.ForeignKey("stations.User", on_delete=models.PROTECT, related_name="+", editable=False)
+    issued_by = models.ForeignKey(
+        "stations.User", verbose_name="下达人", on_delete=models.PROTECT, related_name="+", editable=False
+    )
     issued_at = models.DateTimeField("下达时间", auto_now_add=True)
 
     class Meta:

@@ -194,6 +194,9 @@ def sheet_onsite_save(
     reasons = {code: text.strip() for code, text in gap_reasons.items() if text and text.strip()}
     with transaction.atomic():
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        # The caller's copy may predate a submission or a lock; only the locked row tells.
+        if locked.status not in {ScoreSheet.Status.DRAFT, ScoreSheet.Status.SUBMITTED}:
+            raise ValidationError(f"评分表已是“{locked.get_status_display()}”状态,不能再修改现场评分。")
         locked.onsite_inputs, locked.onsite_result, locked.onsite_total = raw, result or {}, total
         locked.gap_reasons, locked.findings = reasons, findings.strip()
         locked.save(

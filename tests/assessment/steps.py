@@ -30,18 +30,20 @@ from stations.models import User
 def points_inputs(campaign: Campaign, *, kind: str, total: int | Decimal = 100) -> dict[str, str]:
     """Inputs of a points-only rubric (Yunmeng, Quanzhou) that add up to `total`.
 
-    Every item starts at its maximum; points are taken off the last items first until the sum is
-    `total`, so the same call always gives the same sheet.
+    Every item starts at its maximum; one point at a time is taken off each item in turn, last
+    item first, until the sum is `total`. So two sheets a few points apart differ by about a point
+    per item (no gap that needs a reason), and the same call always gives the same sheet.
     """
     fields = input_fields(campaign.policy, kind=kind, month=None)
     assert all(input_type == "points" for _, input_type, _, _ in fields), "only for points rubrics"
     values = {name: Decimal(maximum) for name, _, _, maximum in fields}
     to_remove = sum(values.values()) - Decimal(total)
     assert to_remove >= 0
-    for name, _, _, _ in reversed(fields):
-        cut = min(values[name], to_remove)
-        values[name] -= cut
-        to_remove -= cut
+    while to_remove > 0:
+        for name, _, _, _ in reversed(fields):
+            cut = min(values[name], to_remove, Decimal(1))
+            values[name] -= cut
+            to_remove -= cut
     return {name: str(value) for name, value in values.items()}
 
 
