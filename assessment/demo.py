@@ -261,9 +261,12 @@ def load_heshan(users: dict[str, User]) -> None:
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
     campaign_results_compute(campaign=campaign, actor=admin)
-    campaign_notice_start(
-        campaign=campaign, actor=admin, start=now - datetime.timedelta(days=20), end=now - datetime.timedelta(days=13)
+    campaign_notice_start(campaign=campaign, actor=admin, start=now, end=now + datetime.timedelta(days=7))
+    # The demo replays a notice that ran last month: its period is dated as it was, then it is published.
+    Campaign.objects.filter(pk=campaign.pk).update(
+        notice_start=now - datetime.timedelta(days=20), notice_end=now - datetime.timedelta(days=13)
     )
+    campaign.refresh_from_db()
     campaign_publish(campaign=campaign, actor=admin)
     for result in campaign.results.filter(eliminated=True).select_related("station"):
         rectification_issue(

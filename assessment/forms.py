@@ -52,7 +52,10 @@ class SheetInputsForm(forms.Form):
 
 class EvidenceUploadForm(forms.Form):
     kind = forms.ChoiceField(label="材料类别", choices=Evidence.Kind.choices)
-    file = forms.FileField(label="文件", help_text="支持 JPG、PNG、PDF、XLSX、DOCX,单个文件不超过 20 MB。")
+    # An empty file reaches the content check, whose message names the file and says what to do.
+    file = forms.FileField(
+        label="文件", allow_empty_file=True, help_text="支持 JPG、PNG、PDF、XLSX、DOCX,单个文件不超过 20 MB。"
+    )
 
 
 class ConflictDeclarationForm(forms.Form):

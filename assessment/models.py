@@ -268,6 +268,21 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        months = self.months or []
+        if not isinstance(months, list) or any(
+            not isinstance(m, int) or isinstance(m, bool) or not 1 <= m <= 12 for m in months
+        ):
+            raise ValidationError({"months": "评分月份应为 1 到 12 的整数列表,如 [1, 2, 3]。"})
+        if len(set(months)) != len(months):
+            raise ValidationError({"months": "评分月份有重复。"})
+        if self.policy_id and (self.policy.period == "monthly") != bool(months):
+            raise ValidationError({"months": "按月评分的政策须填写评分月份;按年度评分的政策不填月份。"})
+        if self.policy_id and self.year and self.policy.year != self.year:
+            raise ValidationError({"year": f"所选政策适用于 {self.policy.year} 年度。"})
+
     @property
     def periods(self) -> list[str]:
         """The sheet periods: "2024" for a yearly campaign, "2024-01", "2024-02", … for a monthly one."""

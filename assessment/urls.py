@@ -13,4 +13,9 @@ urlpatterns = [
     path("evidence/<int:pk>/delete/", views.evidence_delete, name="evidence_delete"),
     path("assignments/<int:pk>/declare/", views.assignment_declare, name="assignment_declare"),
     path("rectifications/<int:pk>/", views.rectification_detail, name="rectification_detail"),
+    path(
+        "rectifications/<int:pk>/evidence/",
+        views.rectification_evidence_upload,
+        name="rectification_evidence_upload",
+    ),
 ]

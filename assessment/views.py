@@ -22,7 +22,7 @@ from assessment.scoring import input_fields
 from assessment.selectors import assignment_list, evidence_list, rectification_list, sheet_get
 from assessment.services.campaigns import conflict_declare
 from assessment.services.objections import notice_is_open, objection_file
-from assessment.services.rectification import rectification_respond
+from assessment.services.rectification import rectification_evidence_add, rectification_respond
 from assessment.services.sheets import (
     SheetInputError,
     assessor_may_score,
@@ -231,8 +231,31 @@ def rectification_detail(request, pk):
     return render(
         request,
         "assessment/rectification_detail.html",
-        {"order": order, "form": form if order.status == "issued" else None},
+        {
+            "order": order,
+            "form": form if order.status == "issued" else None,
+            "upload_form": EvidenceUploadForm() if form is not None and order.status == "issued" else None,
+            "evidence": order.evidence.all(),
+        },
     )
+
+
+@login_required
+@require_POST
+def rectification_evidence_upload(request, pk):
+    order = get_object_or_404(rectification_list(actor=request.user), pk=pk)
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            evidence = rectification_evidence_add(
+                order=order, actor=request.user, uploaded=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+            )
+            messages.success(request, f"已上传:{evidence.original_name}")
+        except (ValidationError, PermissionError) as exc:
+            messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    else:
+        messages.error(request, "请选择材料类别和文件。")
+    return redirect("assessment:rectification_detail", pk=order.pk)
 
 
 def notice_detail(request, code):

@@ -57,6 +57,7 @@ SITE_URLS = {
     "assessment:evidence_delete": "post_only",
     "assessment:assignment_declare": "object",
     "assessment:rectification_detail": "object",
+    "assessment:rectification_evidence_upload": "post_only",
     "notice:detail": "public",
     "notice:objection": "public",
     "admin:index": "admin",
@@ -349,6 +350,18 @@ def test_portal_pages_of_assessment_objects_answer_each_role_as_expected(client,
         if not (role == "operator_a" and side == "a"):
             assert Evidence.objects.filter(pk=evidence.pk).exists()
             assert Evidence.objects.filter(sheet=sheet).count() == 1
+        order = objects[RectificationOrder][side]
+        answer = client.post(
+            reverse("assessment:rectification_evidence_upload", args=[order.pk]),
+            {"kind": "photo", "file": png_upload("fixed.png")},
+        )
+        rectification_reach = PORTAL_OBJECT_URLS["assessment:rectification_detail"][1][side]
+        if role == "anonymous":
+            assert answer.status_code == 302
+        elif role not in rectification_reach:
+            assert answer.status_code == 404
+        own = role == "operator_a" and side == "a"
+        assert Evidence.objects.filter(rectification=order).count() == (1 if own else 0)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -58,7 +58,8 @@ def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Sta
             left_out.append(
                 (
                     station,
-                    f"认定于 {station.recognized_on},至 {campaign.assessed_on} 未满 {policy.min_months_recognised} 个月",
+                    f"认定于 {station.recognized_on},至 {campaign.assessed_on} "
+                    f"未满 {policy.min_months_recognised} 个月",
                 )
             )
         else:
@@ -75,8 +76,21 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
     the eligible list (never widens it). Raises ValidationError, InvalidTransition, PermissionError.
     """
     require_bureau(actor, campaign)
+    if campaign.year != campaign.policy.year:
+        raise ValidationError(
+            f"考核年度 {campaign.year} 与政策“{campaign.policy}”的年度 {campaign.policy.year} 不一致。"
+        )
     if (campaign.policy.period == "monthly") != bool(campaign.months):
         raise ValidationError("按月评分的政策须填写评分月份;按年度评分的政策不填月份。")
+    months = campaign.months or []
+    # Checked here because the months become sheet periods: a repeated month would break the
+    # one-sheet-per-period constraint halfway through, and "13" would be scored as a month.
+    if (
+        not isinstance(months, list)
+        or any(type(month) is not int or not 1 <= month <= 12 for month in months)
+        or len(set(months)) != len(months)
+    ):
+        raise ValidationError("评分月份须为 1 到 12 之间不重复的整数,如 [1, 2, 3]。")
     if not campaign.region.contains(campaign.policy.region) and not campaign.policy.region.contains(
         campaign.region
     ):
@@ -105,7 +119,10 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
         notify_after_commit(
             recipients=operators,
             subject=f"{campaign.name}已开始",
-            body=f"请在 {timezone.localtime(campaign.self_evaluation_due):%Y-%m-%d %H:%M} 前登录站点门户完成自评并上传佐证材料。",
+            body=(
+                f"请在 {timezone.localtime(campaign.self_evaluation_due):%Y-%m-%d %H:%M} 前"
+                "登录站点门户完成自评并上传佐证材料。"
+            ),
         )
     return campaign
 
@@ -166,7 +183,9 @@ def conflict_declare(
             notify_after_commit(
                 recipients=bureau_staff_for(locked.station.region),
                 subject=f"评估人员申报利益冲突:{locked.station.name}",
-                body=f"{actor.get_full_name() or actor.username} 申报与该站点存在利益冲突,请重新指派评估人员。",
+                body=(
+                    f"{actor.get_full_name() or actor.username} 申报与该站点存在利益冲突,请重新指派评估人员。"
+                ),
             )
         else:
             locked.declaration = CampaignStation.Declaration.NO_CONFLICT
@@ -300,13 +319,18 @@ def campaign_notice_start(*, campaign: Campaign, actor: User, start, end) -> Cam
     require_bureau(actor, campaign)
     if end <= start:
         raise ValidationError("公示结束时间必须晚于开始时间。")
+    if end <= timezone.now():
+        # A notice that has already ended would give the public no chance to object.
+        raise ValidationError("公示结束时间已过,请重新确定公示期。")
     return transition(
         campaign,
         to=Campaign.Status.NOTICE,
         table=CAMPAIGN_TRANSITIONS,
         actor=actor,
         action="campaign.notice",
-        reason=f"公示期 {timezone.localtime(start):%Y-%m-%d %H:%M} 至 {timezone.localtime(end):%Y-%m-%d %H:%M}",
+        reason=(
+            f"公示期 {timezone.localtime(start):%Y-%m-%d %H:%M} 至 {timezone.localtime(end):%Y-%m-%d %H:%M}"
+        ),
         extra_fields={"notice_start": start, "notice_end": end},
     )
 
@@ -322,7 +346,8 @@ def campaign_publish(*, campaign: Campaign, actor: User) -> Campaign:
             raise ValidationError(f"还有 {open_count} 件异议未答复,答复后才能通报结果。")
         if campaign.notice_end and timezone.now() < campaign.notice_end:
             raise ValidationError(
-                f"公示期至 {timezone.localtime(campaign.notice_end):%Y-%m-%d %H:%M} 结束,公示期满后才能通报结果。"
+                f"公示期至 {timezone.localtime(campaign.notice_end):%Y-%m-%d %H:%M} 结束,"
+                "公示期满后才能通报结果。"
             )
         transition(
             campaign,

@@ -96,6 +96,31 @@ def rectification_respond(*, order: RectificationOrder, actor: User, response: s
     )
 
 
+def _require_response_open(order: RectificationOrder, actor: User) -> None:
+    if not (actor.is_operator and order.station.operators.filter(pk=actor.pk).exists()):
+        raise PermissionError("只有本站点的运营人员可以提交整改材料。")
+    if order.status != RectificationOrder.Status.ISSUED:
+        raise ValidationError(f"整改通知当前为“{order.get_status_display()}”,不能再上传材料。")
+    if timezone.localdate() > order.deadline:
+        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 已过,不能再上传材料。")
+
+
+def rectification_evidence_add(*, order: RectificationOrder, actor: User, uploaded, kind: str):
+    """Attach a file to the operator's rectification answer (before it is submitted, before the deadline)."""
+    from assessment.services.evidence import evidence_store
+
+    _require_response_open(order, actor)
+    return evidence_store(
+        uploaded=uploaded,
+        actor=actor,
+        kind=kind,
+        owner=order,
+        station=order.station,
+        action="rectification.evidence_add",
+        rectification=order,
+    )
+
+
 def rectification_verify(
     *,
     order: RectificationOrder,

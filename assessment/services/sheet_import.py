@@ -105,9 +105,13 @@ def _cell_to_raw(value, input_type: str):
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if input_type == "flag":
+        if isinstance(value, bool):  # a TRUE/FALSE cell, not text
+            return value
         return FLAG_TEXT.get(str(value).strip(), str(value))
     if isinstance(value, float):
-        return Decimal(repr(value))
+        # Kept as text, as the portal's forms give it: the engine reads it exactly, and the JSON
+        # column can store it (a Decimal cannot be serialised there).
+        return format(Decimal(repr(value)), "f")
     return value.strip() if isinstance(value, str) else value
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.evidence import EvidenceError, check_evidence_file, evidence_storage_name, safe_display_name
+from assessment.services.evidence import evidence_store
 from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import leaf_points, score_inputs
 from assessment.services.campaigns import require_bureau
@@ -58,7 +59,8 @@ def _require_self_evaluation_open(sheet: ScoreSheet, actor: User) -> None:
         raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”,不能填写自评。")
     if timezone.now() > campaign.self_evaluation_due:
         raise ValidationError(
-            f"自评已于 {timezone.localtime(campaign.self_evaluation_due):%Y年%m月%d日 %H:%M} 截止,不能再修改或提交。"
+            f"自评已于 {timezone.localtime(campaign.self_evaluation_due):%Y年%m月%d日 %H:%M} 截止,"
+            "不能再修改或提交。"
             "如有特殊情况,请联系县公共就业和人才服务中心。"
         )
     if sheet.status != ScoreSheet.Status.DRAFT:
@@ -74,7 +76,7 @@ def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> S
     """
     _require_self_evaluation_open(sheet, actor)
     raw = _clean_raw(raw)
-    result, total, problems = score_inputs(
+    result, total, _ = score_inputs(
         sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw
     )
     with transaction.atomic():
@@ -90,10 +92,15 @@ def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> S
 
 
 def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
-    """Submit the self-evaluation: every input valid, before the deadline; the station's sheet then waits for on-site scoring."""
+    """Submit the self-evaluation: every input valid, before the deadline.
+
+    The sheet then waits for on-site scoring. The draft as stored is scored, not the caller's copy.
+    """
     _require_self_evaluation_open(sheet, actor)
-    result, total = _score_or_raise(sheet, sheet.self_inputs)
     with transaction.atomic():
+        # Score the draft as stored, not the caller's copy: another tab may have saved since.
+        stored = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        result, total = _score_or_raise(sheet, stored.self_inputs)
         ScoreSheet.objects.filter(pk=sheet.pk).update(self_result=result, self_total=total)
         transition(
             sheet,
@@ -104,43 +111,16 @@ def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
             station=sheet.station,
             extra_fields={"submitted_at": timezone.now()},
         )
-    sheet.self_result, sheet.self_total = result, total
+    sheet.self_inputs, sheet.self_result, sheet.self_total = stored.self_inputs, result, total
     return sheet
 
 
 def evidence_add(*, sheet: ScoreSheet, actor: User, uploaded, kind: str) -> Evidence:
     """Attach a file to the self-evaluation, checked by its content and stored under a random name."""
     _require_self_evaluation_open(sheet, actor)
-    if kind not in Evidence.Kind.values:
-        raise ValidationError("请选择材料类别。")
-    try:
-        check = check_evidence_file(uploaded)
-    except EvidenceError as exc:
-        raise ValidationError(str(exc)) from exc
-    name = default_storage.save(evidence_storage_name(check, prefix="evidence"), uploaded)
-    try:
-        with transaction.atomic():
-            evidence = Evidence.objects.create(
-                sheet=sheet,
-                kind=kind,
-                file=name,
-                original_name=safe_display_name(uploaded.name),
-                content_type=check.content_type,
-                size=check.size,
-                sha256=check.sha256,
-                uploaded_by=actor,
-            )
-            record_audit(
-                target=sheet,
-                actor=actor,
-                action="sheet.evidence_add",
-                station=sheet.station,
-                reason=evidence.original_name,
-            )
-    except Exception:
-        default_storage.delete(name)  # no orphan file when the row could not be written
-        raise
-    return evidence
+    return evidence_store(
+        uploaded=uploaded, actor=actor, kind=kind, owner=sheet, station=sheet.station, action="sheet.evidence_add", sheet=sheet
+    )
 
 
 def evidence_remove(*, evidence: Evidence, actor: User) -> None:
@@ -231,16 +211,21 @@ def sheet_gaps(
 def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
     """Finish on-site scoring: every input valid and every gap beyond the threshold explained."""
     _require_onsite_open(sheet, actor)
-    result, total = _score_or_raise(sheet, sheet.onsite_inputs)
-    missing = [code for code in sheet_gaps(sheet, result) if not sheet.gap_reasons.get(code)]
-    if missing:
-        raise SheetInputError(
-            {
-                f"gap_{code}": f"项目 {code} 的现场评分与自评相差超过 {sheet.campaign.gap_threshold} 分,请写明原因。"
-                for code in missing
-            }
-        )
     with transaction.atomic():
+        # Check the inputs and reasons as stored, not the caller's copy, which may be older.
+        stored = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
+        stored.campaign = sheet.campaign
+        result, total = _score_or_raise(sheet, stored.onsite_inputs)
+        missing = [code for code in sheet_gaps(stored, result) if not stored.gap_reasons.get(code)]
+        if missing:
+            raise SheetInputError(
+                {
+                    f"gap_{code}": (
+                        f"项目 {code} 的现场评分与自评相差超过 {sheet.campaign.gap_threshold} 分,请写明原因。"
+                    )
+                    for code in missing
+                }
+            )
         ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_result=result, onsite_total=total)
         transition(
             sheet,
@@ -251,7 +236,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
             station=sheet.station,
             extra_fields={"assessed_at": timezone.now(), "assessed_by": actor},
         )
-    sheet.onsite_result, sheet.onsite_total = result, total
+    sheet.onsite_inputs, sheet.onsite_result, sheet.onsite_total = stored.onsite_inputs, result, total
     return sheet
 
 
@@ -265,14 +250,15 @@ def sheet_lock(
     require_bureau(actor, sheet.campaign)
     if sheet.campaign.status != Campaign.Status.OPEN:
         raise ValidationError("只有进行中的考核批次可以审定评分表。")
-    inputs = _clean_raw(final_inputs) if final_inputs is not None else dict(sheet.onsite_inputs)
-    if final_inputs is not None and inputs != sheet.onsite_inputs and not reason.strip():
-        raise ValidationError("审定数据与现场评估不同,请写明原因。")
-    result, total = _score_or_raise(sheet, inputs)
     with transaction.atomic():
-        ScoreSheet.objects.filter(pk=sheet.pk).update(
-            final_inputs=inputs, final_result=result, final_total=total
-        )
+        # Read the on-site inputs under the row lock: an import may have changed them a moment ago.
+        locked = ScoreSheet.objects.select_for_update().select_related("station", "campaign__policy").get(pk=sheet.pk)
+        onsite = dict(locked.onsite_inputs)
+        inputs = _clean_raw(final_inputs) if final_inputs is not None else onsite
+        if final_inputs is not None and inputs != onsite and not reason.strip():
+            raise ValidationError("审定数据与现场评估不同,请写明原因。")
+        result, total = _score_or_raise(locked, inputs)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(final_inputs=inputs, final_result=result, final_total=total)
         transition(
             sheet,
             to=ScoreSheet.Status.LOCKED,

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from assessment.models import Campaign, Policy, ScoreSheet
 from assessment.services.campaigns import campaign_open
-from stations.models import User
-from tests.factories import make_user
+from stations.models import Region, User
+from tests.factories import make_region, make_station, make_user
 
 
 @pytest.fixture
@@ -72,3 +72,28 @@ def sheet(open_campaign, world) -> ScoreSheet:
     return ScoreSheet.objects.select_related("campaign__policy", "station").get(
         campaign=open_campaign, station=world.station_a
     )
+
+
+@pytest.fixture
+def heshan_world(db):
+    """Heshan (monthly, ranked): its bureau, an assessor and three communities of province or city level."""
+    county = Region.objects.get(code="430903")  # installed with the seed policy
+    town = make_region("430903001", "桃花仑街道", Region.Level.TOWNSHIP, county)
+    bureau = make_user("bureau_hs", role=User.Role.BUREAU, region=county)
+    assessor = make_user("assessor_hs", role=User.Role.ASSESSOR, region=county)
+    stations = [
+        make_station(region=town, code=code, kind="community", recognition_level=level)
+        for code, level in (("HS-01", "province"), ("HS-02", "city"), ("HS-03", "city"))
+    ]
+    campaign = Campaign.objects.create(
+        code="heshan-2024-test",
+        name="2024年赫山区充分就业社区考核",
+        policy=Policy.objects.get(code="heshan-2024"),
+        region=county,
+        year=2024,
+        months=list(range(1, 13)),
+        self_evaluation_due=timezone.now() + datetime.timedelta(days=10),
+        onsite_due=timezone.localdate() + datetime.timedelta(days=20),
+        assessed_on=datetime.date(2024, 12, 31),
+    )
+    return campaign, bureau, assessor, stations

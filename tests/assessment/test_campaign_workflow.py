@@ -80,6 +80,16 @@ def test_an_open_campaign_cannot_be_opened_again(world, open_campaign):
     assert ScoreSheet.objects.filter(campaign=open_campaign).count() == 1
 
 
+def test_opening_under_a_policy_of_another_year_is_refused(world, campaign):
+    campaign.year = 2025  # the 2024 rubric and amounts do not apply to 2025
+    campaign.save()
+    with pytest.raises(ValidationError, match="年度"):
+        campaign_open(campaign=campaign, actor=world.bureau_a)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert not ScoreSheet.objects.filter(campaign=campaign).exists()
+
+
 @pytest.fixture
 def quanzhou_world(db):
     city = Region.objects.get(code="350500")  # installed with the seed policy
@@ -207,30 +217,6 @@ def test_result_list_in_the_admin_shows_each_station_and_tier(client, world, ope
     assert "优秀" in page
 
 
-@pytest.fixture
-def heshan_world(db):
-    county = Region.objects.get(code="430903")  # installed with the seed policy
-    town = make_region("430903001", "桃花仑街道", Region.Level.TOWNSHIP, county)
-    bureau = make_user("bureau_hs", role=User.Role.BUREAU, region=county)
-    assessor = make_user("assessor_hs", role=User.Role.ASSESSOR, region=county)
-    stations = [
-        make_station(region=town, code=code, kind="community", recognition_level=level)
-        for code, level in (("HS-01", "province"), ("HS-02", "city"), ("HS-03", "city"))
-    ]
-    campaign = Campaign.objects.create(
-        code="heshan-2024-test",
-        name="2024年赫山区充分就业社区考核",
-        policy=Policy.objects.get(code="heshan-2024"),
-        region=county,
-        year=2024,
-        months=list(range(1, 13)),
-        self_evaluation_due=timezone.now() + datetime.timedelta(days=10),
-        onsite_due=timezone.localdate() + datetime.timedelta(days=20),
-        assessed_on=datetime.date(2024, 12, 31),
-    )
-    return campaign, bureau, assessor, stations
-
-
 def test_monthly_policy_opens_one_sheet_per_station_and_month(heshan_world):
     campaign, bureau, _, _ = heshan_world
     campaign_open(campaign=campaign, actor=bureau)
@@ -247,6 +233,18 @@ def test_monthly_policy_without_months_is_refused(heshan_world):
     campaign.save()
     with pytest.raises(ValidationError, match="评分月份"):
         campaign_open(campaign=campaign, actor=bureau)
+    assert not ScoreSheet.objects.filter(campaign=campaign).exists()
+
+
+@pytest.mark.parametrize("months", [[1, 2, 2], [0, 1], [12, 13], ["1", "2"]])
+def test_monthly_campaign_with_impossible_months_is_refused_with_a_message(heshan_world, months):
+    campaign, bureau, _, _ = heshan_world
+    campaign.months = months
+    campaign.save()
+    with pytest.raises(ValidationError, match="评分月份须为 1 到 12"):
+        campaign_open(campaign=campaign, actor=bureau)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
     assert not ScoreSheet.objects.filter(campaign=campaign).exists()
 
 

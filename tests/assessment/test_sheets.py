@@ -121,6 +121,18 @@ def test_another_stations_operator_can_neither_fill_nor_open_the_sheet(client, w
     assert reload(sheet).self_inputs == {}
 
 
+def test_submission_scores_the_draft_last_saved_not_an_older_page(world, sheet):
+    first_tab = reload(sheet)
+    sheet_self_save(sheet=first_tab, actor=world.operator_a, raw=full_inputs(sheet, 100))
+    sheet_self_save(sheet=reload(sheet), actor=world.operator_a, raw=full_inputs(sheet, 80))  # a second tab
+
+    sheet_self_submit(sheet=first_tab, actor=world.operator_a)
+
+    sheet = reload(sheet)
+    assert sheet.self_inputs == full_inputs(sheet, 80)
+    assert sheet.self_total == Decimal("80.00")
+
+
 def test_a_submitted_self_evaluation_cannot_be_changed(world, sheet):
     self_evaluate(sheet, operator=world.operator_a, raw=full_inputs(sheet))
     with pytest.raises(ValidationError, match="不能再修改自评"):
@@ -129,6 +141,15 @@ def test_a_submitted_self_evaluation_cannot_be_changed(world, sheet):
 
 
 # --- assessors and conflicts of interest ------------------------------------------------------
+
+
+def test_an_assigned_assessor_is_told_to_declare_first(world, sheet, django_capture_on_commit_callbacks):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assign_assessor(sheet, assessor=world.assessor_a, bureau=world.bureau_a, declare=False)
+    assert [m.to for m in mail.outbox] == [["assessor_a@example.cn"]]
+    assert "先声明与该站点无利益冲突" in mail.outbox[0].body
+    assert entry_of(sheet).declaration == CampaignStation.Declaration.PENDING
 
 
 def test_assessor_sees_and_scores_the_sheet_only_after_declaring_no_conflict(client, world, sheet):
@@ -267,6 +288,24 @@ def test_the_gap_threshold_is_set_per_campaign(world, assessed_draft):
 
     Campaign.objects.filter(pk=sheet.campaign_id).update(gap_threshold=Decimal("0.5"))
     assert sheet_gaps(reload(sheet)) == {"1.1": (Decimal("8.00"), Decimal("5.00"))}
+
+
+def test_on_site_submission_checks_the_inputs_last_saved_not_an_older_page(world, assessed_draft):
+    first_tab = reload(assessed_draft)
+    sheet_onsite_save(
+        sheet=first_tab, actor=world.assessor_a, raw=full_inputs(first_tab), gap_reasons={}, findings=""
+    )
+    sheet_onsite_save(
+        sheet=reload(assessed_draft),
+        actor=world.assessor_a,
+        raw=with_item(assessed_draft, item_1_1_points=4),
+        gap_reasons={},
+        findings="",
+    )
+
+    with pytest.raises(ValidationError, match=r"项目 1\.1"):
+        sheet_onsite_submit(sheet=first_tab, actor=world.assessor_a)
+    assert reload(assessed_draft).status == ScoreSheet.Status.SUBMITTED
 
 
 def test_the_on_site_page_asks_for_the_missing_reason(client, world, assessed_draft):
