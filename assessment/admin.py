@@ -144,14 +144,14 @@ class PolicyAdmin(ScopedAdmin):
             '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((f,) for f in findings))
         )
 
-    @admin.action(description="复制为新版本(用于修改已冻结的政策)")
+    @admin.action(description="复制为新版本（用于修改已冻结的政策）")
     def make_new_version(self, request, queryset):
         if not can_change(request.user):
             self.message_user(request, "您没有修改政策的权限。", messages.ERROR)
             return
         for policy in queryset:
             copy = policy_new_version(policy=policy, actor=request.user)
-            self.message_user(request, f"已创建 {copy},可在新版本上修改。", messages.SUCCESS)
+            self.message_user(request, f"已创建 {copy}，可在新版本上修改。", messages.SUCCESS)
 
 
 class RubricItemInline(PolicyRowInline):
@@ -223,7 +223,7 @@ class CampaignStationInline(ScopedInline):
     fields = ["station", "assessor", "declaration", "declared_at"]
     readonly_fields = ["station", "declaration", "declared_at"]
     autocomplete_fields = ["assessor"]
-    verbose_name_plural = "参评站点与评估人员(评估人员须先声明无利益冲突才能查看评分表)"
+    verbose_name_plural = "参评站点与评估人员（评估人员须先声明无利益冲突才能查看评分表）"
 
     def has_add_permission(self, request, obj=None):
         return False  # stations join when the campaign opens, by eligibility
@@ -282,12 +282,12 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
             admin_forms.CampaignOpenForm,
             lambda c, d, u: (
                 campaign_services.campaign_open(campaign=c, actor=u, stations=list(d["stations"])),
-                "考核已开始,已为参评站点生成评分表并通知运营人员。",
+                "考核已开始，已为参评站点生成评分表并通知运营人员。",
             )[1],
             lambda c: c.status == Campaign.Status.DRAFT,
         ),
         "import": (
-            "导入数据(Excel)",
+            "导入数据（Excel）",
             admin_forms.CampaignImportForm,
             _import,
             lambda c: c.status == Campaign.Status.OPEN,
@@ -314,7 +314,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
             admin_forms.ConfirmForm,
             lambda c, d, u: (
                 campaign_services.campaign_publish(campaign=c, actor=u),
-                "结果已通报,成为最终结果。",
+                "结果已通报，成为最终结果。",
             )[1],
             lambda c: c.status == Campaign.Status.NOTICE,
         ),
@@ -351,9 +351,9 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
         labels = dict(ScoreSheet.Status.choices)
         parts = [f"{labels[s]} {counts.get(s, 0)}" for s in ScoreSheet.Status.values]
         open_objections = obj.objections.filter(status=Objection.Status.OPEN).count()
-        text = "评分表:" + "、".join(parts)
+        text = "评分表：" + "、".join(parts)
         if open_objections:
-            text += f";待答复异议 {open_objections} 件"
+            text += f"；待答复异议 {open_objections} 件"
         url = reverse("admin:assessment_scoresheet_changelist") + f"?campaign__id__exact={obj.pk}"
         return format_html('{} <a href="{}">查看评分表</a>', text, url)
 
@@ -394,7 +394,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
 
 def _lock(sheet, data, user):
     sheet_services.sheet_lock(sheet=sheet, actor=user, reason=data.get("reason", ""))
-    return f"{sheet} 已审定锁定,审定总分 {sheet.final_total} 分。"
+    return f"{sheet} 已审定锁定，审定总分 {sheet.final_total} 分。"
 
 
 def _correct(sheet, data, user):
@@ -407,7 +407,7 @@ def _correct(sheet, data, user):
             raw[name] = value
     before = sheet.final_total
     sheet_services.sheet_correct(sheet=sheet, actor=user, final_inputs=raw, reason=data["reason"])
-    return f"{sheet} 已更正:审定总分 {before} → {sheet.final_total} 分。"
+    return f"{sheet} 已更正：审定总分 {before} → {sheet.final_total} 分。"
 
 
 @admin.register(ScoreSheet)
@@ -467,7 +467,7 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
         links = admin_forms.evidence_links(obj)
         return format_html("<ul>{}</ul>", links) if links else "无"
 
-    @admin.action(description="审定锁定所选评分表(按现场评估数据)")
+    @admin.action(description="审定锁定所选评分表（按现场评估数据）")
     def lock_selected(self, request, queryset):
         locked, refused = 0, []
         for sheet in queryset.filter(status=ScoreSheet.Status.ASSESSED):
@@ -477,7 +477,7 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
             except Exception as exc:
                 refused.append(f"{sheet}:{getattr(exc, 'messages', [str(exc)])[0]}")
         skipped = queryset.exclude(status=ScoreSheet.Status.ASSESSED).count()
-        self.message_user(request, f"已审定锁定 {locked} 张;{skipped} 张不在“现场评估完成”状态,未处理。")
+        self.message_user(request, f"已审定锁定 {locked} 张；{skipped} 张不在“现场评估完成”状态，未处理。")
         for line in refused[:20]:
             self.message_user(request, line, messages.ERROR)
 
@@ -605,7 +605,7 @@ class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
             admin_forms.RevocationProposalForm,
             lambda o, d, u: (
                 rectification_services.rectification_propose_revocation(order=o, actor=u, reason=d["reason"]),
-                "已提请撤销资格,请另一位工作人员审批。",
+                "已提请撤销资格，请另一位工作人员审批。",
             )[1],
             lambda o: o.status == RectificationOrder.Status.ISSUED,
         ),

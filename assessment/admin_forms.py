@@ -35,9 +35,9 @@ class CampaignOpenForm(ConfirmForm):
             "code"
         )
         self.fields["stations"].initial = [s.pk for s in eligible]
-        lines = [f"政策:{obj.policy}(开始后冻结,不再修改);期间:{'、'.join(obj.periods)}。"]
+        lines = [f"政策：{obj.policy}（开始后冻结，不再修改）；期间：{'、'.join(obj.periods)}。"]
         if left_out:
-            lines.append("以下站点不符合参评条件,不列入:")
+            lines.append("以下站点不符合参评条件，不列入：")
             lines += [f"  {s.code} {s.name}:{why}" for s, why in left_out]
         self.intro = "\n".join(lines)
 
@@ -54,12 +54,12 @@ class CampaignNoticeForm(ConfirmForm):
         self.fields["start"].initial = now
         self.fields["end"].initial = now + timezone.timedelta(days=7)
         self.intro = (
-            "公示期间,任何人都可以在公示页面对结果提出异议;所有异议答复完毕且公示期满后,才能通报结果。"
+            "公示期间，任何人都可以在公示页面对结果提出异议；所有异议答复完毕且公示期满后，才能通报结果。"
         )
 
 
 class CampaignImportForm(ConfirmForm):
-    file = forms.FileField(label="Excel 文件", help_text="请先下载模板,按模板填写后上传(.xlsx)。")
+    file = forms.FileField(label="Excel 文件", help_text="请先下载模板，按模板填写后上传（.xlsx）。")
 
     def __init__(self, *args, obj, **kwargs):
         from django.urls import reverse
@@ -68,8 +68,8 @@ class CampaignImportForm(ConfirmForm):
         url = reverse("admin:assessment_campaign_import_template", args=[obj.pk])
         self.fields[
             "file"
-        ].help_text = f'请先<a href="{url}">下载模板</a>,按模板填写后上传(.xlsx)。全部行校验通过才会导入。'
-        self.intro = "导入的数据作为现场评估(数据分析)数据;已审定锁定的评分表不能导入,请用“更正”。"
+        ].help_text = f'请先<a href="{url}">下载模板</a>，按模板填写后上传（.xlsx）。全部行校验通过才会导入。'
+        self.intro = "导入的数据作为现场评估（数据分析）数据；已审定锁定的评分表不能导入，请用“更正”。"
 
 
 class SheetLockForm(ConfirmForm):
@@ -78,7 +78,7 @@ class SheetLockForm(ConfirmForm):
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
         self.intro = (
-            f"按现场评估数据审定并锁定:现场评估总分 {obj.onsite_total} 分。锁定后只能通过“更正”修改。"
+            f"按现场评估数据审定并锁定：现场评估总分 {obj.onsite_total} 分。锁定后只能通过“更正”修改。"
         )
 
 
@@ -89,7 +89,7 @@ class SheetCorrectionForm(SheetInputsForm):
         fields = input_fields(obj.campaign.policy, kind=obj.station.kind, month=obj.month)
         super().__init__(*args, fields=fields, values=obj.final_inputs, **kwargs)
         self.fields["reason"] = forms.CharField(label="更正原因", widget=forms.Textarea(attrs={"rows": 3}))
-        self.intro = f"当前审定总分 {obj.final_total} 分。更正会记录原因;结果已计算的,将自动重新计算。"
+        self.intro = f"当前审定总分 {obj.final_total} 分。更正会记录原因；结果已计算的，将自动重新计算。"
 
 
 class ObjectionAnswerForm(ConfirmForm):
@@ -97,13 +97,13 @@ class ObjectionAnswerForm(ConfirmForm):
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
-        self.intro = f"异议人:{obj.name};涉及站点:{obj.station}\n理由:{obj.reason}"
+        self.intro = f"异议人：{obj.name}；涉及站点：{obj.station}\n理由：{obj.reason}"
 
 
 class RectificationVerifyForm(ConfirmForm):
     accepted = forms.TypedChoiceField(
         label="核实结论",
-        choices=[("true", "整改到位"), ("false", "未整改到位,退回重新整改")],
+        choices=[("true", "整改到位"), ("false", "未整改到位，退回重新整改")],
         coerce=lambda v: v == "true",
     )
     note = forms.CharField(label="核实意见", widget=forms.Textarea(attrs={"rows": 3}))
@@ -113,7 +113,7 @@ class RectificationVerifyForm(ConfirmForm):
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
-        self.intro = f"整改情况:{obj.response}"
+        self.intro = f"整改情况：{obj.response}"
 
 
 class RevocationProposalForm(ConfirmForm):
@@ -123,7 +123,7 @@ class RevocationProposalForm(ConfirmForm):
 class RevocationDecisionForm(ConfirmForm):
     approve = forms.TypedChoiceField(
         label="审批结论",
-        choices=[("true", "同意撤销站点资格"), ("false", "不同意,给予新的整改期限")],
+        choices=[("true", "同意撤销站点资格"), ("false", "不同意，给予新的整改期限")],
         coerce=lambda v: v == "true",
     )
     reason = forms.CharField(label="审批意见", widget=forms.Textarea(attrs={"rows": 3}))

@@ -12,6 +12,7 @@ import datetime
 import io
 import random
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
@@ -37,6 +38,8 @@ from assessment.services.sheets import (
 )
 from assessment.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _points_inputs(sheet: ScoreSheet, quality: float, rng: random.Random, share: float = 1.0) -> dict:
@@ -105,7 +108,11 @@ def _heshan_month(kind: str, rng: random.Random, strength: float) -> dict:
     if kind == "community":
         month["zero_employment_households"] = 1 if rng.random() < miss / 3 else 0
     else:
-        month.update(rural_transferred=290 + rng.randint(0, 20), rural_labor_force=500, rural_transfer_rate_last_year=60)
+        month.update(
+            rural_transferred=290 + rng.randint(0, 20),
+            rural_labor_force=500,
+            rural_transfer_rate_last_year=60,
+        )
     return month
 
 
@@ -114,7 +121,11 @@ def _import_rows(campaign: Campaign, actor: User, inputs_for) -> int:
     columns = _input_columns(campaign)
     header = FIXED_COLUMNS + [title for _, _, title in columns]
     rows = []
-    for sheet in ScoreSheet.objects.filter(campaign=campaign).select_related("station").order_by("station__code", "period"):
+    for sheet in (
+        ScoreSheet.objects.filter(campaign=campaign)
+        .select_related("station")
+        .order_by("station__code", "period")
+    ):
         values = inputs_for(sheet)
         if values is None:
             continue
@@ -150,8 +161,14 @@ def load_yunmeng(users: dict[str, User]) -> None:
         assessed_on=datetime.date(2024, 12, 31),
     )
     campaign_open(campaign=campaign, actor=bureau)
-    sheets = {s.station.code: s for s in ScoreSheet.objects.filter(campaign=campaign).select_related("station", "campaign__policy")}
-    operators = {s.code: s.operators.first() for s in Station.objects.filter(code__in=sheets).prefetch_related("operators")}
+    sheets = {
+        s.station.code: s
+        for s in ScoreSheet.objects.filter(campaign=campaign).select_related("station", "campaign__policy")
+    }
+    operators = {
+        s.code: s.operators.first()
+        for s in Station.objects.filter(code__in=sheets).prefetch_related("operators")
+    }
     assessor = users["assessor1"]
     for code in ("YM-GS-01", "YM-GS-02", "YM-GS-03", "YM-DS-01"):
         entry = CampaignStation.objects.get(campaign=campaign, station__code=code)
@@ -160,9 +177,17 @@ def load_yunmeng(users: dict[str, User]) -> None:
             conflict_declare(entry=entry, actor=assessor, has_conflict=False)
 
     # YM-GS-01: operator1's draft, half filled. YM-GS-02: submitted. YM-GS-03: submitted and scored on site.
-    sheet_self_save(sheet=sheets["YM-GS-01"], actor=operators["YM-GS-01"], raw=_points_inputs(sheets["YM-GS-01"], 0.9, rng, 0.5))
+    sheet_self_save(
+        sheet=sheets["YM-GS-01"],
+        actor=operators["YM-GS-01"],
+        raw=_points_inputs(sheets["YM-GS-01"], 0.9, rng, 0.5),
+    )
     for code in ("YM-GS-02", "YM-GS-03"):
-        sheet_self_save(sheet=sheets[code], actor=operators[code] or _demo_operator(code), raw=_points_inputs(sheets[code], 0.92, rng))
+        sheet_self_save(
+            sheet=sheets[code],
+            actor=operators[code] or _demo_operator(code),
+            raw=_points_inputs(sheets[code], 0.92, rng),
+        )
         sheet_self_submit(sheet=sheets[code], actor=operators[code] or _demo_operator(code))
     onsite = dict(sheets["YM-GS-03"].self_inputs)
     first = next(iter(onsite))
@@ -171,22 +196,30 @@ def load_yunmeng(users: dict[str, User]) -> None:
         sheet=sheets["YM-GS-03"],
         actor=assessor,
         raw=onsite,
-        gap_reasons={first.removeprefix("item_").removesuffix("_points").replace("_", "."): "台账中 2024 年 5—8 月推荐成功记录缺少用工单位签字,不予认可。"},
-        findings="岗位推荐成功花名册缺少用工单位签字;公示栏信息未更新。",
+        gap_reasons={
+            first.removeprefix("item_")
+            .removesuffix("_points")
+            .replace("_", "."): "台账中 2024 年 5—8 月推荐成功记录缺少用工单位签字，不予认可。"
+        },
+        findings="岗位推荐成功花名册缺少用工单位签字；公示栏信息未更新。",
     )
     sheet_onsite_submit(sheet=sheets["YM-GS-03"], actor=assessor)
 
     # The rest: the bureau's data analysis by Excel import; some already reviewed and locked.
     imported = {c for c in sheets if c not in {"YM-GS-01", "YM-GS-02", "YM-GS-03", "YM-DS-01"}}
     quality = {code: 0.62 + 0.3 * rng.random() for code in imported}
-    _import_rows(campaign, bureau, lambda s: _points_inputs(s, quality[s.station.code], rng) if s.station.code in imported else None)
+    _import_rows(
+        campaign,
+        bureau,
+        lambda s: _points_inputs(s, quality[s.station.code], rng) if s.station.code in imported else None,
+    )
     for code in ("YM-GS-04", "YM-GS-05", "YM-DS-02", "YM-DS-03"):
         sheet_lock(sheet=ScoreSheet.objects.get(pk=sheets[code].pk), actor=bureau, reason="与台账核对一致")
     rectification_issue(
         station=Station.objects.get(code="YM-DS-06"),
         campaign=campaign,
         actor=bureau,
-        problems="服务时间公示与实际不符;求职登记台账缺 2024 年 9 月记录。",
+        problems="服务时间公示与实际不符；求职登记台账缺 2024 年 9 月记录。",
         deadline=timezone.localdate() + datetime.timedelta(days=20),
     )
     del admin
@@ -196,7 +229,8 @@ def _demo_operator(code: str) -> User:
     """YM-GS-03 has no operator account in the demo list; it gets one so its self-evaluation is real."""
     station = Station.objects.get(code=code)
     user, _ = User.objects.get_or_create(
-        username=f"op-{code.lower()}", defaults={"role": User.Role.OPERATOR, "region": station.region, "is_active": False}
+        username=f"op-{code.lower()}",
+        defaults={"role": User.Role.OPERATOR, "region": station.region, "is_active": False},
     )
     station.operators.add(user)
     return user
@@ -208,7 +242,7 @@ def load_quanzhou(users: dict[str, User]) -> None:
     admin = users["admin"]
     campaign = _campaign(
         "quanzhou-2023",
-        name="泉州市2023年度零工市场(驿站)星级评定",
+        name="泉州市2023年度零工市场（驿站）星级评定",
         region=Region.objects.get(code="350500"),
         year=2023,
         self_evaluation_due=now + datetime.timedelta(days=1),
@@ -217,12 +251,19 @@ def load_quanzhou(users: dict[str, User]) -> None:
     )
     campaign_open(campaign=campaign, actor=admin)  # QZ-GM-03 is left out: recognised in July 2023
     quality = {}
-    _import_rows(campaign, admin, lambda s: _points_inputs(s, quality.setdefault(s.station.code, 0.6 + 0.38 * rng.random()), rng))
+    _import_rows(
+        campaign,
+        admin,
+        lambda s: _points_inputs(s, quality.setdefault(s.station.code, 0.6 + 0.38 * rng.random()), rng),
+    )
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
     campaign_results_compute(campaign=campaign, actor=admin)
     campaign_notice_start(
-        campaign=campaign, actor=admin, start=now - datetime.timedelta(days=2), end=now + datetime.timedelta(days=5)
+        campaign=campaign,
+        actor=admin,
+        start=now - datetime.timedelta(days=2),
+        end=now + datetime.timedelta(days=5),
     )
     result = campaign.results.order_by("-score").first()
     objection_file(
@@ -230,13 +271,13 @@ def load_quanzhou(users: dict[str, User]) -> None:
         station=result.station,
         name="林先生",
         contact="13905951234",
-        reason="该市场今年 6 月起周末经常不开门,评为最高星级与实际不符,请核实。",
+        reason="该市场今年 6 月起周末经常不开门，评为最高星级与实际不符，请核实。",
         attachment=None,
         address="demo",
     )
     # The demo replays the 2023 cycle today; its deadlines are dated as they were.
     Campaign.objects.filter(pk=campaign.pk).update(
-        self_evaluation_due=timezone.make_aware(datetime.datetime(2023, 10, 31, 18, 0)),
+        self_evaluation_due=datetime.datetime(2023, 10, 31, 18, 0, tzinfo=SHANGHAI),
         onsite_due=datetime.date(2023, 11, 30),
     )
 
@@ -247,7 +288,7 @@ def load_heshan(users: dict[str, User]) -> None:
     admin = users["admin"]
     campaign = _campaign(
         "heshan-2024",
-        name="赫山区2024年度充分就业社区(村)考核",
+        name="赫山区2024年度充分就业社区（村）考核",
         region=Region.objects.get(code="430903"),
         year=2024,
         months=list(range(1, 13)),
@@ -256,7 +297,9 @@ def load_heshan(users: dict[str, User]) -> None:
         assessed_on=datetime.date(2024, 12, 31),
     )
     campaign_open(campaign=campaign, actor=admin)
-    strength = {s.code: 0.55 + 0.45 * rng.random() for s in Station.objects.filter(kind__in=["community", "village"])}
+    strength = {
+        s.code: 0.55 + 0.45 * rng.random() for s in Station.objects.filter(kind__in=["community", "village"])
+    }
     _import_rows(campaign, admin, lambda s: _heshan_month(s.station.kind, rng, strength[s.station.code]))
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
@@ -273,18 +316,23 @@ def load_heshan(users: dict[str, User]) -> None:
             station=result.station,
             campaign=campaign,
             actor=admin,
-            problems=f"2024 年度考核得分 {result.score} 分,列全区末位。请对照考核细则逐项整改。",
+            problems=f"2024 年度考核得分 {result.score} 分，列全区末位。请对照考核细则逐项整改。",
             deadline=timezone.localdate() + datetime.timedelta(days=30),
         )
     Campaign.objects.filter(pk=campaign.pk).update(
-        self_evaluation_due=timezone.make_aware(datetime.datetime(2025, 1, 10, 18, 0)), onsite_due=datetime.date(2025, 1, 20)
+        self_evaluation_due=datetime.datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI),
+        onsite_due=datetime.date(2025, 1, 20),
     )
 
 
 def load_demo_campaigns(users: dict[str, User]) -> list[str]:
     """Build each demo campaign that does not exist yet; return the codes built."""
     built = []
-    for code, loader in (("yunmeng-2024", load_yunmeng), ("quanzhou-2023", load_quanzhou), ("heshan-2024", load_heshan)):
+    for code, loader in (
+        ("yunmeng-2024", load_yunmeng),
+        ("quanzhou-2023", load_quanzhou),
+        ("heshan-2024", load_heshan),
+    ):
         if not Campaign.objects.filter(code=code).exists():
             loader(users)
             built.append(code)

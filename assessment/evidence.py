@@ -1,6 +1,6 @@
 """Checks on evidence files that station operators upload: the bytes decide what a file is.
 
-Operators attach ledgers (台账), photos and the annual operations report from a phone; assessors and
+Operators attach ledgers （台账）， photos and the annual operations report from a phone; assessors and
 auditors later open them on office PCs. A file is accepted only when its content is one of five
 formats (JPEG, PNG, PDF, .xlsx, .docx), its name does not claim to be something else, and a
 zip-based Office file carries no macros and cannot expand into a zip bomb. The browser's content type
@@ -68,8 +68,8 @@ _TYPE_LABELS = {
     "image/jpeg": "JPG 图片",
     "image/png": "PNG 图片",
     "application/pdf": "PDF 文档",
-    XLSX: "Excel 表格(.xlsx)",
-    DOCX: "Word 文档(.docx)",
+    XLSX: "Excel 表格（.xlsx）",
+    DOCX: "Word 文档（.docx）",
 }
 
 # What the name promises, for "文件“x.jpg”的内容不是图片".
@@ -86,7 +86,7 @@ _CLAIMED_KIND = {
     ".doc": "Word 文档",
 }
 
-_ACCEPTED_SUMMARY = "只接受 JPG、PNG 图片,PDF,Excel(.xlsx)和 Word(.docx)文件"
+_ACCEPTED_SUMMARY = "只接受 JPG、PNG 图片，PDF,Excel(.xlsx)和 Word(.docx)文件"
 
 _EXECUTABLE_PREFIXES = (
     b"\x7fELF",  # Linux
@@ -102,7 +102,7 @@ _EXECUTABLE_PREFIXES = (
 # Formats we refuse but can name, so the message says what to do instead of "unknown".
 _KNOWN_REFUSED_PREFIXES: tuple[tuple[bytes, str], ...] = (
     (b"#!", "一个脚本程序"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件(.doc/.xls)或设置了打开密码的 Office 文件"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "旧版 Office 文件（.doc/.xls）或设置了打开密码的 Office 文件"),
     (b"GIF8", "GIF 图片"),
     (b"BM", "BMP 图片"),
     (b"II*\x00", "TIFF 图片"),
@@ -113,11 +113,11 @@ _KNOWN_REFUSED_PREFIXES: tuple[tuple[bytes, str], ...] = (
 )
 
 _ADVICE_BY_WHAT = {
-    "旧版 Office 文件(.doc/.xls)或设置了打开密码的 Office 文件": (
-        "请用 Office 或 WPS 打开,取消打开密码,另存为 .docx 或 .xlsx 后再上传"
+    "旧版 Office 文件（.doc/.xls）或设置了打开密码的 Office 文件": (
+        "请用 Office 或 WPS 打开，取消打开密码，另存为 .docx 或 .xlsx 后再上传"
     ),
-    "HEIC 格式的照片(苹果手机默认格式)": (
-        "请在手机“设置 → 相机 → 格式”中选择“兼容性最佳”后重新拍摄,或截图后上传截图"
+    "HEIC 格式的照片（苹果手机默认格式）": (
+        "请在手机“设置 → 相机 → 格式”中选择“兼容性最佳”后重新拍摄，或截图后上传截图"
     ),
     "GIF 图片": "请转换为 JPG 或 PNG 后再上传",
     "BMP 图片": "请转换为 JPG 或 PNG 后再上传",
@@ -175,13 +175,13 @@ def check_evidence_file(uploaded: UploadedEvidence, *, max_bytes: int = MAX_EVID
     declared_size = getattr(uploaded, "size", None)
     if declared_size is not None and declared_size > max_bytes:
         raise EvidenceError(
-            f"文件“{name}”超过 {format_size(max_bytes)} 上限(实际 {format_size(declared_size)}),"
+            f"文件“{name}”超过 {format_size(max_bytes)} 上限（实际 {format_size(declared_size)}），"
             "请压缩或拆分后再上传。"
         )
     try:
         size, sha256, head, tail = _read_counted(uploaded, name=name, max_bytes=max_bytes)
         if size == 0:
-            raise EvidenceError(f"文件“{name}”是空的(0 字节),请重新选择文件后上传。")
+            raise EvidenceError(f"文件“{name}”是空的（0 字节），请重新选择文件后上传。")
         content_type = _content_type(uploaded, name=name, head=head, tail=tail)
     finally:
         uploaded.seek(0)
@@ -253,14 +253,14 @@ def check_office_zip(
     """
     infos = archive.infolist()
     if len(infos) > MAX_OFFICE_ENTRIES:
-        raise EvidenceError(f"{label}包含的内部文件过多({len(infos)} 个),不像正常的 Office 文件,已拒收。")
+        raise EvidenceError(f"{label}包含的内部文件过多（{len(infos)} 个），不像正常的 Office 文件，已拒收。")
     if any(info.flag_bits & 0x1 for info in infos):
-        raise EvidenceError(f"{label}设置了密码(已加密),无法检查内容。请取消密码后再上传。")
+        raise EvidenceError(f"{label}设置了密码（已加密），无法检查内容。请取消密码后再上传。")
     total = sum(info.file_size for info in infos)
     if total > max_uncompressed_bytes:
         raise EvidenceError(
-            f"{label}解压后有 {format_size(total)},超过 {format_size(max_uncompressed_bytes)} 上限"
-            "(疑似“压缩炸弹”),已拒收。"
+            f"{label}解压后有 {format_size(total)}，超过 {format_size(max_uncompressed_bytes)} 上限"
+            "(疑似“压缩炸弹”)，已拒收。"
         )
     for info in infos:
         if info.file_size >= OFFICE_RATIO_CHECK_FROM_BYTES and (
@@ -269,20 +269,20 @@ def check_office_zip(
             raise EvidenceError(
                 f"{label}中的“{safe_display_name(info.filename)}”压缩比异常"
                 f"({format_size(info.compress_size)} 解压后为 {format_size(info.file_size)},"
-                "疑似“压缩炸弹”),已拒收。"
+                "疑似“压缩炸弹”)，已拒收。"
             )
     names = {info.filename for info in infos}
     if any(n.rsplit("/", 1)[-1].lower() in _MACRO_PART_NAMES for n in names):
         raise EvidenceError(_macro_message(label))
     if "[Content_Types].xml" not in names:
-        raise EvidenceError(f"{label}是一个普通压缩包,不是 Excel(.xlsx)或 Word(.docx)文件。")
+        raise EvidenceError(f"{label}是一个普通压缩包，不是 Excel(.xlsx)或 Word(.docx)文件。")
     content_types_info = archive.getinfo("[Content_Types].xml")
     if content_types_info.file_size > MAX_CONTENT_TYPES_BYTES:
-        raise EvidenceError(f"{label}的内部结构异常([Content_Types].xml 过大),已拒收。")
+        raise EvidenceError(f"{label}的内部结构异常（[Content_Types].xml 过大），已拒收。")
     try:
         content_types = archive.read(content_types_info)
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, EOFError, OSError) as exc:
-        raise EvidenceError(f"{label}已损坏,无法读取。请重新保存后再上传。") from exc
+        raise EvidenceError(f"{label}已损坏，无法读取。请重新保存后再上传。") from exc
     if b"macroenabled" in content_types.lower():
         raise EvidenceError(_macro_message(label))
     if "xl/workbook.xml" in names:
@@ -290,13 +290,13 @@ def check_office_zip(
     if "word/document.xml" in names:
         return DOCX
     if "ppt/presentation.xml" in names:
-        raise EvidenceError(f"{label}是 PowerPoint 演示文稿,不是 Excel(.xlsx)或 Word(.docx)文件。")
+        raise EvidenceError(f"{label}是 PowerPoint 演示文稿，不是 Excel(.xlsx)或 Word(.docx)文件。")
     raise EvidenceError(f"{label}不是 Excel(.xlsx)或 Word(.docx)文件。")
 
 
 def _macro_message(label: str) -> str:
     return (
-        f"{label}包含宏(VBA 代码),出于安全考虑不予接收。"
+        f"{label}包含宏（VBA 代码），出于安全考虑不予接收。"
         "请在 Office 或 WPS 中另存为不含宏的 .xlsx 或 .docx 后再上传。"
     )
 
@@ -312,7 +312,7 @@ def _read_counted(uploaded: UploadedEvidence, *, name: str, max_bytes: int) -> t
         size += len(chunk)
         if size > max_bytes:
             # The declared size lied (or was missing); stop before reading any further.
-            raise EvidenceError(f"文件“{name}”超过 {format_size(max_bytes)} 上限,请压缩或拆分后再上传。")
+            raise EvidenceError(f"文件“{name}”超过 {format_size(max_bytes)} 上限，请压缩或拆分后再上传。")
         digest.update(chunk)
         if len(head) < _HEAD_BYTES:
             head += chunk[: _HEAD_BYTES - len(head)]
@@ -325,17 +325,17 @@ def _content_type(uploaded: UploadedEvidence, *, name: str, head: bytes, tail: b
     if head.startswith(b"\xff\xd8\xff"):
         if not _jpeg_has_frame(uploaded):
             raise EvidenceError(
-                f"文件“{name}”不是完整的 JPG 图片(找不到图像数据),可能在传输中损坏。请重新拍摄或截图后上传。"
+                f"文件“{name}”不是完整的 JPG 图片（找不到图像数据），可能在传输中损坏。请重新拍摄或截图后上传。"
             )
         return "image/jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         if not _png_header_is_valid(head):
-            raise EvidenceError(f"文件“{name}”不是完整的 PNG 图片(文件头已损坏)。请重新导出或截图后上传。")
+            raise EvidenceError(f"文件“{name}”不是完整的 PNG 图片（文件头已损坏）。请重新导出或截图后上传。")
         return "image/png"
     if head.startswith(b"%PDF-"):
         if b"%%EOF" not in tail:
             raise EvidenceError(
-                f"文件“{name}”不是完整的 PDF(缺少文件结尾),可能下载或上传没有完成。请重新导出后上传。"
+                f"文件“{name}”不是完整的 PDF(缺少文件结尾)，可能下载或上传没有完成。请重新导出后上传。"
             )
         return "application/pdf"
     if head.startswith(b"PK\x03\x04"):
@@ -346,16 +346,16 @@ def _content_type(uploaded: UploadedEvidence, *, name: str, head: bytes, tail: b
         except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
             # zipfile reports a mangled directory in several ways; all mean the same to the operator.
             raise EvidenceError(
-                f"{label}已损坏,无法作为 Excel 或 Word 文件打开。请重新保存后再上传。"
+                f"{label}已损坏，无法作为 Excel 或 Word 文件打开。请重新保存后再上传。"
             ) from exc
     what = _describe_refused(head)
     claimed = _CLAIMED_KIND.get(_name_extension(name), "可接受的文件")
     if what is None:
         raise EvidenceError(
-            f"文件“{name}”的{_spaced('内容不是', claimed)}:无法识别它的格式。{_ACCEPTED_SUMMARY}。"
+            f"文件“{name}”的{_spaced('内容不是', claimed)}：无法识别它的格式。{_ACCEPTED_SUMMARY}。"
         )
     advice = _ADVICE_BY_WHAT.get(what, f"已拒收。{_ACCEPTED_SUMMARY}")
-    raise EvidenceError(f"文件“{name}”的{_spaced('内容不是', claimed)}:它是{what}。{advice}。")
+    raise EvidenceError(f"文件“{name}”的{_spaced('内容不是', claimed)}：它是{what}。{advice}。")
 
 
 def _spaced(chinese: str, word: str) -> str:
@@ -370,7 +370,7 @@ def _describe_refused(head: bytes) -> str | None:
         if head.startswith(prefix):
             return what
     if head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"hevc", b"mif1", b"msf1"}:
-        return "HEIC 格式的照片(苹果手机默认格式)"
+        return "HEIC 格式的照片（苹果手机默认格式）"
     if head[4:8] == b"ftyp":
         return "视频文件"
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
@@ -383,8 +383,8 @@ def _check_name_agrees(name: str, content_type: str) -> None:
     if extension and extension not in _NAME_EXTENSIONS[content_type]:
         canonical = ALLOWED_TYPES[content_type]
         raise EvidenceError(
-            f"文件“{name}”的扩展名是 {extension},但{_spaced('内容是', _TYPE_LABELS[content_type])}。"
-            f"请确认选对了文件;如果文件本身没错,请把扩展名改为 {canonical} 后再上传。"
+            f"文件“{name}”的扩展名是 {extension}，但{_spaced('内容是', _TYPE_LABELS[content_type])}。"
+            f"请确认选对了文件；如果文件本身没错，请把扩展名改为 {canonical} 后再上传。"
         )
 
 

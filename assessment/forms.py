@@ -54,14 +54,16 @@ class EvidenceUploadForm(forms.Form):
     kind = forms.ChoiceField(label="材料类别", choices=Evidence.Kind.choices)
     # An empty file reaches the content check, whose message names the file and says what to do.
     file = forms.FileField(
-        label="文件", allow_empty_file=True, help_text="支持 JPG、PNG、PDF、XLSX、DOCX,单个文件不超过 20 MB。"
+        label="文件",
+        allow_empty_file=True,
+        help_text="支持 JPG、PNG、PDF、XLSX、DOCX，单个文件不超过 20 MB。",
     )
 
 
 class ConflictDeclarationForm(forms.Form):
     has_conflict = forms.TypedChoiceField(
         label="与该站点是否存在利益冲突",
-        choices=[("false", "不存在利益冲突"), ("true", "存在利益冲突,申请回避")],
+        choices=[("false", "不存在利益冲突"), ("true", "存在利益冲突，申请回避")],
         coerce=lambda v: v == "true",
         widget=forms.RadioSelect,
     )
@@ -74,7 +76,9 @@ class ConflictDeclarationForm(forms.Form):
 
 
 class ObjectionForm(forms.ModelForm):
-    attachment = forms.FileField(label="附件(可选)", required=False, help_text="JPG、PNG、PDF,不超过 10 MB。")
+    attachment = forms.FileField(
+        label="附件（可选）", required=False, help_text="JPG、PNG、PDF，不超过 10 MB。"
+    )
     # A field people never see: bots fill it in, people do not.
     website = forms.CharField(
         required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"})

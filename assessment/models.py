@@ -25,7 +25,7 @@ class Policy(models.Model):
         THRESHOLDS = "thresholds", "按分数线定等次"
         RANKED = "ranked", "按排名比例分档"
 
-    code = models.SlugField("政策编码", max_length=64, help_text="如 yunmeng-2024;新版本沿用同一编码。")
+    code = models.SlugField("政策编码", max_length=64, help_text="如 yunmeng-2024；新版本沿用同一编码。")
     version = models.PositiveSmallIntegerField("版本", default=1)
     name = models.CharField("名称", max_length=200)
     region = models.ForeignKey(
@@ -44,7 +44,7 @@ class Policy(models.Model):
         "数据勾稽关系",
         default=list,
         blank=True,
-        help_text='部分不得大于整体,如 {"part": "a", "whole": "b + c"}。',
+        help_text='部分不得大于整体，如 {"part": "a", "whole": "b + c"}。',
     )
 
     tier_method = models.CharField("定等方式", max_length=12, choices=TierMethod.choices)
@@ -55,7 +55,7 @@ class Policy(models.Model):
         "固定档次的认定级别", default=dict, blank=True, help_text='如 {"district": "district"}。'
     )
     elimination_lowest_count = models.PositiveSmallIntegerField("末位淘汰名额", null=True, blank=True)
-    elimination_below_score = models.DecimalField("淘汰分数线(低于)", null=True, blank=True, **POINTS)
+    elimination_below_score = models.DecimalField("淘汰分数线（低于）", null=True, blank=True, **POINTS)
     elimination_scope = models.CharField(
         "淘汰比较范围", max_length=16, blank=True, choices=[(s, s) for s in ELIMINATION_SCOPES]
     )
@@ -86,10 +86,12 @@ class Policy(models.Model):
 
 
 class TierThreshold(models.Model):
-    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="thresholds")
+    policy = models.ForeignKey(
+        Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="thresholds"
+    )
     code = models.CharField("等次编码", max_length=32)
     label = models.CharField("等次名称", max_length=32)
-    min_score = models.DecimalField("最低分(含)", **POINTS)
+    min_score = models.DecimalField("最低分（含）", **POINTS)
 
     class Meta:
         verbose_name = "等次分数线"
@@ -110,19 +112,21 @@ class RankedBand(models.Model):
 
     class Meta:
         verbose_name = "排名档次"
-        verbose_name_plural = "排名档次(从高到低)"
+        verbose_name_plural = "排名档次（从高到低）"
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["policy", "code"], name="band_code_unique")]
 
     def __str__(self) -> str:
-        return f"{self.label}({self.weight} 份)"
+        return f"{self.label}（{self.weight} 份）"
 
 
 class SubsidyAmount(models.Model):
-    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="subsidy_amounts")
+    policy = models.ForeignKey(
+        Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="subsidy_amounts"
+    )
     kind = models.CharField("站点类型", max_length=24, choices=StationKind.choices)
     tier = models.CharField("等次/档次编码", max_length=32)
-    amount = models.DecimalField("年度补助(元)", **MONEY)
+    amount = models.DecimalField("年度补助（元）", **MONEY)
 
     class Meta:
         verbose_name = "年度补助标准"
@@ -137,9 +141,11 @@ class SubsidyAmount(models.Model):
 
 
 class OneTimeAmount(models.Model):
-    policy = models.ForeignKey(Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="one_time_amounts")
+    policy = models.ForeignKey(
+        Policy, verbose_name="政策", on_delete=models.CASCADE, related_name="one_time_amounts"
+    )
     kind = models.CharField("站点类型", max_length=24, choices=StationKind.choices)
-    amount = models.DecimalField("一次性补助(元)", **MONEY)
+    amount = models.DecimalField("一次性补助（元）", **MONEY)
 
     class Meta:
         verbose_name = "一次性补助标准"
@@ -164,13 +170,15 @@ class RubricSection(models.Model):
         constraints = [models.UniqueConstraint(fields=["policy", "code"], name="section_code_unique")]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.title}({self.max_points} 分)"
+        return f"{self.code} {self.title}（{self.max_points} 分）"
 
 
 class RubricItem(models.Model):
     """An item or, with a parent, a sub-item. The rule's parameters are kept as the engine reads them."""
 
-    section = models.ForeignKey(RubricSection, verbose_name="所属部分", on_delete=models.CASCADE, related_name="items")
+    section = models.ForeignKey(
+        RubricSection, verbose_name="所属部分", on_delete=models.CASCADE, related_name="items"
+    )
     parent = models.ForeignKey(
         "self",
         verbose_name="上级项目",
@@ -209,12 +217,12 @@ class RubricItem(models.Model):
 
 
 class Campaign(models.Model):
-    """One year's assessment (考核批次) of the stations of a region under one policy."""
+    """One year's assessment （考核批次） of the stations of a region under one policy."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "筹备中"
         OPEN = "open", "自评与现场评估中"
-        RESULTS = "results", "结果已计算,待公示"
+        RESULTS = "results", "结果已计算，待公示"
         NOTICE = "notice", "公示中"
         PUBLISHED = "published", "已通报"
 
@@ -233,7 +241,7 @@ class Campaign(models.Model):
         "评分月份",
         default=list,
         blank=True,
-        help_text="按月评分的政策填写月份列表,如 [1, 2, 3];按年度评分留空。",
+        help_text="按月评分的政策填写月份列表，如 [1, 2, 3]；按年度评分留空。",
     )
     self_evaluation_due = models.DateTimeField("自评截止时间")
     onsite_due = models.DateField("现场评估截止日期")
@@ -241,9 +249,9 @@ class Campaign(models.Model):
     notice_start = models.DateTimeField("公示开始", null=True, blank=True, editable=False)
     notice_end = models.DateTimeField("公示结束", null=True, blank=True, editable=False)
     gap_threshold = models.DecimalField(
-        "自评与现场评分差异阈值(分)",
+        "自评与现场评分差异阈值（分）",
         default=2,
-        help_text="同一项目现场评分与自评相差超过此分值时,评估人员须写明原因。",
+        help_text="同一项目现场评分与自评相差超过此分值时，评估人员须写明原因。",
         **POINTS,
     )
     status = models.CharField(
@@ -275,11 +283,11 @@ class Campaign(models.Model):
         if not isinstance(months, list) or any(
             not isinstance(m, int) or isinstance(m, bool) or not 1 <= m <= 12 for m in months
         ):
-            raise ValidationError({"months": "评分月份应为 1 到 12 的整数列表,如 [1, 2, 3]。"})
+            raise ValidationError({"months": "评分月份应为 1 到 12 的整数列表，如 [1, 2, 3]。"})
         if len(set(months)) != len(months):
             raise ValidationError({"months": "评分月份有重复。"})
         if self.policy_id and (self.policy.period == "monthly") != bool(months):
-            raise ValidationError({"months": "按月评分的政策须填写评分月份;按年度评分的政策不填月份。"})
+            raise ValidationError({"months": "按月评分的政策须填写评分月份；按年度评分的政策不填月份。"})
         if self.policy_id and self.year and self.policy.year != self.year:
             raise ValidationError({"year": f"所选政策适用于 {self.policy.year} 年度。"})
 
@@ -298,7 +306,9 @@ class CampaignStation(models.Model):
         PENDING = "pending", "未声明"
         NO_CONFLICT = "no_conflict", "已声明无利益冲突"
 
-    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="entries")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="entries"
+    )
     station = models.ForeignKey(
         "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="campaign_entries"
     )
@@ -345,7 +355,9 @@ class ScoreSheet(models.Model):
         ASSESSED = "assessed", "现场评估完成"
         LOCKED = "locked", "已审定锁定"
 
-    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="sheets")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="sheets"
+    )
     station = models.ForeignKey(
         "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="score_sheets"
     )
@@ -425,9 +437,11 @@ class Evidence(models.Model):
     file = models.FileField("文件", max_length=255)
     original_name = models.CharField("原文件名", max_length=100)
     content_type = models.CharField("文件类型", max_length=100)
-    size = models.PositiveBigIntegerField("大小(字节)")
+    size = models.PositiveBigIntegerField("大小（字节）")
     sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey("stations.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        "stations.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
 
     class Meta:
@@ -449,7 +463,9 @@ class Evidence(models.Model):
 class CampaignResult(models.Model):
     """A station's result in a campaign: the score, the tier or band, and the money it earns."""
 
-    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="results")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="results"
+    )
     station = models.ForeignKey(
         "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="campaign_results"
     )
@@ -458,8 +474,8 @@ class CampaignResult(models.Model):
     tier = models.CharField("等次编码", max_length=32, blank=True)
     tier_label = models.CharField("等次", max_length=32, blank=True)
     eliminated = models.BooleanField("末位淘汰", default=False)
-    subsidy = models.DecimalField("年度补助(元)", **MONEY)
-    one_time_subsidy = models.DecimalField("一次性补助(元)", default=0, **MONEY)
+    subsidy = models.DecimalField("年度补助（元）", **MONEY)
+    one_time_subsidy = models.DecimalField("一次性补助（元）", default=0, **MONEY)
     explanation = models.TextField("计算说明", blank=True)
     computed_at = models.DateTimeField("计算时间")
 
@@ -474,13 +490,15 @@ class CampaignResult(models.Model):
 
 
 class Objection(models.Model):
-    """An objection (异议) to a published result, filed by anyone during the notice period."""
+    """An objection （异议） to a published result, filed by anyone during the notice period."""
 
     class Status(models.TextChoices):
         OPEN = "open", "待答复"
         ANSWERED = "answered", "已答复"
 
-    campaign = models.ForeignKey(Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="objections")
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="objections"
+    )
     station = models.ForeignKey(
         "stations.Station", verbose_name="涉及站点", on_delete=models.PROTECT, related_name="+"
     )
@@ -506,17 +524,17 @@ class Objection(models.Model):
         ordering = ["-filed_at"]
 
     def __str__(self) -> str:
-        return f"{self.station.code} 异议({self.filed_at:%Y-%m-%d})"
+        return f"{self.station.code} 异议（{self.filed_at:%Y-%m-%d}）"
 
 
 class RectificationOrder(models.Model):
-    """An order to fix the problems found (整改), with a deadline, the operator's answer and verification."""
+    """An order to fix the problems found （整改）， with a deadline, the operator's answer and verification."""
 
     class Status(models.TextChoices):
         ISSUED = "issued", "待整改"
         RESPONDED = "responded", "已提交整改情况"
         VERIFIED = "verified", "整改已核实"
-        REVOCATION_PROPOSED = "revocation_proposed", "逾期未整改,已提请撤销资格"
+        REVOCATION_PROPOSED = "revocation_proposed", "逾期未整改，已提请撤销资格"
         REVOKED = "revoked", "已撤销站点资格"
 
     campaign = models.ForeignKey(
@@ -544,4 +562,4 @@ class RectificationOrder(models.Model):
         ordering = ["-issued_at"]
 
     def __str__(self) -> str:
-        return f"{self.station.code} 整改(期限 {self.deadline:%Y-%m-%d})"
+        return f"{self.station.code} 整改（期限 {self.deadline:%Y-%m-%d}）"

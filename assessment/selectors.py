@@ -201,7 +201,7 @@ def sheet_get(*, actor: User, pk: int):
     try:
         return sheet_list(actor=actor).get(pk=pk)
     except sheet_list(actor=actor).model.DoesNotExist:
-        raise Http404("没有这张评分表,或您无权查看。") from None
+        raise Http404("没有这张评分表，或您无权查看。") from None
 
 
 def assignment_list(*, actor: User) -> QuerySet:

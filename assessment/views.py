@@ -76,7 +76,7 @@ def sheet_self_edit(request, pk):
             sheet_self_save(sheet=sheet, actor=request.user, raw=form.raw_inputs())
             if "submit" in request.POST:
                 sheet_self_submit(sheet=sheet, actor=request.user)
-                messages.success(request, "自评已提交。现场评估时,评估人员会核对您填报的数据和材料。")
+                messages.success(request, "自评已提交。现场评估时，评估人员会核对您填报的数据和材料。")
                 return redirect("assessment:sheet_detail", pk=sheet.pk)
             messages.success(
                 request,
@@ -113,7 +113,7 @@ def evidence_upload(request, pk):
                 uploaded=form.cleaned_data["file"],
                 kind=form.cleaned_data["kind"],
             )
-            messages.success(request, f"已上传:{evidence.original_name}")
+            messages.success(request, f"已上传：{evidence.original_name}")
         except (ValidationError, PermissionError) as exc:
             messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
     else:
@@ -127,7 +127,7 @@ def evidence_delete(request, pk):
     evidence = get_object_or_404(evidence_list(actor=request.user), pk=pk)
     try:
         evidence_remove(evidence=evidence, actor=request.user)
-        messages.success(request, f"已删除:{evidence.original_name}")
+        messages.success(request, f"已删除：{evidence.original_name}")
     except (ValidationError, PermissionError) as exc:
         messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
     return redirect("assessment:sheet_self_edit", pk=evidence.sheet_id)
@@ -169,9 +169,9 @@ def assignment_declare(request, pk):
             form.add_error(None, str(exc))
         else:
             if form.cleaned_data["has_conflict"]:
-                messages.success(request, "已申报利益冲突,该站点将由人社局重新指派评估人员。")
+                messages.success(request, "已申报利益冲突，该站点将由人社局重新指派评估人员。")
                 return redirect("portal:home")
-            messages.success(request, "已声明无利益冲突,现在可以查看评分表并进行现场评估。")
+            messages.success(request, "已声明无利益冲突，现在可以查看评分表并进行现场评估。")
             return redirect("portal:home")
     return render(request, "assessment/declare.html", {"entry": entry, "form": form})
 
@@ -196,7 +196,7 @@ def sheet_onsite_edit(request, pk):
             )
             if "submit" in request.POST:
                 sheet_onsite_submit(sheet=sheet, actor=request.user)
-                messages.success(request, "现场评分已提交,等待人社局综合评审。")
+                messages.success(request, "现场评分已提交，等待人社局综合评审。")
                 return redirect("assessment:sheet_detail", pk=sheet.pk)
             messages.success(request, "现场评分草稿已保存。")
             return redirect("assessment:sheet_onsite_edit", pk=sheet.pk)
@@ -226,7 +226,7 @@ def rectification_detail(request, pk):
             except (ValidationError, PermissionError) as exc:
                 form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
             else:
-                messages.success(request, "整改情况已提交,等待人社局核实。")
+                messages.success(request, "整改情况已提交，等待人社局核实。")
                 return redirect("assessment:rectification_detail", pk=order.pk)
     return render(
         request,
@@ -248,9 +248,12 @@ def rectification_evidence_upload(request, pk):
     if form.is_valid():
         try:
             evidence = rectification_evidence_add(
-                order=order, actor=request.user, uploaded=form.cleaned_data["file"], kind=form.cleaned_data["kind"]
+                order=order,
+                actor=request.user,
+                uploaded=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
             )
-            messages.success(request, f"已上传:{evidence.original_name}")
+            messages.success(request, f"已上传：{evidence.original_name}")
         except (ValidationError, PermissionError) as exc:
             messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
     else:
@@ -259,7 +262,7 @@ def rectification_evidence_upload(request, pk):
 
 
 def notice_detail(request, code):
-    """The public notice (公示) or the published results (通报) of a campaign: no login."""
+    """The public notice （公示） or the published results （通报） of a campaign: no login."""
     campaign = get_object_or_404(
         Campaign, code=code, status__in=[Campaign.Status.NOTICE, Campaign.Status.PUBLISHED]
     )

@@ -236,14 +236,14 @@ def _check_container(file: BinaryIO, *, label: str, max_bytes: int) -> None:
     if size > max_bytes:
         raise XlsxError(_too_big(label, max_bytes=max_bytes, size=size))
     if size == 0:
-        raise XlsxError(f"{label}是空的(0 字节),请重新选择文件后上传。")
+        raise XlsxError(f"{label}是空的（0 字节），请重新选择文件后上传。")
     file.seek(0)
     head = file.read(8)
     file.seek(0)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         raise XlsxError(
             f"{label}是旧版 Excel(.xls)文件或设置了打开密码的文件。"
-            "请在 Excel 或 WPS 中取消密码,另存为 .xlsx 后再上传。"
+            "请在 Excel 或 WPS 中取消密码，另存为 .xlsx 后再上传。"
         )
     if not head.startswith(b"PK\x03\x04"):
         raise XlsxError(
@@ -255,17 +255,17 @@ def _check_container(file: BinaryIO, *, label: str, max_bytes: int) -> None:
     except EvidenceError as exc:
         raise XlsxError(str(exc)) from exc
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
-        raise XlsxError(f"{label}已损坏,无法作为 Excel 文件打开。请重新保存为 .xlsx 后再上传。") from exc
+        raise XlsxError(f"{label}已损坏，无法作为 Excel 文件打开。请重新保存为 .xlsx 后再上传。") from exc
     if kind != XLSX:
-        raise XlsxError(f"{label}是 Word 文档,不是 Excel 表格。请上传按模板填写的 .xlsx 文件。")
+        raise XlsxError(f"{label}是 Word 文档，不是 Excel 表格。请上传按模板填写的 .xlsx 文件。")
 
 
 def _too_big(label: str, *, max_bytes: int, size: int) -> str:
-    return f"{label}超过 {format_size(max_bytes)} 上限(实际 {format_size(size)}),请拆分后再上传。"
+    return f"{label}超过 {format_size(max_bytes)} 上限（实际 {format_size(size)}），请拆分后再上传。"
 
 
 def _unreadable(label: str) -> str:
-    return f"{label}已损坏或不是标准的 .xlsx 文件,无法读取。请用 Excel 或 WPS 另存为 .xlsx 后再上传。"
+    return f"{label}已损坏或不是标准的 .xlsx 文件，无法读取。请用 Excel 或 WPS 另存为 .xlsx 后再上传。"
 
 
 def _read_sheet(
@@ -315,7 +315,7 @@ def _read_rows(
         worksheet = next((ws for ws in worksheets if ws.title == sheet_name), None)
         if worksheet is None:
             existing = "、".join(f"“{ws.title}”" for ws in worksheets) or "无"
-            raise XlsxError(f"{label}中找不到名为“{sheet_name}”的工作表(现有:{existing})。")
+            raise XlsxError(f"{label}中找不到名为“{sheet_name}”的工作表（现有：{existing}）。")
     elif worksheets:
         worksheet = worksheets[0]
     else:
@@ -325,8 +325,8 @@ def _read_rows(
 
     def too_many(detail: str) -> XlsxError:
         return XlsxError(
-            f"工作表“{worksheet.title}”最多只能有 {max_rows} 行数据(第 2 行到第 {last_allowed_row} 行),"
-            f"{detail}。如果实际数据没有这么多,可能是下方有设置过格式的空行,请整行删除后再上传。"
+            f"工作表“{worksheet.title}”最多只能有 {max_rows} 行数据（第 2 行到第 {last_allowed_row} 行），"
+            f"{detail}。如果实际数据没有这么多，可能是下方有设置过格式的空行，请整行删除后再上传。"
         )
 
     # The recorded size lets an honest oversized sheet be refused without reading a single row.
@@ -350,13 +350,13 @@ def _read_rows(
             if filled:
                 raise too_many(f"但第 {row_number} 行还有内容")
             if row_number > last_allowed_row + EMPTY_ROWS_AFTER_CAP:
-                raise too_many(f"但表格下方有大量空行(超过第 {row_number} 行)")
+                raise too_many(f"但表格下方有大量空行（超过第 {row_number} 行）")
             continue
         if not filled:
             continue
         if filled[-1] >= width:
             raise XlsxError(
-                f"第 {row_number} 行 {column_letter(filled[-1])} 列有内容,但这一列没有表头。"
+                f"第 {row_number} 行 {column_letter(filled[-1])} 列有内容，但这一列没有表头。"
                 "请删除表格右侧多余的内容后再上传。"
             )
         values.extend([None] * (width - len(values)))
@@ -365,8 +365,8 @@ def _read_rows(
     if formulas:
         shown = "、".join(formulas[:10]) + (f" 等 {len(formulas)} 处" if len(formulas) > 10 else "")
         raise XlsxError(
-            f"{label}中有公式:{shown}。系统不接受公式,请选中表格,复制后用“选择性粘贴 → 数值”"
-            "粘贴回原处,保存后再上传。"
+            f"{label}中有公式：{shown}。系统不接受公式，请选中表格，复制后用“选择性粘贴 → 数值”"
+            "粘贴回原处，保存后再上传。"
         )
     return XlsxTable(header=header, rows=table_rows)
 
@@ -402,23 +402,23 @@ def _checked_header(cells: Sequence, *, expected_header: list[str] | None, label
             elif not have:
                 problems.append(f"{letter} 列缺少“{want}”")
             elif have != want:
-                problems.append(f"{letter} 列应为“{want}”,实际是“{have}”")
+                problems.append(f"{letter} 列应为“{want}”，实际是“{have}”")
         if problems:
-            shown = ";".join(problems[:10]) + (f" 等 {len(problems)} 处" if len(problems) > 10 else "")
+            shown = "；".join(problems[:10]) + (f" 等 {len(problems)} 处" if len(problems) > 10 else "")
             raise XlsxError(
-                f"{label}的表头(第 1 行)与模板不一致:{shown}。请使用下载的模板,不要增删或改动表头。"
+                f"{label}的表头（第 1 行）与模板不一致：{shown}。请使用下载的模板，不要增删或改动表头。"
             )
         return list(expected_header)
     if not actual:
-        raise XlsxError(f"{label}的第 1 行是空的,第 1 行应是表头。")
+        raise XlsxError(f"{label}的第 1 行是空的，第 1 行应是表头。")
     seen: dict[str, int] = {}
     for index, title in enumerate(actual):
         letter = column_letter(index)
         if not title:
-            raise XlsxError(f"{label}的表头(第 1 行){letter} 列是空的,请填写列名或删除这一列。")
+            raise XlsxError(f"{label}的表头（第 1 行）{letter} 列是空的，请填写列名或删除这一列。")
         if title in seen:
             raise XlsxError(
-                f"{label}的表头(第 1 行){column_letter(seen[title])} 列和 {letter} 列都叫“{title}”,"
+                f"{label}的表头（第 1 行）{column_letter(seen[title])} 列和 {letter} 列都叫“{title}”，"
                 "请改为不同的列名。"
             )
         seen[title] = index

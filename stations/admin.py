@@ -177,7 +177,7 @@ class StationAdmin(ScopedAdmin):
                 return HttpResponseRedirect(reverse("admin:stations_station_change", args=[station.pk]))
         context = {
             **self.admin_site.each_context(request),
-            "title": f"变更站点状态:{station}",
+            "title": f"变更站点状态：{station}",
             "station": station,
             "form": form,
             "opts": self.opts,

@@ -74,7 +74,7 @@ class ScopedAdmin(admin.ModelAdmin):
         return qs.complex_filter(limit) if limit else qs
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404("没有这条记录,或您无权查看。")
+        raise Http404("没有这条记录，或您无权查看。")
 
     def delete_view(self, request, object_id, extra_context=None):
         # Django checks the delete permission before the object's existence; out of reach is 404 first.
@@ -165,7 +165,7 @@ class ObjectActionMixin:
                     )
             context = {
                 **self.admin_site.each_context(request),
-                "title": f"{title}:{obj}",
+                "title": f"{title}：{obj}",
                 "object": obj,
                 "form": form,
                 "opts": self.opts,

@@ -15,7 +15,7 @@ from stations.validators import mask_phone, validate_credit_code
 
 phone_validator = RegexValidator(
     r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{3,5})$",
-    "请输入手机号(11 位)、带区号的固定电话(如 0712-4321234)或服务热线(如 12333)。",
+    "请输入手机号（11 位）、带区号的固定电话（如 0712-4321234）或服务热线（如 12333）。",
 )
 
 
@@ -29,9 +29,9 @@ class Region(models.Model):
     class Level(models.IntegerChoices):
         PROVINCE = 1, "省"
         CITY = 2, "市"
-        COUNTY = 3, "县(区)"
-        TOWNSHIP = 4, "乡镇(街道)"
-        COMMUNITY = 5, "社区(村)"
+        COUNTY = 3, "县（区）"
+        TOWNSHIP = 4, "乡镇（街道）"
+        COMMUNITY = 5, "社区（村）"
 
     code = models.CharField("区划代码", max_length=12, unique=True)
     name = models.CharField("名称", max_length=64)
@@ -140,7 +140,7 @@ class Station(models.Model):
     class RecognitionLevel(models.TextChoices):
         PROVINCE = "province", "省级"
         CITY = "city", "市级"
-        DISTRICT = "district", "区(县)级"
+        DISTRICT = "district", "区（县）级"
 
     code = models.CharField(
         "站点编码",
@@ -172,13 +172,13 @@ class Station(models.Model):
         "认定级别", max_length=16, choices=RecognitionLevel.choices, blank=True
     )
     assessment_group = models.CharField(
-        "考核分组", max_length=16, blank=True, help_text="赫山区按 4 个单位一组捆绑考核,如 G1。"
+        "考核分组", max_length=16, blank=True, help_text="赫山区按 4 个单位一组捆绑考核，如 G1。"
     )
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True, editable=False
     )
     floor_area = models.DecimalField(
-        "场地面积(平方米)",
+        "场地面积（平方米）",
         max_digits=8,
         decimal_places=2,
         null=True,

@@ -68,7 +68,7 @@ def station_get(*, actor: User, code: str) -> Station:
     try:
         return station_list(actor=actor).get(code=code)
     except Station.DoesNotExist:
-        raise Http404("没有这个站点,或您无权查看。") from None
+        raise Http404("没有这个站点，或您无权查看。") from None
 
 
 def operated_station_list(*, actor: User) -> QuerySet[Station]:

@@ -1,7 +1,7 @@
 """Check characters of the national identifier standards.
 
-GB 32100-2015 fixes the unified social credit code (统一社会信用代码) of an organisation; GB 11643-1999
-fixes the resident ID number (公民身份号码). Both end in a check character computed from the others, so
+GB 32100-2015 fixes the unified social credit code （统一社会信用代码） of an organisation; GB 11643-1999
+fixes the resident ID number （公民身份号码）. Both end in a check character computed from the others, so
 a mistyped code is caught at entry instead of surfacing months later on a payment voucher.
 """
 
@@ -32,13 +32,13 @@ def validate_credit_code(value: str) -> None:
     code = (value or "").strip().upper()
     if not CREDIT_CODE_PATTERN.match(code):
         raise ValidationError(
-            "统一社会信用代码应为 18 位数字或大写字母(不含 I、O、S、V、Z)。",
+            "统一社会信用代码应为 18 位数字或大写字母（不含 I、O、S、V、Z）。",
             code="credit_code_format",
         )
     expected = credit_code_check_character(code[:17])
     if code[17] != expected:
         raise ValidationError(
-            "统一社会信用代码校验位不正确:按前 17 位计算应为 %(expected)s,请核对营业执照。",
+            "统一社会信用代码校验位不正确：按前 17 位计算应为 %(expected)s，请核对营业执照。",
             code="credit_code_check",
             params={"expected": expected},
         )
@@ -62,11 +62,11 @@ def validate_id_number(value: str) -> None:
     """Refuse a resident ID number with a bad shape, an impossible birth date or a wrong check character."""
     number = (value or "").strip().upper()
     if not ID_NUMBER_PATTERN.match(number):
-        raise ValidationError("身份证号码应为 18 位,前 17 位为数字,末位为数字或 X。", code="id_format")
+        raise ValidationError("身份证号码应为 18 位，前 17 位为数字，末位为数字或 X。", code="id_format")
     if id_number_birth_date(number) is None:
         raise ValidationError("身份证号码中的出生日期不存在。", code="id_birth_date")
     if number[17] != id_number_check_character(number[:17]):
-        raise ValidationError("身份证号码校验位不正确,请核对。", code="id_check")
+        raise ValidationError("身份证号码校验位不正确，请核对。", code="id_check")
 
 
 def mask_id_number(value: str) -> str:

@@ -47,7 +47,7 @@ def station_contact_edit(request, code):
     try:
         station = operated_station_list(actor=request.user).get(code=code)
     except station_list(actor=request.user).model.DoesNotExist:
-        raise Http404("没有这个站点,或您不是它的运营人员。") from None
+        raise Http404("没有这个站点，或您不是它的运营人员。") from None
     form = StationContactForm(request.POST or None, instance=station)
     if request.method == "POST" and form.is_valid():
         try:

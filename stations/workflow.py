@@ -72,7 +72,7 @@ def transition(
         current = getattr(locked, field)
         if to not in table.get(current, set()):
             raise InvalidTransition(
-                f"“{locked}”当前为“{label.get(current, current)}”,不能改为“{label.get(to, to)}”。"
+                f"“{locked}”当前为“{label.get(current, current)}”，不能改为“{label.get(to, to)}”。"
             )
         setattr(locked, field, to)
         update_fields = [field]

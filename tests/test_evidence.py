@@ -311,12 +311,12 @@ def test_max_bytes_keyword_overrides_the_default_limit():
     ],
 )
 def test_refuses_programs_renamed_to_jpg_saying_they_are_not_images(content, what):
-    with pytest.raises(EvidenceError, match=f"文件“照片.jpg”的内容不是图片:它是.*{what}"):
+    with pytest.raises(EvidenceError, match=f"文件“照片.jpg”的内容不是图片：它是.*{what}"):
         check_evidence_file(upload("照片.jpg", content, content_type="image/jpeg"))
 
 
 def test_refuses_content_of_no_allowed_type():
-    with pytest.raises(EvidenceError, match="内容不是 PDF 文档:无法识别它的格式。只接受"):
+    with pytest.raises(EvidenceError, match="内容不是 PDF 文档：无法识别它的格式。只接受"):
         check_evidence_file(upload("台账.pdf", "这是一段纯文本".encode()))
 
 
@@ -338,12 +338,12 @@ def test_refuses_a_png_named_pdf_saying_what_it_really_is():
         check_evidence_file(upload("年度报告.pdf", make_png()))
 
     message = str(excinfo.value)
-    assert "扩展名是 .pdf,但内容是 PNG 图片" in message
+    assert "扩展名是 .pdf，但内容是 PNG 图片" in message
     assert "改为 .png" in message
 
 
 def test_refuses_a_word_document_named_xlsx():
-    with pytest.raises(EvidenceError, match=r"扩展名是 \.xlsx,但内容是 Word 文档"):
+    with pytest.raises(EvidenceError, match=r"扩展名是 \.xlsx，但内容是 Word 文档"):
         check_evidence_file(upload("台账.xlsx", make_docx()))
 
 
@@ -398,7 +398,7 @@ def test_refuses_either_sign_of_macros_on_its_own(vba_project, macro_content_typ
 def test_refuses_a_zip_bomb_by_its_total_uncompressed_size(bomb_over_total_limit):
     assert len(bomb_over_total_limit) < 1024 * 1024  # small on the wire
 
-    with pytest.raises(EvidenceError, match=r"解压后有 200 MB,超过 100 MB 上限.*压缩炸弹"):
+    with pytest.raises(EvidenceError, match=r"解压后有 200 MB，超过 100 MB 上限.*压缩炸弹"):
         check_evidence_file(upload("台账.xlsx", bomb_over_total_limit))
 
 

@@ -406,7 +406,7 @@ def test_tolerates_blank_formatted_rows_below_the_last_allowed_row():
 def test_refuses_a_formula_cell_naming_its_row_and_column():
     data = make_input([HEADER, ["甲驿站", "张三", 3, 1], ["乙驿站", "李四", "=C2+1", 2]])
 
-    with pytest.raises(XlsxError, match=r"有公式:第 3 行 C 列。系统不接受公式.*选择性粘贴"):
+    with pytest.raises(XlsxError, match=r"有公式：第 3 行 C 列。系统不接受公式.*选择性粘贴"):
         read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, expected_header=HEADER)
 
 
@@ -424,8 +424,8 @@ def test_refuses_a_wrong_header_naming_each_column_by_its_letter():
         read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, expected_header=HEADER)
 
     message = str(excinfo.value)
-    assert "表头(第 1 行)与模板不一致" in message
-    assert "B 列应为“姓名”,实际是“名字”" in message
+    assert "表头（第 1 行）与模板不一致" in message
+    assert "B 列应为“姓名”，实际是“名字”" in message
     assert "D 列缺少“金额”" in message
     assert "A 列" not in message
 
@@ -440,7 +440,7 @@ def test_refuses_a_header_with_an_extra_column():
 def test_refuses_data_in_a_column_without_a_header():
     data = make_input([["姓名", "人数"], ["张三", 1, "多出来的"]])
 
-    with pytest.raises(XlsxError, match="第 2 行 C 列有内容,但这一列没有表头"):
+    with pytest.raises(XlsxError, match="第 2 行 C 列有内容，但这一列没有表头"):
         read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024)
 
 
@@ -460,7 +460,7 @@ def test_refuses_a_header_row_that_cannot_name_the_columns(header, message):
 def test_refuses_too_many_rows_from_the_recorded_dimension_before_reading_them():
     data = make_input(data_rows(8))
 
-    with pytest.raises(XlsxError, match=r"最多只能有 5 行数据\(第 2 行到第 6 行\),但表格范围到了第 9 行"):
+    with pytest.raises(XlsxError, match=r"最多只能有 5 行数据\（第 2 行到第 6 行\），但表格范围到了第 9 行"):
         read_xlsx_rows(data, max_rows=5, max_bytes=1024 * 1024, expected_header=HEADER)
 
 
@@ -488,7 +488,7 @@ def test_stops_reading_a_long_run_of_blank_rows_below_the_last_allowed_row(monke
 
 
 def test_refuses_a_file_that_is_not_a_zip():
-    csv = "站点名称,姓名\n甲驿站,张三\n".encode()
+    csv = "站点名称，姓名\n甲驿站，张三\n".encode()
 
     with pytest.raises(XlsxError, match=r"上传的文件不是 Excel\(\.xlsx\)文件"):
         read_xlsx_rows(csv, max_rows=10, max_bytes=1024 * 1024)
@@ -502,7 +502,7 @@ def test_refuses_an_old_xls_file_with_advice():
 def test_refuses_a_workbook_with_macros():
     data = rewrite_zip(make_input(data_rows(1)), add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + bytes(508)})
 
-    with pytest.raises(XlsxError, match=r"包含宏\(VBA 代码\)"):
+    with pytest.raises(XlsxError, match=r"包含宏\（VBA 代码\）"):
         read_xlsx_rows(SimpleUploadedFile("名单.xlsx", data), max_rows=10, max_bytes=1024 * 1024)
 
 
@@ -512,7 +512,7 @@ def test_refuses_a_zip_bomb_before_openpyxl_opens_it(xlsx_bomb, monkeypatch):
 
     monkeypatch.setattr(assessment.xlsx, "load_workbook", fail)
 
-    with pytest.raises(XlsxError, match="解压后有 60 MB,超过 50 MB 上限"):
+    with pytest.raises(XlsxError, match="解压后有 60 MB，超过 50 MB 上限"):
         read_xlsx_rows(xlsx_bomb, max_rows=10, max_bytes=1024 * 1024)
 
 
@@ -538,7 +538,7 @@ def test_refuses_a_word_document():
         )
         archive.writestr("word/document.xml", "<document/>")
 
-    with pytest.raises(XlsxError, match="是 Word 文档,不是 Excel 表格"):
+    with pytest.raises(XlsxError, match="是 Word 文档，不是 Excel 表格"):
         read_xlsx_rows(docx.getvalue(), max_rows=10, max_bytes=1024 * 1024)
 
 
@@ -552,7 +552,7 @@ def test_refuses_a_damaged_workbook_with_a_message_instead_of_a_crash():
 def test_refuses_a_missing_sheet_naming_the_sheets_there_are():
     data = make_input([["姓名"]], extra_sheets={"明细": [["姓名"]]})
 
-    with pytest.raises(XlsxError, match=re.escape("找不到名为“汇总”的工作表(现有:“Sheet”、“明细”)")):
+    with pytest.raises(XlsxError, match=re.escape("找不到名为“汇总”的工作表（现有：“Sheet”、“明细”）")):
         read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, sheet_name="汇总")
 
 

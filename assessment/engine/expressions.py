@@ -60,7 +60,7 @@ def parse_expression(text: str) -> Expression:
     more, and a rule that needs more should be a new rule kind a reviewer can read, not a formula.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError(f"表达式为空或不是文本:{text!r}")
+        raise ExpressionError(f"表达式为空或不是文本：{text!r}")
     pieces = _SIGN_SPLIT.split(text.strip())
     # split() with a capturing group alternates name, sign, name, ...; a leading sign gives "".
     terms: list[tuple[int, str]] = []

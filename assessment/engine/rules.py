@@ -9,7 +9,7 @@ Parameters of the rules (decimals as strings):
 
 - manual: input (a points input).
 - per_count_deduction: input (a count), step; mode "each" (default; optional free_allowance) or
-  "below" (required: each one below it deducts); unit (measure word, default 个); label.
+  "below" (required: each one below it deducts); unit （measure word, default 个）； label.
 - rate_vs_target: the measure, target, step; optional per (default 1), shortfall ("points" or
   "relative"; default points for a percentage, relative for a count), partial_steps ("prorate"
   default, "whole_started", "whole_completed"), zero_denominator ("met" default, or "unmet"),
@@ -52,13 +52,13 @@ def _param_decimal(item: ItemSpec, params: Mapping[str, Any], name: str, default
         raise RuleError(f"缺少参数 {name}")
     if isinstance(raw, (bool, float)):
         # Floats would carry binary noise into money and points; policies write "0.05".
-        raise RuleError(f'参数 {name} 应写成文本形式的小数,如 "0.05"')
+        raise RuleError(f'参数 {name} 应写成文本形式的小数，如 "0.05"')
     try:
         value = Decimal(str(raw))
     except InvalidOperation as error:
-        raise RuleError(f"参数 {name} 不是数字:{raw!r}") from error
+        raise RuleError(f"参数 {name} 不是数字：{raw!r}") from error
     if not value.is_finite():
-        raise RuleError(f"参数 {name} 不是有限数:{raw!r}")
+        raise RuleError(f"参数 {name} 不是有限数：{raw!r}")
     return value
 
 
@@ -66,14 +66,14 @@ def _param_step(item: ItemSpec, params: Mapping[str, Any]) -> Decimal:
     # A negative step would turn a deduction into a bonus; the cap would hide it.
     step = _param_decimal(item, params, "step")
     if step < 0:
-        raise RuleError(f"参数 step 不能为负数:{step}")
+        raise RuleError(f"参数 step 不能为负数：{step}")
     return step
 
 
 def _param_whole_number(item: ItemSpec, params: Mapping[str, Any], name: str, default: Any = None) -> int:
     value = _param_decimal(item, params, name, default)
     if value != value.to_integral_value() or value < 0:
-        raise RuleError(f"参数 {name} 应为不小于 0 的整数,而不是 {value}")
+        raise RuleError(f"参数 {name} 应为不小于 0 的整数，而不是 {value}")
     return int(value)
 
 
@@ -81,7 +81,7 @@ def _param_expression(item: ItemSpec, params: Mapping[str, Any], name: str) -> E
     try:
         return parse_expression(params.get(name))
     except ExpressionError as error:
-        raise RuleError(f"参数 {name}:{error}") from error
+        raise RuleError(f"参数 {name}：{error}") from error
 
 
 def _param_choice(
@@ -89,7 +89,7 @@ def _param_choice(
 ) -> str:
     value = params.get(name, default)
     if value not in choices:
-        raise RuleError(f"参数 {name} 应为 {'、'.join(choices)} 之一,而不是 {value!r}")
+        raise RuleError(f"参数 {name} 应为 {'、'.join(choices)} 之一，而不是 {value!r}")
     return value
 
 
@@ -104,9 +104,11 @@ def _input_name(
     value = params.get(name)
     spec = inputs.get(value) if isinstance(value, str) else None
     if spec is None:
-        raise RuleError(f"{kind} 规则的参数 {name} 应为已声明的输入,而不是 {value!r}")
+        raise RuleError(f"{kind} 规则的参数 {name} 应为已声明的输入，而不是 {value!r}")
     if spec.type not in types:
-        raise RuleError(f"{kind} 规则的参数 {name} 应为 {'、'.join(types)} 类型的输入,{value} 是 {spec.type}")
+        raise RuleError(
+            f"{kind} 规则的参数 {name} 应为 {'、'.join(types)} 类型的输入，{value} 是 {spec.type}"
+        )
     return value
 
 
@@ -147,10 +149,10 @@ class Condition:
         return actual == self.value
 
     def describe(self, values: Values) -> str:
-        """ "跟踪回访率 98% 未达到 100%" or "培训达标:是"; says whether the condition holds."""
+        """ "跟踪回访率 98% 未达到 100%" or "培训达标：是"; says whether the condition holds."""
         actual = values[self.input]
         if self.input_type == "flag":
-            return f"{self.label}:{'是' if actual else '否'}"
+            return f"{self.label}：{'是' if actual else '否'}"
         suffix = "%" if self.input_type == "rate" else ""
         shown, wanted = f"{format_plain(actual)}{suffix}", f"{format_plain(self.value)}{suffix}"
         if self.operator == "at_least":
@@ -202,7 +204,7 @@ class Measure:
     def __init__(self, item: ItemSpec, params: Mapping[str, Any], inputs: Mapping[str, InputSpec]):
         has_ratio = "numerator" in params or "denominator" in params
         if has_ratio == ("value" in params):
-            raise RuleError("应给出 numerator 与 denominator,或者 value,二者取一")
+            raise RuleError("应给出 numerator 与 denominator，或者 value，二者取一")
         self.numerator: Expression | None = None
         self.denominator: Expression | None = None
         self.value: Expression | None = None
@@ -264,22 +266,22 @@ class Rule:
         raise NotImplementedError
 
     def _full(self, lead: str, explain: bool) -> tuple[Decimal, str]:
-        return self.full_points, (f"{lead},得满分 {self.max_shown} 分" if explain else "")
+        return self.full_points, (f"{lead}，得满分 {self.max_shown} 分" if explain else "")
 
     def _after_deduction(
         self, lead: str, deduction: Decimal | Fraction, explain: bool
     ) -> tuple[Decimal, str]:
-        """Points after an exact deduction from the max, with "扣 x 分,得 y 分" or "扣完为止"."""
+        """Points after an exact deduction from the max, with "扣 x 分，得 y 分" or "扣完为止"."""
         # Decimal and Fraction do not mix in arithmetic; a Fraction deduction stays a Fraction.
         exact = self.max_fraction - deduction if type(deduction) is Fraction else self.max_points - deduction
         points = _clamped_points(exact, self.max_points)
         if not explain:
             return points, ""
         if points == 0 and deduction >= self.max_points:
-            return points, f"{lead},应扣 {format_two_places(deduction)} 分,扣完为止,得 0.00 分"
+            return points, f"{lead}，应扣 {format_two_places(deduction)} 分，扣完为止，得 0.00 分"
         # The deduction shown is max - points, so the line adds up to what the sheet shows.
         shown = round_half_up(self.max_points) - points
-        return points, f"{lead},扣 {shown} 分,得 {points} 分"
+        return points, f"{lead}，扣 {shown} 分，得 {points} 分"
 
 
 class ManualRule(Rule):
@@ -297,7 +299,7 @@ class ManualRule(Rule):
 
     def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
         points = _clamped_points(values[self.input], self.max_points)
-        return points, (f"{self.label}:评定得 {points} 分(满分 {self.max_shown} 分)" if explain else "")
+        return points, (f"{self.label}：评定得 {points} 分（满分 {self.max_shown} 分）" if explain else "")
 
 
 class PerCountDeductionRule(Rule):
@@ -333,9 +335,9 @@ class PerCountDeductionRule(Rule):
             missing = self.required - count
             lead = f"{self.label} {count} {unit}" if explain else ""
             if missing <= 0:
-                return self._full(f"{lead},达到要求的 {self.required} {unit}", explain)
+                return self._full(f"{lead}，达到要求的 {self.required} {unit}", explain)
             lead = (
-                f"{lead},比要求的 {self.required} {unit}少 {missing} {unit},"
+                f"{lead}，比要求的 {self.required} {unit}少 {missing} {unit}，"
                 f"每少 1 {unit}扣 {self.step_shown} 分"
             )
             return self._after_deduction(lead, missing * self.step, explain)
@@ -343,11 +345,11 @@ class PerCountDeductionRule(Rule):
         lead = f"{self.label} {count} {unit}" if explain else ""
         if counted <= 0:
             if self.free_allowance and count:
-                lead = f"{lead},未超过不扣分的 {self.free_allowance} {unit}"
+                lead = f"{lead}，未超过不扣分的 {self.free_allowance} {unit}"
             return self._full(lead, explain)
         if self.free_allowance:
-            lead = f"{lead},超出不扣分的 {self.free_allowance} {unit} {counted} {unit}"
-        return self._after_deduction(f"{lead},每{unit}扣 {self.step_shown} 分", counted * self.step, explain)
+            lead = f"{lead}，超出不扣分的 {self.free_allowance} {unit} {counted} {unit}"
+        return self._after_deduction(f"{lead}，每{unit}扣 {self.step_shown} 分", counted * self.step, explain)
 
 
 class ShortfallRule(Rule):
@@ -385,7 +387,7 @@ class ShortfallRule(Rule):
         self, item: ItemSpec, params: Mapping[str, Any], inputs: Mapping[str, InputSpec]
     ) -> None:
         if "reference" in params:
-            raise RuleError("rate_vs_target 用固定的 target;目标取自输入时请用 rate_vs_reference")
+            raise RuleError("rate_vs_target 用固定的 target；目标取自输入时请用 rate_vs_reference")
         self.target = as_fraction(_param_decimal(item, params, "target"))
         suffix = "%" if self.measure.is_percentage else _spaced(self.unit)
         self.target_shown = f"目标 {format_plain(self.target)}{suffix}"
@@ -404,8 +406,8 @@ class ShortfallRule(Rule):
         measured = self.measure.evaluate(values)
         if measured is None:
             if self.zero_denominator_met:
-                return self._full(f"{self.label}:{self.measure.label_of_denominator}为 0,视为达标", explain)
-            return ZERO, (f"{self.label}:{self.measure.label_of_denominator}为 0,不得分" if explain else "")
+                return self._full(f"{self.label}：{self.measure.label_of_denominator}为 0，视为达标", explain)
+            return ZERO, (f"{self.label}：{self.measure.label_of_denominator}为 0，不得分" if explain else "")
         target = self.target_for(values)
         if measured >= target or target <= 0:
             if not explain:
@@ -428,10 +430,10 @@ class ShortfallRule(Rule):
             return self._after_deduction("", deduction, explain)
         lead = (
             f"{self.label} {self.measure.show(measured, self.unit)} "
-            f"低于{self.describe_target(target, values)},少 {format_two_places(shortfall)}{shortfall_unit}"
+            f"低于{self.describe_target(target, values)}，少 {format_two_places(shortfall)}{shortfall_unit}"
         )
         if self.partial_steps != "prorate":
-            lead = f"{lead},按 {units} 档计"
+            lead = f"{lead}，按 {units} 档计"
         return self._after_deduction(lead, deduction, explain)
 
 
@@ -444,7 +446,7 @@ class ReferenceShortfallRule(ShortfallRule):
         self, item: ItemSpec, params: Mapping[str, Any], inputs: Mapping[str, InputSpec]
     ) -> None:
         if "target" in params:
-            raise RuleError("rate_vs_reference 的目标取自 reference 输入,不用 target")
+            raise RuleError("rate_vs_reference 的目标取自 reference 输入，不用 target")
         self.reference = _input_name(params, inputs, ("count", "rate", "number"), self.kind, "reference")
         spec = inputs[self.reference]
         self.reference_factor = as_fraction(_param_decimal(item, params, "reference_factor", "1"))
@@ -494,10 +496,10 @@ class ProportionalRule(Rule):
         if measured is None:
             if self.zero_denominator_met:
                 return self._full(
-                    f"{lead_in}{self.label}:{self.measure.label_of_denominator}为 0,视为 100%", explain
+                    f"{lead_in}{self.label}：{self.measure.label_of_denominator}为 0，视为 100%", explain
                 )
             return ZERO, (
-                f"{lead_in}{self.label}:{self.measure.label_of_denominator}为 0,不得分" if explain else ""
+                f"{lead_in}{self.label}：{self.measure.label_of_denominator}为 0，不得分" if explain else ""
             )
         if measured >= 100:
             return self._full(f"{lead_in}{self.label} {_percent(measured)}", explain)
@@ -505,7 +507,7 @@ class ProportionalRule(Rule):
         if not explain:
             return points, ""
         shown = _percent(measured)
-        return points, f"{lead_in}{self.label} {shown},按 {shown} × {self.max_shown} 分计,得 {points} 分"
+        return points, f"{lead_in}{self.label} {shown}，按 {shown} × {self.max_shown} 分计，得 {points} 分"
 
     def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
         return self._proportional(values, explain)
@@ -528,8 +530,8 @@ class GatedProportionalRule(ProportionalRule):
         failing = [gate for gate in self.gates if not gate.holds(values)]
         if failing:
             reason = "、".join(gate.describe(values) for gate in failing) if explain else ""
-            return ZERO, (f"{reason},{self.label}不计分,得 0.00 分" if explain else "")
-        lead_in = f"{'、'.join(gate.label for gate in self.gates)}均达到要求," if explain else ""
+            return ZERO, (f"{reason}，{self.label}不计分，得 0.00 分" if explain else "")
+        lead_in = f"{'、'.join(gate.label for gate in self.gates)}均达到要求，" if explain else ""
         return self._proportional(values, explain, lead_in)
 
 
@@ -560,7 +562,7 @@ class AllOrNothingRule(Rule):
         if not explain:
             return self.otherwise, ""
         described = "、".join(condition.describe(values) for condition in failing)
-        return self.otherwise, f"{described},得 {self.otherwise} 分(满分 {self.max_shown} 分)"
+        return self.otherwise, f"{described}，得 {self.otherwise} 分（满分 {self.max_shown} 分）"
 
 
 RULE_CLASSES: dict[str, type[Rule]] = {
@@ -589,9 +591,9 @@ def build_rule(item: ItemSpec, inputs: Mapping[str, InputSpec]) -> Rule:
     rule = rule_class(item, inputs)
     undeclared = [name for name in rule.reads if name not in inputs]
     if undeclared:
-        raise RuleError(f"读取未声明的输入:{', '.join(undeclared)}")
+        raise RuleError(f"读取未声明的输入：{', '.join(undeclared)}")
     own = {spec.name for spec in item.inputs}
     not_listed = [name for name in rule.reads if name not in own]
     if not_listed:
-        raise RuleError(f"读取的输入未列在本项 inputs 中:{', '.join(not_listed)}")
+        raise RuleError(f"读取的输入未列在本项 inputs 中：{', '.join(not_listed)}")
     return rule

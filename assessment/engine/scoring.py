@@ -104,7 +104,7 @@ class SheetResult:
 
 
 def _item_lines(item: ItemResult, depth: int) -> list[str]:
-    lines = [f"{'  ' * depth}{item.code} {item.title}:{item.points} 分。{item.explanation}"]
+    lines = [f"{'  ' * depth}{item.code} {item.title}：{item.points} 分。{item.explanation}"]
     for child in item.children:
         lines.extend(_item_lines(child, depth + 1))
     return lines
@@ -139,7 +139,7 @@ class CompiledItem:
             return self._score_capped_sum(values, month, explain)
         if self.scored_from_month is not None and month is not None and month < self.scored_from_month:
             explanation = (
-                f"{self.scored_from_month} 月起计分,{month} 月得满分 {self.max_shown} 分" if explain else ""
+                f"{self.scored_from_month} 月起计分，{month} 月得满分 {self.max_shown} 分" if explain else ""
             )
             return ItemResult(self.code, self.title, self.full_points, self.max_points, explanation)
         points, explanation = self.rule.score(values, explain)
@@ -155,7 +155,7 @@ class CompiledItem:
             parts = " + ".join(f"{child.code} {child.points}" for child in children)
             explanation = f"分项合计 {parts} = {subtotal} 分"
             if capped:
-                explanation = f"{explanation},超过本项满分 {self.max_shown} 分,按 {self.max_shown} 分计"
+                explanation = f"{explanation}，超过本项满分 {self.max_shown} 分，按 {self.max_shown} 分计"
         return ItemResult(self.code, self.title, points, self.max_points, explanation, children, capped)
 
 
@@ -181,7 +181,7 @@ class CompiledSection:
         if explain:
             explanation = f"合计 {subtotal} 分"
             if capped:
-                explanation = f"{explanation},超过本部分满分 {self.max_shown} 分,按 {self.max_shown} 分计"
+                explanation = f"{explanation}，超过本部分满分 {self.max_shown} 分，按 {self.max_shown} 分计"
         return SectionResult(self.code, self.title, points, self.max_points, capped, explanation, items)
 
 
@@ -281,7 +281,7 @@ class CompiledRubric:
         left out; when given they are still checked. `values` is complete only without problems.
         """
         if not isinstance(raw, Mapping):
-            return {}, [InputProblem(field="", message="输入项应为一个对象(字段名: 值)")]
+            return {}, [InputProblem(field="", message="输入项应为一个对象（字段名： 值）")]
         fields = self._fields_by_kind.get(kind)
         if fields is None:
             return {}, [InputProblem(field="kind", message=f"考核表不适用于类型 {kind!r}")]
@@ -291,11 +291,11 @@ class CompiledRubric:
             needed = rule.needed_from_month is not None and (month is None or month >= rule.needed_from_month)
             if name not in raw:
                 if needed:
-                    problems.append(InputProblem(field=name, message=f"缺少该项({rule.spec.label})"))
+                    problems.append(InputProblem(field=name, message=f"缺少该项（{rule.spec.label}）"))
                 continue
             value, message = parse_input_value(rule.spec.type, raw[name], rule.points_max)
             if message is not None:
-                problems.append(InputProblem(field=name, message=f"{message}({rule.spec.label})"))
+                problems.append(InputProblem(field=name, message=f"{message}（{rule.spec.label}）"))
             else:
                 values[name] = value
         for name in raw:
@@ -347,7 +347,7 @@ class CompiledRubric:
                     InputProblem(
                         field=denominator.names[-1],
                         message=(
-                            f"{denominator.describe(self._labels)} 为负数({format_plain(value)}),无法计算比率"
+                            f"{denominator.describe(self._labels)} 为负数（{format_plain(value)}），无法计算比率"
                         ),
                     )
                 )
@@ -377,7 +377,7 @@ def _declared_inputs(rubric: RubricSpec, findings: list[RubricFinding]) -> dict[
                     findings.append(
                         RubricFinding(
                             item.code,
-                            f"输入 {input_spec.name} 在各项中类型不一致({known.type} 与 {input_spec.type})",
+                            f"输入 {input_spec.name} 在各项中类型不一致（{known.type} 与 {input_spec.type}）",
                         )
                     )
     return declared
@@ -400,14 +400,14 @@ def _compile_item(
             findings.append(RubricFinding(item.code, "capped_sum 规则需要分项"))
             return None
         if item.scored_from_month is not None:
-            findings.append(RubricFinding(item.code, "起始计分月份应写在分项上,而不是 capped_sum 合计项上"))
+            findings.append(RubricFinding(item.code, "起始计分月份应写在分项上，而不是 capped_sum 合计项上"))
         if any(child.kinds for child in item.children):
-            findings.append(RubricFinding(item.code, "分项随上级项目适用,不能单独限定适用类型"))
+            findings.append(RubricFinding(item.code, "分项随上级项目适用，不能单独限定适用类型"))
         children = tuple(_compile_item(child, declared, findings, compiled) for child in item.children)
         if all(child is not None for child in children):
             node = CompiledItem(item, rule=None, children=children)
     elif item.children:
-        findings.append(RubricFinding(item.code, f"有分项的项目应使用 capped_sum 规则,而不是 {item.rule}"))
+        findings.append(RubricFinding(item.code, f"有分项的项目应使用 capped_sum 规则，而不是 {item.rule}"))
     else:
         try:
             node = CompiledItem(item, rule=build_rule(item, declared), children=())
@@ -500,13 +500,13 @@ def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubri
             whole = parse_expression(constraint.whole)
         except ExpressionError as error:
             findings.append(
-                RubricFinding(constraint.part, f"部分-整体检查的整体 {constraint.whole!r}:{error}")
+                RubricFinding(constraint.part, f"部分-整体检查的整体 {constraint.whole!r}：{error}")
             )
             continue
         unknown = [name for name in (constraint.part, *whole.names) if name not in declared]
         if unknown:
             findings.append(
-                RubricFinding(constraint.part, f"部分-整体检查引用未声明的输入:{', '.join(unknown)}")
+                RubricFinding(constraint.part, f"部分-整体检查引用未声明的输入：{', '.join(unknown)}")
             )
             continue
         part_whole.append((constraint.part, whole))
@@ -532,6 +532,6 @@ def annual_score(monthly_totals: Sequence[Decimal]) -> Decimal:
     rounding. Raises ValueError for an empty sequence: a year with no sheet has no score.
     """
     if not monthly_totals:
-        raise ValueError("没有任何月度得分,无法计算年度得分")
+        raise ValueError("没有任何月度得分，无法计算年度得分")
     total = sum((Fraction(value) for value in monthly_totals), Fraction(0))
     return round_half_up(total / len(monthly_totals))

@@ -50,7 +50,7 @@ class CaseError:
             where.append(f"月份 {self.month}")
         if self.field:
             where.append(f"字段 {self.field}")
-        return f"{','.join(where)}:{self.message}"
+        return f"{'，'.join(where)}：{self.message}"
 
 
 def _uses_recognition(policy: PolicySpec) -> bool:
@@ -104,7 +104,7 @@ class _CaseReader:
         self.errors.append(CaseError(unit=unit, month=month, field=field, message=message))
 
     def read_unit(self, index: int, raw: Any, assessed_on: date | None) -> dict[str, Any] | None:
-        label = f"第 {index + 1} 个(无编号)"
+        label = f"第 {index + 1} 个（无编号）"
         if not isinstance(raw, Mapping):
             self.error(label, "", "每个单位应为一个对象")
             return None
@@ -112,7 +112,7 @@ class _CaseReader:
         if isinstance(code, str) and code.strip():
             label = code
         else:
-            self.error(label, "code", "缺少单位编号,或编号不是非空文本")
+            self.error(label, "code", "缺少单位编号，或编号不是非空文本")
         errors_before = len(self.errors)
         for key in self.unit_keys:
             if key not in raw and key != "code":  # a missing code is reported above
@@ -124,7 +124,7 @@ class _CaseReader:
 
         kind = raw.get("kind")
         if "kind" in raw and kind not in self.policy.kinds:
-            self.error(label, "kind", f"未知类型 {kind!r},本政策适用于 {'、'.join(self.policy.kinds)}")
+            self.error(label, "kind", f"未知类型 {kind!r}，本政策适用于 {'、'.join(self.policy.kinds)}")
         unit["kind"] = kind
 
         if self.policy.period == "monthly":
@@ -166,7 +166,7 @@ class _CaseReader:
         levels = self.policy.tier_scheme.levels
         level = raw.get("level")
         if "level" in raw and level is not None and level not in levels:
-            self.error(label, "level", f"未知级别 {level!r},应为 {'、'.join(levels)} 或 null")
+            self.error(label, "level", f"未知级别 {level!r}，应为 {'、'.join(levels)} 或 null")
         group = raw.get("group")
         if "group" in raw and group is not None and not (isinstance(group, str) and group.strip()):
             self.error(label, "group", "小组应为非空文本或 null")
@@ -177,7 +177,7 @@ class _CaseReader:
     ) -> None:
         recognized_on = _parse_date(raw.get("recognized_on"))
         if "recognized_on" in raw and recognized_on is None:
-            self.error(label, "recognized_on", f"日期 {raw.get('recognized_on')!r} 无效,应写作 YYYY-MM-DD")
+            self.error(label, "recognized_on", f"日期 {raw.get('recognized_on')!r} 无效，应写作 YYYY-MM-DD")
         elif recognized_on is not None and assessed_on is not None and recognized_on > assessed_on:
             self.error(label, "recognized_on", f"认定日期 {recognized_on} 晚于考核日期 {assessed_on}")
         unit["recognized_on"] = recognized_on
@@ -192,7 +192,7 @@ class _CaseReader:
         if contract is None:
             return
         if not isinstance(contract, Mapping):
-            self.error(label, "purchase_contract", '应为 null 或 {"start": 日期, "end": 日期}')
+            self.error(label, "purchase_contract", '应为 null 或 {"start": 日期， "end": 日期}')
             return
         for key in contract:
             if key not in {"start", "end"}:
@@ -201,7 +201,7 @@ class _CaseReader:
         for key, value in (("start", start), ("end", end)):
             if value is None:
                 self.error(
-                    label, f"purchase_contract.{key}", f"日期 {contract.get(key)!r} 无效,应写作 YYYY-MM-DD"
+                    label, f"purchase_contract.{key}", f"日期 {contract.get(key)!r} 无效，应写作 YYYY-MM-DD"
                 )
         if start is not None and end is not None:
             if start > end:
@@ -223,7 +223,7 @@ def evaluate_cases(
     rubric = compile_rubric(policy.rubric, kinds=policy.kinds) if policy.period == "monthly" else None
     reader = _CaseReader(policy, rubric)
     if not isinstance(payload, Mapping):
-        reader.error(None, "", '应为一个 JSON 对象,如 {"units": [...]}')
+        reader.error(None, "", '应为一个 JSON 对象，如 {"units": [...]}')
         return None, reader.errors
 
     top_keys = {"units"} | ({"assessed_on"} if _uses_recognition(policy) else set())
@@ -235,7 +235,7 @@ def evaluate_cases(
         assessed_on = _parse_date(payload.get("assessed_on"))
         if assessed_on is None:
             reader.error(
-                None, "assessed_on", f"考核日期 {payload.get('assessed_on')!r} 无效,应写作 YYYY-MM-DD"
+                None, "assessed_on", f"考核日期 {payload.get('assessed_on')!r} 无效，应写作 YYYY-MM-DD"
             )
     raw_units = payload.get("units")
     if not isinstance(raw_units, list):

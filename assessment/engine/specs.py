@@ -378,7 +378,7 @@ class EligibilitySpec:
     `min_months_recognised`: a station is assessed (gets a tier) only when its recognition date
     plus that many calendar months falls on or before the assessment date. When
     `purchase_of_services_excluded`, a station under a government purchase-of-services contract on
-    the assessment date gets no subsidy of any kind (002: 购买服务期间不得重复享受奖补).
+    the assessment date gets no subsidy of any kind （002: 购买服务期间不得重复享受奖补）.
     """
 
     min_months_recognised: int | None = None

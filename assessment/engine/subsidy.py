@@ -89,8 +89,8 @@ def decide_yearly_outcome(
         eligible = is_recognised_long_enough(recognized_on, assessed_on, eligibility.min_months_recognised)
         if not eligible:
             notes.append(
-                f"认定于 {recognized_on},至考核日 {assessed_on} "
-                f"未满 {eligibility.min_months_recognised} 个月,不参加本次考核"
+                f"认定于 {recognized_on}，至考核日 {assessed_on} "
+                f"未满 {eligibility.min_months_recognised} 个月，不参加本次考核"
             )
 
     tier_code: str | None = None
@@ -100,7 +100,7 @@ def decide_yearly_outcome(
         decision = threshold_tier(policy.tier_scheme, score)
         tier_code, tier_label = decision.code, decision.label
         performance = round_half_up(schedule.amount_for(kind, tier_code))
-        notes.append(f"{decision.explanation},绩效补助 {performance} 元")
+        notes.append(f"{decision.explanation}，绩效补助 {performance} 元")
 
     one_time = ZERO
     if schedule.one_time_basis == "first_recognition":
@@ -108,7 +108,7 @@ def decide_yearly_outcome(
         if recognized_on.year == assessed_on.year and not one_time_paid and amount:
             one_time = round_half_up(amount)
             notes.append(
-                f"{recognized_on.year} 年首次认定,{schedule.one_time_label or '一次性补助'} {one_time} 元"
+                f"{recognized_on.year} 年首次认定，{schedule.one_time_label or '一次性补助'} {one_time} 元"
             )
 
     if (
@@ -117,9 +117,9 @@ def decide_yearly_outcome(
         and is_under_purchase_contract(purchase_contract, assessed_on)
     ):
         if performance or one_time:
-            notes.append("考核日处于政府购买服务期间,不重复享受补助,金额为 0")
+            notes.append("考核日处于政府购买服务期间，不重复享受补助，金额为 0")
         performance = one_time = ZERO
-    return YearlyOutcome(eligible, tier_code, tier_label, performance, one_time, ";".join(notes))
+    return YearlyOutcome(eligible, tier_code, tier_label, performance, one_time, "；".join(notes))
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +173,7 @@ def decide_ranked_outcomes(policy: PolicySpec, units: Sequence[RankedUnit]) -> l
         band = ranked_bands[position]
         bands[index] = band
         notes[index].append(
-            f"在 {len(ranked_indexes)} 个参与排名的单位中以 {units[index].score} 分列第 {ranks[position]} 位,"
+            f"在 {len(ranked_indexes)} 个参与排名的单位中以 {units[index].score} 分列第 {ranks[position]} 位，"
             f"属{band_labels[band]}(本档 {band_sizes[band]} 个)"
         )
     for index, unit in enumerate(units):
@@ -181,7 +181,7 @@ def decide_ranked_outcomes(policy: PolicySpec, units: Sequence[RankedUnit]) -> l
             continue
         fixed_band = scheme.level_bands.get(unit.level) if unit.level is not None else None
         bands[index] = fixed_band
-        notes[index].append(f"级别 {unit.level},不参加排名" if fixed_band else "无认定级别,不分档")
+        notes[index].append(f"级别 {unit.level}，不参加排名" if fixed_band else "无认定级别，不分档")
 
     amounts = [
         round_half_up(schedule.amount_for(unit.kind, bands[index])) for index, unit in enumerate(units)
@@ -200,7 +200,7 @@ def decide_ranked_outcomes(policy: PolicySpec, units: Sequence[RankedUnit]) -> l
                 amounts[index] = ZERO
                 notes[index].append(
                     f"得分处于倒数 {elimination.lowest_count} 名之内"
-                    f"且低于 {format_plain(elimination.below_score)} 分,末位淘汰,不予补助"
+                    f"且低于 {format_plain(elimination.below_score)} 分，末位淘汰，不予补助"
                 )
 
     deduction = scheme.group_deduction
@@ -214,11 +214,11 @@ def decide_ranked_outcomes(policy: PolicySpec, units: Sequence[RankedUnit]) -> l
             before = amounts[index]
             amounts[index] = max(ZERO, before - round_half_up(deduction.amount))
             notes[index].append(
-                f"所在小组 {unit.group} 有单位被末位淘汰,扣减 {round_half_up(deduction.amount)} 元,"
+                f"所在小组 {unit.group} 有单位被末位淘汰，扣减 {round_half_up(deduction.amount)} 元，"
                 f"实得 {amounts[index]} 元"
             )
 
     return [
-        RankedOutcome(unit.code, bands[index], eliminated[index], amounts[index], ";".join(notes[index]))
+        RankedOutcome(unit.code, bands[index], eliminated[index], amounts[index], "；".join(notes[index]))
         for index, unit in enumerate(units)
     ]

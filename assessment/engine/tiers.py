@@ -37,12 +37,14 @@ def threshold_tier(scheme: TierSchemeSpec, score: Decimal) -> TierDecision:
     for tier in sorted(scheme.thresholds, key=lambda tier: tier.min_score, reverse=True):
         if score >= tier.min_score:
             return TierDecision(
-                tier.code, tier.label, f"得分 {score} 分,达到{tier.label}线 {format_plain(tier.min_score)} 分"
+                tier.code,
+                tier.label,
+                f"得分 {score} 分，达到{tier.label}线 {format_plain(tier.min_score)} 分",
             )
     lowest = min((tier.min_score for tier in scheme.thresholds), default=None)
     reason = f"低于最低分数线 {format_plain(lowest)} 分" if lowest is not None else "无分数线"
     return TierDecision(
-        scheme.fallback_tier, scheme.fallback_label, f"得分 {score} 分,{reason},为{scheme.fallback_label}"
+        scheme.fallback_tier, scheme.fallback_label, f"得分 {score} 分，{reason}，为{scheme.fallback_label}"
     )
 
 
@@ -58,7 +60,7 @@ def allocate_band_counts(unit_count: int, weights: Sequence[int]) -> tuple[int, 
         raise ValueError("单位数不能为负数")
     total_weight = sum(weights)
     if total_weight <= 0 or any(weight < 0 for weight in weights):
-        raise ValueError("各档比例须为非负整数,且合计大于 0")
+        raise ValueError("各档比例须为非负整数，且合计大于 0")
     counts = [unit_count * weight // total_weight for weight in weights]
     remainders = [unit_count * weight % total_weight for weight in weights]
     seats_left = unit_count - sum(counts)

@@ -46,16 +46,16 @@ def _sum_findings(rubric: RubricSpec, kinds: Sequence[str]) -> list[RubricFindin
         if total > item.max_points:
             note(
                 item.code,
-                f"{item.title}:分项满分合计 {format_plain(total)} 分({_shown_sum(maxima)}),"
-                f"超过本项满分 {format_plain(item.max_points)} 分;"
+                f"{item.title}：分项满分合计 {format_plain(total)} 分（{_shown_sum(maxima)}），"
+                f"超过本项满分 {format_plain(item.max_points)} 分；"
                 f"计分时分项合计按 {format_plain(item.max_points)} 分封顶",
                 kind,
             )
         elif total < item.max_points:
             note(
                 item.code,
-                f"{item.title}:分项满分合计 {format_plain(total)} 分({_shown_sum(maxima)}),"
-                f"不足本项满分 {format_plain(item.max_points)} 分;本项得不到满分",
+                f"{item.title}：分项满分合计 {format_plain(total)} 分（{_shown_sum(maxima)}），"
+                f"不足本项满分 {format_plain(item.max_points)} 分；本项得不到满分",
                 kind,
             )
         for child in item.children:
@@ -72,7 +72,7 @@ def _sum_findings(rubric: RubricSpec, kinds: Sequence[str]) -> list[RubricFindin
                 verdict = "超过" if total > section.max_points else "不足"
                 note(
                     section.code,
-                    f"{section.title}:各项满分合计 {format_plain(total)} 分({_shown_sum(maxima)}),"
+                    f"{section.title}：各项满分合计 {format_plain(total)} 分（{_shown_sum(maxima)}），"
                     f"{verdict}本部分满分 {format_plain(section.max_points)} 分",
                     kind,
                 )
@@ -81,7 +81,7 @@ def _sum_findings(rubric: RubricSpec, kinds: Sequence[str]) -> list[RubricFindin
         if section_total != rubric.max_points:
             note(
                 "",
-                f"各部分满分合计 {format_plain(section_total)} 分,"
+                f"各部分满分合计 {format_plain(section_total)} 分，"
                 f"与考核表满分 {format_plain(rubric.max_points)} 分不一致",
                 kind,
             )

@@ -1,11 +1,11 @@
 """Heshan 2024 (seed 004): full-employment communities and villages, scored monthly.
 
-Encodes 附件1 《2024年充分就业社区(村)评价体系》 item by item (issue 3's table), scored every
+Encodes 附件1 《2024年充分就业社区（村）评价体系》 item by item (issue 3's table), scored every
 month, the year's score being the mean of the monthly totals. Province- and city-level units are
 ranked 3:4:3 into A/B/C (60,000 / 50,000 / 40,000 yuan), district-level units get 30,000, the lowest
-3 of the district scoring below 95 are eliminated (末位淘汰), and every other unit of an eliminated
-unit's group of four loses 10,000 (小组连坐). Units chosen at the start of the year get a 10,000
-start-up grant (创建启动支持), paid up front and so not part of the year-end amount.
+3 of the district scoring below 95 are eliminated （末位淘汰）， and every other unit of an eliminated
+unit's group of four loses 10,000 （小组连坐）. Units chosen at the start of the year get a 10,000
+start-up grant （创建启动支持）， paid up front and so not part of the year-end amount.
 
 Known flaw of the source, kept on purpose: under 四.2 (a 4-point heading) the sub-items give 3 + 2
 points; `validate_rubric` reports it and the engine caps 4.2.1 + 4.2.2 at 4.
@@ -71,7 +71,7 @@ _INPUTS: dict[str, InputSpec] = {
         InputSpec("survey_points", "points", "基层平台就业情况调查得分"),
         InputSpec("data_overdue", "count", "超过5个工作日未处理的待确认数据例数"),
         InputSpec("service_count", "count", "各项就业服务次数"),
-        InputSpec("provincial_avg_service_count", "number", "全省社区(村)平均服务次数"),
+        InputSpec("provincial_avg_service_count", "number", "全省社区（村）平均服务次数"),
         InputSpec("match_success", "count", "人岗匹配成功推荐就业人数"),
         InputSpec("matched_people", "count", "人岗匹配人数"),
         InputSpec("provincial_success_rate", "rate", "全省平均人岗匹配推荐成功率"),
@@ -83,7 +83,7 @@ _INPUTS: dict[str, InputSpec] = {
         InputSpec("valid_complaints", "count", "群众有效投诉例数"),
         InputSpec("realname_accounts", "count", "实名制账号个数"),
         InputSpec("inactive_accounts", "count", "1个月没有登录省平台的实名制账号个数"),
-        InputSpec("staff_training_met", "flag", "工作人员年度业务培训达标(1次以上且累计不少于5天)"),
+        InputSpec("staff_training_met", "flag", "工作人员年度业务培训达标（1次以上且累计不少于5天）"),
         InputSpec("new_staff_trained", "flag", "新工作人员1个月内参加业务培训"),
         InputSpec("promotion_points", "points", "政策宣传得分"),
     )
@@ -142,7 +142,7 @@ _SECTION_1 = SectionSpec(
                 "label": "登记失业人员就业率",
             },
             ("labor_force", "registered_unemployed"),
-            note="达到95%计5分,每少1%扣1分;(劳动力总数-期末登记失业人员人数)÷劳动力总数",
+            note="达到95%计5分，每少1%扣1分；（劳动力总数-期末登记失业人员人数）÷劳动力总数",
         ),
         _item(
             "1.2",
@@ -167,11 +167,11 @@ _SECTION_1 = SectionSpec(
                 "label": "就业困难人员就业率",
             },
             ("labor_force", "hard_to_employ"),
-            note="达到97%计5分,每少1%扣1分;(劳动力总数-期末就业困难人员人数)÷劳动力总数",
+            note="达到97%计5分，每少1%扣1分；（劳动力总数-期末就业困难人员人数）÷劳动力总数",
         ),
         _item(
             "1.4",
-            "零就业家庭就业援助(仅考核社区)",
+            "零就业家庭就业援助（仅考核社区）",
             "5",
             "per_count_deduction",
             {
@@ -182,11 +182,11 @@ _SECTION_1 = SectionSpec(
             },
             ("zero_employment_households",),
             kinds=("community",),
-            note="附件1 一.4.1;每出现1户扣1分",
+            note="附件1 一.4.1；每出现1户扣1分",
         ),
         _item(
             "1.4",
-            "农村劳动力转移就业(仅考核村)",
+            "农村劳动力转移就业（仅考核村）",
             "5",
             "rate_vs_reference",
             {
@@ -200,7 +200,7 @@ _SECTION_1 = SectionSpec(
             },
             ("rural_transferred", "rural_labor_force", "rural_transfer_rate_last_year"),
             kinds=("village",),
-            note="附件1 一.4.2;不低于上年度同期水平计5分,每减少1%扣1分",
+            note="附件1 一.4.2；不低于上年度同期水平计5分，每减少1%扣1分",
         ),
     ),
 )
@@ -225,7 +225,7 @@ _SECTION_2 = SectionSpec(
                 "label": "劳动力信息更新覆盖率",
             },
             ("labor_records_updated", "labor_force", "provincial_update_coverage"),
-            note="达到全省平均水平计5分,每少1%扣0.5分",
+            note="达到全省平均水平计5分，每少1%扣0.5分",
         ),
         _item(
             "2.2",
@@ -238,7 +238,7 @@ _SECTION_2 = SectionSpec(
                 "label": "按期审核率",
             },
             ("registration_applications", "registration_overdue"),
-            note="按期审核率100%计3分,未达到的按实际按期审核率×3分",
+            note="按期审核率100%计3分，未达到的按实际按期审核率×3分",
         ),
         _heading(
             "2.3",
@@ -281,7 +281,7 @@ _SECTION_2 = SectionSpec(
                         "newly_registered_unemployed",
                         "recommended_and_employed",
                     ),
-                    note="达到100%计4分,每低1%扣0.5分",
+                    note="达到100%计4分，每低1%扣0.5分",
                 ),
                 _item(
                     "2.3.3",
@@ -319,7 +319,7 @@ _SECTION_2 = SectionSpec(
                         "training_willing_new",
                         "training_recommended_and_employed",
                     ),
-                    note="达到100%计4分,每低1%扣0.5分",
+                    note="达到100%计4分，每低1%扣0.5分",
                 ),
             ),
         ),
@@ -356,7 +356,7 @@ _SECTION_2 = SectionSpec(
                         "label": "就业率",
                     },
                     ("graduate_followup_rate", "graduate_service_rate", "graduate_employment_rate"),
-                    note="跟踪回访率、就业服务率未达到100%计0分;达到的按就业率×3分",
+                    note="跟踪回访率、就业服务率未达到100%计0分；达到的按就业率×3分",
                 ),
                 _item(
                     "2.4.3",
@@ -393,7 +393,7 @@ _SECTION_2 = SectionSpec(
                         "label": "新增发布有效岗位的企业",
                     },
                     ("new_posting_enterprises",),
-                    note="不低于5家,每少1家扣0.4分",
+                    note="不低于5家，每少1家扣0.4分",
                 ),
                 _item(
                     "2.5.2",
@@ -405,14 +405,14 @@ _SECTION_2 = SectionSpec(
                         "reference": "market_entities",
                         "reference_factor": "0.00007",
                         "reference_minimum": "1",
-                        "reference_label": "目标(市场主体数×0.7‱,至少1家)",
+                        "reference_label": "目标（市场主体数×0.7‱，至少1家）",
                         "shortfall": "relative",
                         "step": "0.05",
                         "unit": "家",
                         "label": "新增入驻发布有效岗位的企业",
                     },
                     ("new_platform_enterprises", "market_entities"),
-                    note="不低于当地市场主体数量的0.7‱(至少新增1条),每少完成1%扣0.05分;目标不取整",
+                    note="不低于当地市场主体数量的0.7‱（至少新增1条），每少完成1%扣0.05分；目标不取整",
                 ),
                 _item(
                     "2.5.3",
@@ -443,7 +443,7 @@ _SECTION_2 = SectionSpec(
                         "label": "电话抽查信息准确率",
                     },
                     ("phone_check_accuracy",),
-                    note="不低于90%计3分,每少1%扣0.1分",
+                    note="不低于90%计3分，每少1%扣0.1分",
                 ),
                 _item(
                     "2.6.2",
@@ -493,7 +493,7 @@ _SECTION_3 = SectionSpec(
                 "label": "就业服务次数",
             },
             ("service_count", "provincial_avg_service_count"),
-            note="不低于全省所有社区(村)平均服务次数计10分,每少1%扣0.2分,扣完为止",
+            note="不低于全省所有社区（村）平均服务次数计10分，每少1%扣0.2分，扣完为止",
         ),
         _heading(
             "3.2",
@@ -515,7 +515,7 @@ _SECTION_3 = SectionSpec(
                         "label": "人岗匹配推荐成功率",
                     },
                     ("match_success", "matched_people", "provincial_success_rate"),
-                    note="达到全省平均水平计4分,每低1%扣0.05分",
+                    note="达到全省平均水平计4分，每低1%扣0.05分",
                 ),
                 _item(
                     "3.2.2",
@@ -536,7 +536,7 @@ _SECTION_3 = SectionSpec(
                         "registered_unemployed_cumulative",
                         "provincial_training_coverage",
                     ),
-                    note="达到全省平均水平计4分,每低1%扣0.3分",
+                    note="达到全省平均水平计4分，每低1%扣0.3分",
                 ),
                 _item(
                     "3.2.3",
@@ -553,7 +553,7 @@ _SECTION_3 = SectionSpec(
                         "label": "职业培训补贴覆盖率",
                     },
                     ("training_subsidized", "training_referrals", "provincial_subsidy_coverage"),
-                    note="达到全省平均水平计2分,每低1%扣0.05分",
+                    note="达到全省平均水平计2分，每低1%扣0.05分",
                 ),
             ),
         ),
@@ -564,7 +564,7 @@ _SECTION_3 = SectionSpec(
             "per_count_deduction",
             {"input": "valid_complaints", "step": "1", "unit": "例", "label": "群众有效投诉"},
             ("valid_complaints",),
-            note="出现1例群众有效投诉扣1分,扣完为止",
+            note="出现1例群众有效投诉扣1分，扣完为止",
         ),
     ),
 )
@@ -593,7 +593,7 @@ _SECTION_4 = SectionSpec(
                         "label": "实名制账号",
                     },
                     ("realname_accounts",),
-                    note="有2个以上实名制账号,少1个扣1分",
+                    note="有2个以上实名制账号，少1个扣1分",
                 ),
                 _item(
                     "4.1.2",
@@ -624,7 +624,7 @@ _SECTION_4 = SectionSpec(
                     {"conditions": [{"input": "staff_training_met", "equals": True}], "otherwise": "0"},
                     ("staff_training_met",),
                     scored_from_month=4,
-                    note="达到计3分,未达到计0分(从4月起计分)",
+                    note="达到计3分，未达到计0分（从4月起计分）",
                 ),
                 _item(
                     "4.2.2",
@@ -634,10 +634,10 @@ _SECTION_4 = SectionSpec(
                     {"conditions": [{"input": "new_staff_trained", "equals": True}], "otherwise": "1"},
                     ("new_staff_trained",),
                     scored_from_month=4,
-                    note="达到计2分,未达到计1分(从4月起计分)",
+                    note="达到计2分，未达到计1分（从4月起计分）",
                 ),
             ),
-            note="原文标题计4分,分项为3分+2分;分项合计按4分封顶",
+            note="原文标题计4分，分项为3分+2分；分项合计按4分封顶",
         ),
         _item(
             "4.3",
@@ -646,7 +646,7 @@ _SECTION_4 = SectionSpec(
             "manual",
             {"input": "promotion_points", "label": "政策宣传"},
             ("promotion_points",),
-            note="设置专题宣传栏、点对点宣传、“湘就业”平台推广,计2分",
+            note="设置专题宣传栏、点对点宣传、“湘就业”平台推广，计2分",
         ),
     ),
 )
@@ -675,7 +675,7 @@ _BAND_AMOUNTS = {
 
 POLICY = PolicySpec(
     code=CODE,
-    name="2024年赫山区充分就业社区(村)建设",
+    name="2024年赫山区充分就业社区（村）建设",
     region="430903",  # 湖南省益阳市赫山区
     year=2024,
     period="monthly",
@@ -688,9 +688,9 @@ POLICY = PolicySpec(
     tier_scheme=TierSchemeSpec(
         method="ranked",
         bands=(
-            RankedBandSpec("A", "A档(前30%)", 3),
-            RankedBandSpec("B", "B档(中间40%)", 4),
-            RankedBandSpec("C", "C档(后30%)", 3),
+            RankedBandSpec("A", "A档（前30%）", 3),
+            RankedBandSpec("B", "B档（中间40%）", 4),
+            RankedBandSpec("C", "C档（后30%）", 3),
         ),
         ranked_levels=("province", "city"),
         level_bands={"district": "district"},
@@ -704,9 +704,9 @@ POLICY = PolicySpec(
         one_time_label="创建启动支持资金",
     ),
     eligibility=EligibilitySpec(),
-    source="seeds/004 《2024年赫山区充分就业社区(村)建设工作实施方案》及附件1",
+    source="seeds/004 《2024年赫山区充分就业社区（村）建设工作实施方案》及附件1",
     notes=(
-        "按月评分,年度评价取月平均分。省、市级按3:4:3分别补助6万、5万、4万元,区级3万元;"
-        "全区倒数3名且低于95分的不予补助;出现末位淘汰的小组,同组其他单位扣减1万元。"
+        "按月评分，年度评价取月平均分。省、市级按3:4:3分别补助6万、5万、4万元，区级3万元；"
+        "全区倒数3名且低于95分的不予补助；出现末位淘汰的小组，同组其他单位扣减1万元。"
     ),
 )

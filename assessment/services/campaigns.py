@@ -58,7 +58,7 @@ def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Sta
             left_out.append(
                 (
                     station,
-                    f"认定于 {station.recognized_on},至 {campaign.assessed_on} "
+                    f"认定于 {station.recognized_on}，至 {campaign.assessed_on} "
                     f"未满 {policy.min_months_recognised} 个月",
                 )
             )
@@ -81,7 +81,7 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
             f"考核年度 {campaign.year} 与政策“{campaign.policy}”的年度 {campaign.policy.year} 不一致。"
         )
     if (campaign.policy.period == "monthly") != bool(campaign.months):
-        raise ValidationError("按月评分的政策须填写评分月份;按年度评分的政策不填月份。")
+        raise ValidationError("按月评分的政策须填写评分月份；按年度评分的政策不填月份。")
     months = campaign.months or []
     # Checked here because the months become sheet periods: a repeated month would break the
     # one-sheet-per-period constraint halfway through, and "13" would be scored as a month.
@@ -90,7 +90,7 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
         or any(type(month) is not int or not 1 <= month <= 12 for month in months)
         or len(set(months)) != len(months)
     ):
-        raise ValidationError("评分月份须为 1 到 12 之间不重复的整数,如 [1, 2, 3]。")
+        raise ValidationError("评分月份须为 1 到 12 之间不重复的整数，如 [1, 2, 3]。")
     if not campaign.region.contains(campaign.policy.region) and not campaign.policy.region.contains(
         campaign.region
     ):
@@ -100,7 +100,7 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
         allowed = {s.pk for s in eligible}
         refused = [s.code for s in stations if s.pk not in allowed]
         if refused:
-            raise ValidationError(f"这些站点不符合参评条件:{'、'.join(refused)}")
+            raise ValidationError(f"这些站点不符合参评条件：{'、'.join(refused)}")
         eligible = stations
     if not eligible:
         raise ValidationError("没有符合参评条件的站点。")
@@ -149,8 +149,8 @@ def assessor_assign(*, entry: CampaignStation, assessor: User | None, actor: Use
         if assessor is not None:
             notify_after_commit(
                 recipients=[assessor],
-                subject=f"评估任务:{locked.station.name}",
-                body="请登录系统,先声明与该站点无利益冲突,再查看评分表并进行现场评估。",
+                subject=f"评估任务：{locked.station.name}",
+                body="请登录系统，先声明与该站点无利益冲突，再查看评分表并进行现场评估。",
             )
     entry.assessor, entry.declaration, entry.declared_at = assessor, locked.declaration, None
     return entry
@@ -182,9 +182,9 @@ def conflict_declare(
             action = "campaign.conflict_declared"
             notify_after_commit(
                 recipients=bureau_staff_for(locked.station.region),
-                subject=f"评估人员申报利益冲突:{locked.station.name}",
+                subject=f"评估人员申报利益冲突：{locked.station.name}",
                 body=(
-                    f"{actor.get_full_name() or actor.username} 申报与该站点存在利益冲突,请重新指派评估人员。"
+                    f"{actor.get_full_name() or actor.username} 申报与该站点存在利益冲突，请重新指派评估人员。"
                 ),
             )
         else:
@@ -221,11 +221,13 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
     """
     require_bureau(actor, campaign)
     if campaign.status not in {Campaign.Status.OPEN, Campaign.Status.RESULTS, Campaign.Status.NOTICE}:
-        raise InvalidTransition(f"考核批次“{campaign}”当前为“{campaign.get_status_display()}”,不能计算结果。")
+        raise InvalidTransition(
+            f"考核批次“{campaign}”当前为“{campaign.get_status_display()}”，不能计算结果。"
+        )
     sheets = list(ScoreSheet.objects.filter(campaign=campaign).select_related("station"))
     unlocked = sorted({s.station.code for s in sheets if s.status != ScoreSheet.Status.LOCKED})
     if unlocked:
-        raise ValidationError(f"还有 {len(unlocked)} 个站点的评分表未审定锁定:{'、'.join(unlocked[:10])}")
+        raise ValidationError(f"还有 {len(unlocked)} 个站点的评分表未审定锁定：{'、'.join(unlocked[:10])}")
     spec, _ = compiled_policy(campaign.policy)
     by_station: dict[int, list[ScoreSheet]] = defaultdict(list)
     for sheet in sheets:
@@ -296,7 +298,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if locked.status != campaign.status:
-            raise InvalidTransition("考核批次的状态已被他人改变,请刷新后重试。")
+            raise InvalidTransition("考核批次的状态已被他人改变，请刷新后重试。")
         CampaignResult.objects.filter(campaign=campaign).delete()
         CampaignResult.objects.bulk_create(rows)
         if locked.status == Campaign.Status.OPEN:
@@ -315,13 +317,13 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
 
 
 def campaign_notice_start(*, campaign: Campaign, actor: User, start, end) -> Campaign:
-    """Publish the result list for public notice (公示) from `start` to `end`."""
+    """Publish the result list for public notice （公示） from `start` to `end`."""
     require_bureau(actor, campaign)
     if end <= start:
         raise ValidationError("公示结束时间必须晚于开始时间。")
     if end <= timezone.now():
         # A notice that has already ended would give the public no chance to object.
-        raise ValidationError("公示结束时间已过,请重新确定公示期。")
+        raise ValidationError("公示结束时间已过，请重新确定公示期。")
     return transition(
         campaign,
         to=Campaign.Status.NOTICE,
@@ -336,17 +338,17 @@ def campaign_notice_start(*, campaign: Campaign, actor: User, start, end) -> Cam
 
 
 def campaign_publish(*, campaign: Campaign, actor: User) -> Campaign:
-    """Make the results final (通报). Refused while any objection is unanswered or the notice period runs."""
+    """Make the results final （通报）. Refused while any objection is unanswered or the notice period runs."""
     require_bureau(actor, campaign)
     with transaction.atomic():
         # Lock the campaign first so an objection filed at the same moment waits for this decision.
         Campaign.objects.select_for_update().get(pk=campaign.pk)
         open_count = Objection.objects.filter(campaign=campaign, status=Objection.Status.OPEN).count()
         if open_count:
-            raise ValidationError(f"还有 {open_count} 件异议未答复,答复后才能通报结果。")
+            raise ValidationError(f"还有 {open_count} 件异议未答复，答复后才能通报结果。")
         if campaign.notice_end and timezone.now() < campaign.notice_end:
             raise ValidationError(
-                f"公示期至 {timezone.localtime(campaign.notice_end):%Y-%m-%d %H:%M} 结束,"
+                f"公示期至 {timezone.localtime(campaign.notice_end):%Y-%m-%d %H:%M} 结束，"
                 "公示期满后才能通报结果。"
             )
         transition(

@@ -38,7 +38,9 @@ def evidence_store(
                 uploaded_by=actor,
                 **belongs_to,
             )
-            record_audit(target=owner, actor=actor, action=action, station=station, reason=evidence.original_name)
+            record_audit(
+                target=owner, actor=actor, action=action, station=station, reason=evidence.original_name
+            )
     except Exception:
         default_storage.delete(name)  # no orphan file when the row could not be written
         raise

@@ -1,4 +1,4 @@
-"""Objections (异议) to a campaign's results during the public notice, and their answers."""
+"""Objections （异议） to a campaign's results during the public notice, and their answers."""
 
 import hashlib
 from datetime import timedelta
@@ -56,14 +56,14 @@ def objection_file(
         # Locking the campaign row orders this filing against a concurrent publication.
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if not notice_is_open(locked):
-            raise ValidationError("不在公示期内,不能提交异议。")
+            raise ValidationError("不在公示期内，不能提交异议。")
         if not locked.results.filter(station=station).exists():
             raise ValidationError("该站点不在本次公示名单中。")
         recent = Objection.objects.filter(
             client_key=key, filed_at__gte=timezone.now() - timedelta(hours=1)
         ).count()
         if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR:
-            raise ValidationError("提交过于频繁,请一小时后再试。如情况紧急,请拨打公示中的监督电话。")
+            raise ValidationError("提交过于频繁，请一小时后再试。如情况紧急，请拨打公示中的监督电话。")
         stored_name, display_name = "", ""
         if attachment:
             try:
@@ -90,8 +90,8 @@ def objection_file(
             raise
         notify_after_commit(
             recipients=bureau_staff_for(station.region),
-            subject=f"收到异议:{station.name}",
-            body=f"{locked.name}公示期间收到一件关于“{station.name}”的异议,请在后台答复。",
+            subject=f"收到异议：{station.name}",
+            body=f"{locked.name}公示期间收到一件关于“{station.name}”的异议，请在后台答复。",
         )
     return objection
 

@@ -136,7 +136,7 @@ def policy_new_version(*, policy: Policy, actor: User) -> Policy:
 
 def ensure_policy_editable(policy: Policy) -> None:
     if policy.is_frozen:
-        raise PolicyFrozen(f"“{policy}”已被考核批次使用,不能再修改。请使用“复制为新版本”,在新版本上修改。")
+        raise PolicyFrozen(f"“{policy}”已被考核批次使用，不能再修改。请使用“复制为新版本”，在新版本上修改。")
 
 
 # The region each seed policy belongs to, with the chain above it, so a fresh database can hold

@@ -1,4 +1,4 @@
-"""Rectification orders (整改): issue, respond, verify; a lapsed order may lead to revocation."""
+"""Rectification orders （整改）： issue, respond, verify; a lapsed order may lead to revocation."""
 
 import datetime
 
@@ -65,12 +65,12 @@ def rectification_issue(
                 station=station,
                 to=Station.Status.RECTIFYING,
                 actor=actor,
-                reason=f"下达整改通知:{order.problems[:100]}",
+                reason=f"下达整改通知：{order.problems[:100]}",
             )
         notify_after_commit(
             recipients=station.operators.all(),
-            subject=f"整改通知:{station.name}",
-            body=f"请于 {deadline:%Y年%m月%d日} 前完成整改,并在站点门户提交整改情况和佐证材料。\n问题:{order.problems}",
+            subject=f"整改通知：{station.name}",
+            body=f"请于 {deadline:%Y年%m月%d日} 前完成整改，并在站点门户提交整改情况和佐证材料。\n问题：{order.problems}",
         )
     return order
 
@@ -83,7 +83,7 @@ def rectification_respond(*, order: RectificationOrder, actor: User, response: s
         raise ValidationError("请填写整改情况。")
     if timezone.localdate() > order.deadline:
         raise ValidationError(
-            f"整改期限 {order.deadline:%Y年%m月%d日} 已过,不能再提交。请联系县公共就业和人才服务中心。"
+            f"整改期限 {order.deadline:%Y年%m月%d日} 已过，不能再提交。请联系县公共就业和人才服务中心。"
         )
     return transition(
         order,
@@ -100,9 +100,9 @@ def _require_response_open(order: RectificationOrder, actor: User) -> None:
     if not (actor.is_operator and order.station.operators.filter(pk=actor.pk).exists()):
         raise PermissionError("只有本站点的运营人员可以提交整改材料。")
     if order.status != RectificationOrder.Status.ISSUED:
-        raise ValidationError(f"整改通知当前为“{order.get_status_display()}”,不能再上传材料。")
+        raise ValidationError(f"整改通知当前为“{order.get_status_display()}”，不能再上传材料。")
     if timezone.localdate() > order.deadline:
-        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 已过,不能再上传材料。")
+        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 已过，不能再上传材料。")
 
 
 def rectification_evidence_add(*, order: RectificationOrder, actor: User, uploaded, kind: str):
@@ -154,7 +154,7 @@ def rectification_verify(
                 )
         else:
             if new_deadline is None or new_deadline <= timezone.localdate():
-                raise ValidationError("退回重新整改时,请给出晚于今天的新期限。")
+                raise ValidationError("退回重新整改时，请给出晚于今天的新期限。")
             transition(
                 order,
                 to=RectificationOrder.Status.ISSUED,
@@ -167,8 +167,8 @@ def rectification_verify(
             )
             notify_after_commit(
                 recipients=order.station.operators.all(),
-                subject=f"整改未通过核实:{order.station.name}",
-                body=f"核实意见:{note.strip()}\n请于 {new_deadline:%Y年%m月%d日} 前重新整改。",
+                subject=f"整改未通过核实：{order.station.name}",
+                body=f"核实意见：{note.strip()}\n请于 {new_deadline:%Y年%m月%d日} 前重新整改。",
             )
     return order
 
@@ -179,7 +179,7 @@ def rectification_propose_revocation(
     """Propose revoking the station's qualification because the order lapsed (deadline passed, no answer)."""
     _require_bureau_for(actor, order.station)
     if timezone.localdate() <= order.deadline:
-        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 尚未届满,不能提请撤销资格。")
+        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 尚未届满，不能提请撤销资格。")
     if not reason.strip():
         raise ValidationError("请写明提请撤销资格的理由。")
     return transition(
@@ -223,7 +223,7 @@ def rectification_decide_revocation(
         .first()
     )
     if approve and proposer == actor.pk and not actor.is_superuser:
-        raise PermissionError("提请人不能审批自己的撤销提议,请由另一位工作人员审批。")
+        raise PermissionError("提请人不能审批自己的撤销提议，请由另一位工作人员审批。")
     with transaction.atomic():
         if approve:
             transition(
@@ -240,11 +240,11 @@ def rectification_decide_revocation(
                 station=station,
                 to=Station.Status.REVOKED,
                 actor=actor,
-                reason=f"逾期未整改,撤销资格:{reason.strip()}",
+                reason=f"逾期未整改，撤销资格：{reason.strip()}",
             )
         else:
             if new_deadline is None or new_deadline <= timezone.localdate():
-                raise ValidationError("不予撤销时,请给出晚于今天的新整改期限。")
+                raise ValidationError("不予撤销时，请给出晚于今天的新整改期限。")
             transition(
                 order,
                 to=RectificationOrder.Status.ISSUED,

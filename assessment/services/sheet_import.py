@@ -1,4 +1,4 @@
-"""Filling the inputs of many sheets at once from an Excel file (数据分析), all or nothing.
+"""Filling the inputs of many sheets at once from an Excel file （数据分析）， all or nothing.
 
 The template has one row per station and period of the campaign and one column per input of
 the rubric. An upload is checked row by row first, every error reported with its row and column;
@@ -41,13 +41,13 @@ class ImportProblem:
 
     def __str__(self) -> str:
         where = f"第 {self.row} 行" + (f" {self.column} 列" if self.column else "")
-        return f"{where}:{self.message}"
+        return f"{where}：{self.message}"
 
 
 class SheetImportError(Exception):
     def __init__(self, problems: list[ImportProblem]):
         self.problems = problems
-        super().__init__(f"共 {len(problems)} 处错误,未导入任何数据。")
+        super().__init__(f"共 {len(problems)} 处错误，未导入任何数据。")
 
 
 def _input_columns(campaign: Campaign) -> list[tuple[str, str, str]]:
@@ -59,7 +59,7 @@ def _input_columns(campaign: Campaign) -> list[tuple[str, str, str]]:
             name = rule.spec.name
             if name not in seen:
                 seen.add(name)
-                columns.append((name, rule.spec.type, f"{rule.spec.label}({name})"))
+                columns.append((name, rule.spec.type, f"{rule.spec.label}（{name}）"))
     return columns
 
 
@@ -125,7 +125,7 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
     require_bureau(actor, campaign)
     if campaign.status != Campaign.Status.OPEN:
         raise SheetImportError(
-            [ImportProblem(0, "", f"考核批次当前为“{campaign.get_status_display()}”,不能导入数据。")]
+            [ImportProblem(0, "", f"考核批次当前为“{campaign.get_status_display()}”，不能导入数据。")]
         )
     columns = _input_columns(campaign)
     header = FIXED_COLUMNS + [title for _, _, title in columns]
@@ -166,7 +166,7 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
             continue
         seen[key] = row_number
         if sheet.status == ScoreSheet.Status.LOCKED:
-            problems.append(ImportProblem(row_number, "", "评分表已审定锁定,请在后台用“更正”修改"))
+            problems.append(ImportProblem(row_number, "", "评分表已审定锁定，请在后台用“更正”修改"))
             continue
         raw = {}
         for name, input_type, title in columns:

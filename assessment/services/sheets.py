@@ -8,11 +8,10 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from assessment.evidence import EvidenceError, check_evidence_file, evidence_storage_name, safe_display_name
-from assessment.services.evidence import evidence_store
 from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import leaf_points, score_inputs
 from assessment.services.campaigns import require_bureau
+from assessment.services.evidence import evidence_store
 from stations.models import User
 from stations.workflow import record_audit, transition
 
@@ -56,15 +55,15 @@ def _require_self_evaluation_open(sheet: ScoreSheet, actor: User) -> None:
         raise PermissionError("只有本站点的运营人员可以填写自评。")
     campaign = sheet.campaign
     if campaign.status != Campaign.Status.OPEN:
-        raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”,不能填写自评。")
+        raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”，不能填写自评。")
     if timezone.now() > campaign.self_evaluation_due:
         raise ValidationError(
-            f"自评已于 {timezone.localtime(campaign.self_evaluation_due):%Y年%m月%d日 %H:%M} 截止,"
+            f"自评已于 {timezone.localtime(campaign.self_evaluation_due):%Y年%m月%d日 %H:%M} 截止，"
             "不能再修改或提交。"
-            "如有特殊情况,请联系县公共就业和人才服务中心。"
+            "如有特殊情况，请联系县公共就业和人才服务中心。"
         )
     if sheet.status != ScoreSheet.Status.DRAFT:
-        raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态,不能再修改自评。")
+        raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态，不能再修改自评。")
 
 
 def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> ScoreSheet:
@@ -82,7 +81,7 @@ def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> S
     with transaction.atomic():
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         if locked.status != ScoreSheet.Status.DRAFT:
-            raise ValidationError("评分表已提交,不能再修改自评。")
+            raise ValidationError("评分表已提交，不能再修改自评。")
         locked.self_inputs = raw
         locked.self_result = result or {}
         locked.self_total = total
@@ -119,7 +118,13 @@ def evidence_add(*, sheet: ScoreSheet, actor: User, uploaded, kind: str) -> Evid
     """Attach a file to the self-evaluation, checked by its content and stored under a random name."""
     _require_self_evaluation_open(sheet, actor)
     return evidence_store(
-        uploaded=uploaded, actor=actor, kind=kind, owner=sheet, station=sheet.station, action="sheet.evidence_add", sheet=sheet
+        uploaded=uploaded,
+        actor=actor,
+        kind=kind,
+        owner=sheet,
+        station=sheet.station,
+        action="sheet.evidence_add",
+        sheet=sheet,
     )
 
 
@@ -155,11 +160,11 @@ def _require_onsite_open(sheet: ScoreSheet, actor: User) -> None:
         raise PermissionError("只有被指派且已声明无利益冲突的评估人员可以进行现场评分。")
     campaign = sheet.campaign
     if campaign.status != Campaign.Status.OPEN:
-        raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”,不能进行现场评分。")
+        raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”，不能进行现场评分。")
     if timezone.localdate() > campaign.onsite_due:
-        raise ValidationError(f"现场评估已于 {campaign.onsite_due:%Y年%m月%d日} 截止,请联系人社局调整期限。")
+        raise ValidationError(f"现场评估已于 {campaign.onsite_due:%Y年%m月%d日} 截止，请联系人社局调整期限。")
     if sheet.status not in {ScoreSheet.Status.DRAFT, ScoreSheet.Status.SUBMITTED}:
-        raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态,不能再修改现场评分。")
+        raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态，不能再修改现场评分。")
 
 
 def sheet_onsite_save(
@@ -176,7 +181,7 @@ def sheet_onsite_save(
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         # The caller's copy may predate a submission or a lock; only the locked row tells.
         if locked.status not in {ScoreSheet.Status.DRAFT, ScoreSheet.Status.SUBMITTED}:
-            raise ValidationError(f"评分表已是“{locked.get_status_display()}”状态,不能再修改现场评分。")
+            raise ValidationError(f"评分表已是“{locked.get_status_display()}”状态，不能再修改现场评分。")
         locked.onsite_inputs, locked.onsite_result, locked.onsite_total = raw, result or {}, total
         locked.gap_reasons, locked.findings = reasons, findings.strip()
         locked.save(
@@ -221,7 +226,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
             raise SheetInputError(
                 {
                     f"gap_{code}": (
-                        f"项目 {code} 的现场评分与自评相差超过 {sheet.campaign.gap_threshold} 分,请写明原因。"
+                        f"项目 {code} 的现场评分与自评相差超过 {sheet.campaign.gap_threshold} 分，请写明原因。"
                     )
                     for code in missing
                 }
@@ -243,7 +248,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
 def sheet_lock(
     *, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any] | None = None, reason: str = ""
 ) -> ScoreSheet:
-    """Comprehensive review (综合评审): settle the final column and lock the sheet.
+    """Comprehensive review （综合评审）： settle the final column and lock the sheet.
 
     The final inputs are the on-site inputs unless the reviewer gives others (then with a reason).
     """
@@ -252,13 +257,19 @@ def sheet_lock(
         raise ValidationError("只有进行中的考核批次可以审定评分表。")
     with transaction.atomic():
         # Read the on-site inputs under the row lock: an import may have changed them a moment ago.
-        locked = ScoreSheet.objects.select_for_update().select_related("station", "campaign__policy").get(pk=sheet.pk)
+        locked = (
+            ScoreSheet.objects.select_for_update()
+            .select_related("station", "campaign__policy")
+            .get(pk=sheet.pk)
+        )
         onsite = dict(locked.onsite_inputs)
         inputs = _clean_raw(final_inputs) if final_inputs is not None else onsite
         if final_inputs is not None and inputs != onsite and not reason.strip():
-            raise ValidationError("审定数据与现场评估不同,请写明原因。")
+            raise ValidationError("审定数据与现场评估不同，请写明原因。")
         result, total = _score_or_raise(locked, inputs)
-        ScoreSheet.objects.filter(pk=sheet.pk).update(final_inputs=inputs, final_result=result, final_total=total)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(
+            final_inputs=inputs, final_result=result, final_total=total
+        )
         transition(
             sheet,
             to=ScoreSheet.Status.LOCKED,
@@ -285,13 +296,13 @@ def sheet_correct(*, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any
         raise ValidationError("更正审定分数必须写明原因。")
     campaign = sheet.campaign
     if campaign.status == Campaign.Status.PUBLISHED:
-        raise ValidationError("结果已通报,不能再更正。")
+        raise ValidationError("结果已通报，不能再更正。")
     inputs = _clean_raw(final_inputs)
     result, total = _score_or_raise(sheet, inputs)
     with transaction.atomic():
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         if locked.status != ScoreSheet.Status.LOCKED:
-            raise ValidationError("只有已审定锁定的评分表需要更正;未锁定的评分表请直接审定。")
+            raise ValidationError("只有已审定锁定的评分表需要更正；未锁定的评分表请直接审定。")
         before = locked.final_total
         locked.final_inputs, locked.final_result, locked.final_total = inputs, result, total
         locked.save(update_fields=["final_inputs", "final_result", "final_total", "updated_at"])

@@ -49,7 +49,7 @@ def score_item(spec: ItemSpec, values: dict[str, Any], month: int | None = None)
 def heshan_perfect_month(kind: str = "community") -> dict[str, Any]:
     """Inputs on which every Heshan item sits exactly on its threshold, so the month scores 100.
 
-    Rates land exactly on targets (950 / 1000 = 95%, 970 / 1000 = 97%, 6 / 10 = 60% against 60, ...),
+    Rates land exactly on targets (950 / 1000 = 95%， 970 / 1000 = 97%， 6 / 10 = 60% against 60, ...),
     counts that deduct are 0, counts that must reach a number reach it exactly.
     """
     month: dict[str, Any] = {

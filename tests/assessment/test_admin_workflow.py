@@ -49,7 +49,7 @@ def test_the_open_page_lists_who_is_left_out_and_opens_the_campaign(clerk, world
 def test_a_refusal_is_shown_on_the_page_not_as_an_error(clerk, world, open_campaign):
     response = clerk.post(action_url("campaign", "results", open_campaign.pk), CONFIRM)
     assert response.status_code == 200
-    assert "还有 1 个站点的评分表未审定锁定:AAA-01" in response.content.decode()
+    assert "还有 1 个站点的评分表未审定锁定：AAA-01" in response.content.decode()
 
 
 def test_the_whole_cycle_through_the_admin_pages(clerk, world, sheet, settings, tmp_path):
@@ -83,11 +83,11 @@ def test_the_whole_cycle_through_the_admin_pages(clerk, world, sheet, settings, 
     )
     correction = {
         **points_inputs(campaign, kind="gig_station", total=84),
-        "reason": "异议成立,扣减服务数据得分",
+        "reason": "异议成立，扣减服务数据得分",
     }
     assert clerk.post(action_url("scoresheet", "correct", sheet.pk), correction).status_code == 302
     assert CampaignResult.objects.get().tier_label == "良好"
-    answer = {"response": "经核实异议成立,已更正为 84 分。"}
+    answer = {"response": "经核实异议成立，已更正为 84 分。"}
     assert clerk.post(action_url("objection", "answer", objection.pk), answer).status_code == 302
     assert Objection.objects.get().status == Objection.Status.ANSWERED
 

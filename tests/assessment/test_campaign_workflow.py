@@ -107,7 +107,7 @@ def test_quanzhou_leaves_out_stations_recognised_less_than_six_months_before(qua
     make_station(region=town, code="QZ-MKT", kind="gig_market", recognized_on=datetime.date(2022, 1, 1))
     campaign = Campaign.objects.create(
         code="quanzhou-2023-test",
-        name="2023年度泉州市零工市场(驿站)考核",
+        name="2023年度泉州市零工市场（驿站）考核",
         policy=Policy.objects.get(code="quanzhou-2023"),
         region=town.parent.parent,
         year=2023,
@@ -154,7 +154,7 @@ def test_posting_to_a_frozen_policy_is_refused_and_changes_nothing(client, world
     response = client.post(url, {"name": "改过的名称", "code": yunmeng.code, "year": 2024})
     assert response.status_code == 403
     yunmeng.refresh_from_db()
-    assert yunmeng.name == "2024年度云梦县零工驿站(家门口就业服务站)运营考核"
+    assert yunmeng.name == "2024年度云梦县零工驿站（家门口就业服务站）运营考核"
 
 
 def test_a_new_version_of_a_frozen_policy_is_version_two_and_editable(client, world, open_campaign, yunmeng):

@@ -197,8 +197,8 @@ def test_explanation_says_rank_band_and_why_money_was_lost():
     units = [_unit("E1", "city", "G1", "80"), _unit("K1", "city", "G1", "99")]
     outcome = {outcome.code: outcome for outcome in decide_ranked_outcomes(HESHAN, units)}
     assert "列第 1 位" in outcome["K1"].explanation
-    assert "所在小组 G1 有单位被末位淘汰,扣减 10000.00 元,实得 50000.00 元" in outcome["K1"].explanation
-    assert "末位淘汰,不予补助" in outcome["E1"].explanation
+    assert "所在小组 G1 有单位被末位淘汰，扣减 10000.00 元，实得 50000.00 元" in outcome["K1"].explanation
+    assert "末位淘汰，不予补助" in outcome["E1"].explanation
 
 
 @pytest.mark.benchmark

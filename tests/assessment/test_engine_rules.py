@@ -44,14 +44,14 @@ EACH_HALF_POINT = item(
 def test_count_of_zero_earns_full_points_with_a_line():
     result = score_item(EACH_HALF_POINT, {"people": 0})
     assert result.points == D("5.00")
-    assert result.explanation == "长期失业人员 0 人,得满分 5 分"
+    assert result.explanation == "长期失业人员 0 人，得满分 5 分"
 
 
 def test_each_counted_case_deducts_one_step():
     # 5 - 3 x 0.5 = 3.50
     result = score_item(EACH_HALF_POINT, {"people": 3})
     assert result.points == D("3.50")
-    assert result.explanation == "长期失业人员 3 人,每人扣 0.5 分,扣 1.50 分,得 3.50 分"
+    assert result.explanation == "长期失业人员 3 人，每人扣 0.5 分，扣 1.50 分，得 3.50 分"
 
 
 def test_deduction_that_exactly_uses_up_the_max_gives_zero():
@@ -97,7 +97,7 @@ BELOW_FIVE = item(
 def test_count_exactly_at_the_requirement_earns_full_points():
     result = score_item(BELOW_FIVE, {"firms": 5})
     assert result.points == D("2.00")
-    assert result.explanation == "新增企业 5 家,达到要求的 5 家,得满分 2 分"
+    assert result.explanation == "新增企业 5 家，达到要求的 5 家，得满分 2 分"
 
 
 def test_count_above_the_requirement_earns_full_points():
@@ -109,7 +109,10 @@ def test_each_one_below_the_requirement_deducts_a_step():
     assert score_item(BELOW_FIVE, {"firms": 4}).points == D("1.60")
     result = score_item(BELOW_FIVE, {"firms": 3})
     assert result.points == D("1.20")
-    assert result.explanation == "新增企业 3 家,比要求的 5 家少 2 家,每少 1 家扣 0.4 分,扣 0.80 分,得 1.20 分"
+    assert (
+        result.explanation
+        == "新增企业 3 家，比要求的 5 家少 2 家，每少 1 家扣 0.4 分，扣 0.80 分，得 1.20 分"
+    )
 
 
 def test_none_at_all_below_the_requirement_deducts_down_to_zero():
@@ -136,19 +139,19 @@ def test_rate_exactly_on_target_earns_full_points():
     # (1000 - 50) / 1000 = 95.00%
     result = score_item(EMPLOYMENT_RATE, {"labor_force": 1000, "unemployed": 50})
     assert result.points == D("5.00")
-    assert result.explanation == "就业率 95.00% 达到目标 95%,得满分 5 分"
+    assert result.explanation == "就业率 95.00% 达到目标 95%，得满分 5 分"
 
 
 def test_rate_just_below_target_loses_the_prorated_shortfall():
-    # 949 / 1000 = 94.9%, 0.1 points short x 1 = 0.1: 4.90
+    # 949 / 1000 = 94.9%， 0.1 points short x 1 = 0.1: 4.90
     assert score_item(EMPLOYMENT_RATE, {"labor_force": 1000, "unemployed": 51}).points == D("4.90")
 
 
 def test_rate_short_by_a_fraction_of_a_step_is_prorated_with_the_issue_line():
-    # 932 / 1000 = 93.2%, short 1.8 points, -1.8: 3.20
+    # 932 / 1000 = 93.2%， short 1.8 points, -1.8: 3.20
     result = score_item(EMPLOYMENT_RATE, {"labor_force": 1000, "unemployed": 68})
     assert result.points == D("3.20")
-    assert result.explanation == "就业率 93.20% 低于目标 95%,少 1.80 个百分点,扣 1.80 分,得 3.20 分"
+    assert result.explanation == "就业率 93.20% 低于目标 95%，少 1.80 个百分点，扣 1.80 分，得 3.20 分"
 
 
 def test_rate_above_target_earns_full_points():
@@ -163,7 +166,7 @@ def test_rate_far_below_target_stops_at_zero():
 def test_zero_denominator_counts_as_fully_met():
     result = score_item(EMPLOYMENT_RATE, {"labor_force": 0, "unemployed": 0})
     assert result.points == D("5.00")
-    assert "为 0,视为达标" in result.explanation
+    assert "为 0，视为达标" in result.explanation
 
 
 def test_zero_denominator_can_be_configured_to_earn_nothing():
@@ -202,7 +205,7 @@ def test_count_shortfall_defaults_to_percent_of_the_target():
     # 80 against 100: 20% short x 0.2 = 4 -> 6.00
     result = score_item(spec, {"services": 80})
     assert result.points == D("6.00")
-    assert result.explanation == "项目1.1 80 次 低于目标 100 次,少 20.00%,扣 4.00 分,得 6.00 分"
+    assert result.explanation == "项目1.1 80 次 低于目标 100 次，少 20.00%，扣 4.00 分，得 6.00 分"
 
 
 def test_half_up_rounding_at_exactly_five_thousandths():
@@ -220,7 +223,7 @@ def test_rates_are_exact_so_a_third_does_not_tip_the_rounding():
         {"referred": "count", "registered": "count", "province": "rate"},
         max_points="4",
     )
-    # 1 / 3 = 33.333...%; against 40.05: short 6.71666...; x 0.3 = 2.015 exactly; 4 - 2.015 = 1.985 -> 1.99.
+    # 1 / 3 = 33.333...%； against 40.05: short 6.71666...; x 0.3 = 2.015 exactly; 4 - 2.015 = 1.985 -> 1.99.
     # A rate rounded to 28 digits first would give 1.98499... -> 1.98.
     assert score_item(spec, {"referred": 1, "registered": 3, "province": "40.05"}).points == D("1.99")
 
@@ -278,7 +281,9 @@ def test_rate_below_the_reference_loses_half_a_point_per_point():
     # 900 / 1000 = 90% against 92.5: 2.5 short x 0.5 = 1.25 -> 3.75
     result = score_item(COVERAGE, {"updated": 900, "labor_force": 1000, "province": "92.5"})
     assert result.points == D("3.75")
-    assert result.explanation == "覆盖率 90.00% 低于全省平均水平 92.5%,少 2.50 个百分点,扣 1.25 分,得 3.75 分"
+    assert (
+        result.explanation == "覆盖率 90.00% 低于全省平均水平 92.5%，少 2.50 个百分点，扣 1.25 分，得 3.75 分"
+    )
 
 
 PLATFORM_FIRMS = item(
@@ -336,7 +341,7 @@ def test_proportional_points_round_half_up():
     # 37 / 40 = 92.5% x 3 = 2.775 -> 2.78
     result = score_item(ON_TIME, {"applications": 40, "overdue": 3})
     assert result.points == D("2.78")
-    assert result.explanation == "按期审核率 92.50%,按 92.50% × 3 分计,得 2.78 分"
+    assert result.explanation == "按期审核率 92.50%，按 92.50% × 3 分计，得 2.78 分"
 
 
 def test_proportional_at_one_hundred_percent_earns_full_points():
@@ -404,7 +409,7 @@ def test_condition_met_gives_the_max():
 def test_condition_missed_gives_the_fixed_lower_value():
     result = score_item(TRAINED, {"trained": False})
     assert result.points == D("1.00")
-    assert result.explanation == "trained:否,得 1.00 分(满分 2 分)"
+    assert result.explanation == "trained：否，得 1.00 分（满分 2 分）"
 
 
 def test_numeric_condition_exactly_on_its_bound_holds():
@@ -431,7 +436,7 @@ def test_item_scored_from_april_earns_full_points_before_april():
     )
     result = score_item(spec, {"trained": False}, month=3)
     assert result.points == D("3.00")
-    assert result.explanation == "4 月起计分,3 月得满分 3 分"
+    assert result.explanation == "4 月起计分，3 月得满分 3 分"
     assert score_item(spec, {"trained": False}, month=4).points == D("0.00")
     # A yearly sheet has no month: the rule always applies.
     assert score_item(spec, {"trained": False}, month=None).points == D("0.00")
@@ -482,7 +487,7 @@ def test_sub_items_above_their_heading_are_capped_at_the_heading():
     # 3 + 2 = 5, capped at 4
     assert result.points == D("4.00")
     assert result.capped is True
-    assert result.explanation == "分项合计 4.2.1 3.00 + 4.2.2 2.00 = 5.00 分,超过本项满分 4 分,按 4 分计"
+    assert result.explanation == "分项合计 4.2.1 3.00 + 4.2.2 2.00 = 5.00 分，超过本项满分 4 分，按 4 分计"
     assert [child.points for child in result.children] == [D("3.00"), D("2.00")]
 
 

@@ -23,7 +23,7 @@ def test_heshan_rubric_is_flagged_for_three_plus_two_under_a_four_point_heading(
     (finding,) = findings
     assert finding.code == "4.2"
     assert finding.severity == "warning"
-    assert "5 分(3 + 2)" in finding.message
+    assert "5 分（3 + 2）" in finding.message
     assert "超过本项满分 4 分" in finding.message
 
 
@@ -41,7 +41,7 @@ def test_section_whose_items_do_not_reach_its_max_is_flagged():
     )
     (finding,) = validate_rubric(rubric, (KIND,))
     assert finding.code == "1"
-    assert "各项满分合计 3 分(3),不足本部分满分 5 分" in finding.message
+    assert "各项满分合计 3 分（3），不足本部分满分 5 分" in finding.message
 
 
 def test_sections_that_do_not_add_up_to_the_sheet_max_are_flagged():
@@ -51,7 +51,7 @@ def test_sections_that_do_not_add_up_to_the_sheet_max_are_flagged():
         sections=(SectionSpec(code="1", title="甲部分", max_points=Decimal(5), items=(lone,)),),
     )
     messages = [finding.message for finding in validate_rubric(rubric, (KIND,))]
-    assert messages == ["各部分满分合计 5 分,与考核表满分 100 分不一致"]
+    assert messages == ["各部分满分合计 5 分，与考核表满分 100 分不一致"]
 
 
 def test_unknown_rule_kind_is_an_error_and_stops_compiling():
@@ -115,12 +115,12 @@ def test_perfect_month_has_no_problems():
 def test_missing_field_is_named():
     inputs = heshan_perfect_month()
     del inputs["labor_force"]
-    assert _problems(inputs) == [("labor_force", "缺少该项(劳动力总数)")]
+    assert _problems(inputs) == [("labor_force", "缺少该项（劳动力总数）")]
 
 
 def test_negative_count_is_refused():
     inputs = heshan_perfect_month() | {"valid_complaints": -1}
-    assert _problems(inputs) == [("valid_complaints", "不能为负数(群众有效投诉例数)")]
+    assert _problems(inputs) == [("valid_complaints", "不能为负数（群众有效投诉例数）")]
 
 
 def test_count_with_a_fraction_is_refused_but_a_whole_decimal_is_accepted():
@@ -141,7 +141,7 @@ def test_percentage_must_lie_between_zero_and_one_hundred():
 
 def test_manual_points_must_lie_within_the_item():
     assert _problems(heshan_perfect_month() | {"survey_points": "3.01"}) == [
-        ("survey_points", "应在 0 到 3 分之间(基层平台就业情况调查得分)")
+        ("survey_points", "应在 0 到 3 分之间（基层平台就业情况调查得分）")
     ]
     assert _fields(heshan_perfect_month() | {"promotion_points": 3}) == ["promotion_points"]
 
@@ -153,7 +153,7 @@ def test_a_flag_must_be_true_or_false():
 
 def test_text_that_is_not_a_number_is_refused():
     assert _problems(heshan_perfect_month() | {"labor_force": "很多"}) == [
-        ("labor_force", "应为数字(劳动力总数)")
+        ("labor_force", "应为数字（劳动力总数）")
     ]
 
 
@@ -231,7 +231,7 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_inputs_that_are_not_an_object_are_refused():
-    assert _problems([1, 2, 3]) == [("", "输入项应为一个对象(字段名: 值)")]
+    assert _problems([1, 2, 3]) == [("", "输入项应为一个对象（字段名： 值）")]
 
 
 def test_field_rules_give_a_form_its_fields_in_sheet_order():

@@ -208,7 +208,7 @@ def test_explain_adds_lines_a_clerk_can_read(tmp_path):
     stdout = io.StringIO()
     call_command("evaluate", "yunmeng-2024", str(path), "--explain", stdout=stdout, stderr=io.StringIO())
     (unit,) = json.loads(stdout.getvalue())["units"]
-    assert unit["explanation"] == ["得分 79.99 分,达到合格线 70 分,绩效补助 40000.00 元"]
+    assert unit["explanation"] == ["得分 79.99 分，达到合格线 70 分，绩效补助 40000.00 元"]
 
 
 # --- bad input: exit 1, nothing on stdout, one line per problem naming unit, month and field --
@@ -264,7 +264,7 @@ def test_score_outside_zero_to_one_hundred_or_not_a_number_is_refused(tmp_path, 
     (line,) = evaluate_refused(
         tmp_path, "yunmeng-2024", {"units": [{"code": "Y9", "kind": "gig_station", "score": score}]}
     )
-    assert line.startswith("单位 Y9,字段 score:")
+    assert line.startswith("单位 Y9，字段 score：")
 
 
 def test_missing_score_and_missing_code_are_refused(tmp_path):
@@ -274,8 +274,8 @@ def test_missing_score_and_missing_code_are_refused(tmp_path):
         {"units": [{"code": "Y1", "kind": "gig_station"}, {"kind": "gig_station", "score": 90}]},
     )
     assert lines == [
-        "单位 Y1,字段 score:缺少该项",
-        "单位 第 2 个(无编号),字段 code:缺少单位编号,或编号不是非空文本",
+        "单位 Y1，字段 score：缺少该项",
+        "单位 第 2 个（无编号），字段 code：缺少单位编号，或编号不是非空文本",
     ]
 
 
@@ -313,14 +313,14 @@ QUANZHOU_UNIT = {
 def test_quanzhou_bad_dates_and_flags_are_refused(tmp_path, changes, field):
     payload = {"assessed_on": "2023-11-30", "units": [QUANZHOU_UNIT | changes]}
     (line,) = evaluate_refused(tmp_path, "quanzhou-2023", payload)
-    assert line.startswith(f"单位 Q1,字段 {field}:")
+    assert line.startswith(f"单位 Q1，字段 {field}：")
 
 
 def test_quanzhou_bad_assessment_date_is_refused(tmp_path):
     (line,) = evaluate_refused(
         tmp_path, "quanzhou-2023", {"assessed_on": "30/11/2023", "units": [QUANZHOU_UNIT]}
     )
-    assert line.startswith("输入,字段 assessed_on:")
+    assert line.startswith("输入，字段 assessed_on：")
 
 
 def _heshan(months, **unit):
@@ -345,20 +345,20 @@ def _heshan(months, **unit):
 )
 def test_heshan_bad_inputs_name_unit_month_and_field(tmp_path, changes, field):
     (line,) = evaluate_refused(tmp_path, "heshan-2024", _heshan({"2024-05": _month(**changes)}))
-    assert line.startswith(f"单位 H7,月份 2024-05,字段 {field}:")
+    assert line.startswith(f"单位 H7，月份 2024-05，字段 {field}：")
 
 
 def test_heshan_missing_input_is_named(tmp_path):
     month = _month()
     del month["market_entities"]
     (line,) = evaluate_refused(tmp_path, "heshan-2024", _heshan({"2024-07": month}))
-    assert line == "单位 H7,月份 2024-07,字段 market_entities:缺少该项(当地市场主体数量)"
+    assert line == "单位 H7，月份 2024-07，字段 market_entities：缺少该项（当地市场主体数量）"
 
 
 @pytest.mark.parametrize("month", ["2024-13", "2024-1", "2023-12", "May"])
 def test_heshan_bad_or_foreign_month_is_refused(tmp_path, month):
     (line,) = evaluate_refused(tmp_path, "heshan-2024", _heshan({month: _month()}))
-    assert line.startswith(f"单位 H7,月份 {month},字段 months:")
+    assert line.startswith(f"单位 H7，月份 {month}，字段 months：")
 
 
 @pytest.mark.parametrize(
@@ -367,12 +367,12 @@ def test_heshan_bad_or_foreign_month_is_refused(tmp_path, month):
 )
 def test_heshan_bad_level_group_or_kind_is_refused(tmp_path, unit, field):
     (line,) = evaluate_refused(tmp_path, "heshan-2024", _heshan({"2024-05": _month()}, **unit))
-    assert line.startswith(f"单位 H7,字段 {field}:")
+    assert line.startswith(f"单位 H7，字段 {field}：")
 
 
 def test_heshan_unit_without_months_is_refused(tmp_path):
     (line,) = evaluate_refused(tmp_path, "heshan-2024", _heshan({}))
-    assert line.startswith("单位 H7,字段 months:")
+    assert line.startswith("单位 H7，字段 months：")
 
 
 def test_every_problem_gets_its_own_line(tmp_path):
@@ -380,10 +380,10 @@ def test_every_problem_gets_its_own_line(tmp_path):
         {"2024-05": _month(labor_force=-1, survey_points=9), "2024-06": _month(inactive_accounts=-2)}
     )
     lines = evaluate_refused(tmp_path, "heshan-2024", payload)
-    assert [line.split(":")[0] for line in lines] == [
-        "单位 H7,月份 2024-05,字段 labor_force",
-        "单位 H7,月份 2024-05,字段 survey_points",
-        "单位 H7,月份 2024-06,字段 inactive_accounts",
+    assert [line.split("：")[0] for line in lines] == [
+        "单位 H7，月份 2024-05，字段 labor_force",
+        "单位 H7，月份 2024-05，字段 survey_points",
+        "单位 H7，月份 2024-06，字段 inactive_accounts",
     ]
 
 

@@ -56,7 +56,7 @@ def test_an_accepted_file_is_stored_under_a_random_name(
     client.force_login(world.operator_a)
     response = upload(client, sheet, name, content)
 
-    assert f"已上传:{name}" in response.content.decode()
+    assert f"已上传：{name}" in response.content.decode()
     evidence = Evidence.objects.get(sheet=sheet)
     assert (evidence.original_name, evidence.content_type, evidence.size) == (
         name,
@@ -116,8 +116,8 @@ def test_another_stations_operator_cannot_upload_to_the_sheet(client, world, she
         pytest.param(
             "照片.jpg", b"\x7fELF\x02\x01\x01" + b"\x00" * 200, "它是一个可执行程序", id="elf-as-jpg"
         ),
-        pytest.param("台账.pdf", b"", "是空的(0 字节)", id="empty"),
-        pytest.param("台账.png", PDF, "扩展名是 .png,但内容是 PDF", id="name-contradicts-content"),
+        pytest.param("台账.pdf", b"", "是空的（0 字节）", id="empty"),
+        pytest.param("台账.png", PDF, "扩展名是 .png，但内容是 PDF", id="name-contradicts-content"),
     ],
 )
 def test_a_bad_file_is_refused_with_a_message_and_leaves_nothing_behind(
@@ -164,7 +164,7 @@ def test_removing_a_file_deletes_it_from_storage_after_commit(
     evidence = Evidence.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("assessment:evidence_delete", args=[evidence.pk]), follow=True)
-    assert "已删除:台账.pdf" in response.content.decode()
+    assert "已删除：台账.pdf" in response.content.decode()
     assert not Evidence.objects.exists()
     assert stored_files(media) == []
 

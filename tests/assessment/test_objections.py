@@ -1,4 +1,4 @@
-"""The public notice (公示), objections from anyone, their answers, and publication (通报)."""
+"""The public notice （公示）， objections from anyone, their answers, and publication （通报）."""
 
 import datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ def objection_data(world, **extra):
         "station": world.station_a.pk,
         "name": "李四",
         "contact": "13912345678",
-        "reason": "该驿站全年多数时间不开门,得分明显偏高。",
+        "reason": "该驿站全年多数时间不开门，得分明显偏高。",
         **extra,
     }
 
@@ -173,7 +173,7 @@ def test_objections_are_rate_limited_per_address(client, world, noticed):
 
     refused = file_objection(client, noticed, objection_data(world))
 
-    assert "提交过于频繁,请一小时后再试。" in refused.content.decode()
+    assert "提交过于频繁，请一小时后再试。" in refused.content.decode()
     assert Objection.objects.count() == OBJECTIONS_PER_ADDRESS_PER_HOUR
     file_objection(client, noticed, objection_data(world), address="10.0.0.2")  # a neighbour is not blocked
     assert Objection.objects.count() == OBJECTIONS_PER_ADDRESS_PER_HOUR + 1
@@ -200,11 +200,15 @@ def test_an_answer_needs_text_and_the_regions_bureau(world, noticed):
     objection.refresh_from_db()
     assert objection.status == Objection.Status.OPEN
 
-    objection_answer(objection=objection, actor=world.bureau_a, response="经核实,该站点按时开放。")
+    objection_answer(objection=objection, actor=world.bureau_a, response="经核实，该站点按时开放。")
     objection.refresh_from_db()
     assert (objection.status, objection.responded_by) == ("answered", world.bureau_a)
     entry = AuditEntry.objects.get(action="objection.answer")
-    assert (entry.from_state, entry.to_state, entry.reason) == ("open", "answered", "经核实,该站点按时开放。")
+    assert (entry.from_state, entry.to_state, entry.reason) == (
+        "open",
+        "answered",
+        "经核实，该站点按时开放。",
+    )
 
 
 def test_publication_is_refused_while_an_objection_is_open(world, noticed):
@@ -215,7 +219,7 @@ def test_publication_is_refused_while_an_objection_is_open(world, noticed):
         noticed.refresh_from_db()
         assert noticed.status == Campaign.Status.NOTICE
 
-        objection_answer(objection=objection, actor=world.bureau_a, response="已核实,维持原结果。")
+        objection_answer(objection=objection, actor=world.bureau_a, response="已核实，维持原结果。")
         campaign_publish(campaign=noticed, actor=world.bureau_a)
     noticed.refresh_from_db()
     assert noticed.status == Campaign.Status.PUBLISHED

@@ -1,4 +1,4 @@
-"""Rectification orders (整改): issue, the operator's answer before the deadline, verification, and
+"""Rectification orders （整改）： issue, the operator's answer before the deadline, verification, and
 revocation of a station whose order lapsed, which needs two people."""
 
 import datetime
@@ -84,7 +84,7 @@ def test_a_response_after_the_deadline_is_refused_with_the_deadline(client, worl
     with time_machine.travel(morning_of(order.deadline + datetime.timedelta(days=1)), tick=False):
         response = client.post(url, {"response": "已补齐台账。"})
     assert response.status_code == 200
-    assert f"整改期限 {order.deadline:%Y年%m月%d日} 已过,不能再提交。" in response.content.decode()
+    assert f"整改期限 {order.deadline:%Y年%m月%d日} 已过，不能再提交。" in response.content.decode()
     order.refresh_from_db()
     assert order.status == RectificationOrder.Status.ISSUED
 
@@ -102,7 +102,7 @@ def test_another_stations_operator_cannot_see_or_answer_the_order(client, world,
 
 def test_accepted_verification_returns_the_station_to_active(world, order):
     rectification_respond(order=order, actor=world.operator_a, response="已补齐台账。")
-    rectification_verify(order=order, actor=world.bureau_a, accepted=True, note="现场核实,台账完整。")
+    rectification_verify(order=order, actor=world.bureau_a, accepted=True, note="现场核实，台账完整。")
     order.refresh_from_db()
     assert order.status == RectificationOrder.Status.VERIFIED
     assert status_of(world.station_a) == Station.Status.ACTIVE
@@ -225,7 +225,9 @@ def test_operator_attaches_evidence_to_the_answer_and_nobody_else_can(client, wo
     assert (tmp_path / stored.file.name).read_bytes() == pdf
     # Shown on the order's page, and downloadable by the bureau that will verify it.
     client.force_login(world.bureau_a)
-    assert "台账.pdf" in client.get(reverse("assessment:rectification_detail", args=[order.pk])).content.decode()
+    assert (
+        "台账.pdf" in client.get(reverse("assessment:rectification_detail", args=[order.pk])).content.decode()
+    )
     download = client.get(reverse("assessment:evidence_download", args=[stored.pk]))
     assert b"".join(download.streaming_content) == pdf
     download.close()

@@ -76,7 +76,7 @@ def test_heshan_perfect_month_scores_one_hundred(kind, month):
 
 def test_heshan_community_january_sheet_worked_by_hand():
     inputs = heshan_perfect_month("community") | {
-        "registered_unemployed": 68,  # 1.1: 932/1000 = 93.2%, 1.8 short x 1 -> 3.20
+        "registered_unemployed": 68,  # 1.1: 932/1000 = 93.2%， 1.8 short x 1 -> 3.20
         "long_term_unemployed": 2,  # 1.2: 5 - 2 x 0.5 -> 4.00
         "hard_to_employ": 30,  # 1.3: 970/1000 = 97% = target -> 5.00
         "labor_records_updated": 900,  # 2.1: 90% vs 92.5: 2.5 x 0.5 = 1.25 -> 3.75
@@ -84,7 +84,7 @@ def test_heshan_community_january_sheet_worked_by_hand():
         "registration_applications": 40,  # 2.2: 37/40 = 92.5% x 3 = 2.775 -> 2.78
         "registration_overdue": 3,
         "confirmations_missing": 1,  # 2.3.1: 2 - 0.2 -> 1.80
-        "job_recommended": 18,  # 2.3.2: 18 / (15 + 6 - 1) = 90%: 10 x 0.5 = 5 > 4 -> 0.00
+        "job_recommended": 18,  # 2.3.2: 18 / (15 + 6 - 1) = 90%： 10 x 0.5 = 5 > 4 -> 0.00
         "unemployed_willing_at_start": 15,
         "newly_registered_unemployed": 6,
         "recommended_and_employed": 1,
@@ -130,7 +130,7 @@ def test_heshan_community_january_sheet_worked_by_hand():
 def test_heshan_village_april_sheet_worked_by_hand():
     inputs = heshan_perfect_month("village") | {
         "labor_force": 800,
-        "registered_unemployed": 48,  # 1.1: 752/800 = 94%: 1 short -> 4.00
+        "registered_unemployed": 48,  # 1.1: 752/800 = 94%： 1 short -> 4.00
         "long_term_unemployed": 1,  # 1.2: 4.50
         "hard_to_employ": 20,  # 1.3: 780/800 = 97.5% -> 5.00
         "rural_transferred": 300,  # 1.4: 300/500 = 60% vs last year 62.5: 2.5 short -> 2.50
@@ -139,7 +139,7 @@ def test_heshan_village_april_sheet_worked_by_hand():
         "labor_records_updated": 760,  # 2.1: 760/800 = 95% = provincial 95 -> 5.00
         "registration_applications": 0,  # 2.2: no applications -> fully met, 3.00
         "confirmations_missing": 3,  # 2.3.1: 2 - 0.6 -> 1.40
-        "job_recommended": 19,  # 2.3.2: 19 / (18 + 4 - 2) = 95%: 5 x 0.5 = 2.5 -> 1.50
+        "job_recommended": 19,  # 2.3.2: 19 / (18 + 4 - 2) = 95%： 5 x 0.5 = 2.5 -> 1.50
         "unemployed_willing_at_start": 18,
         "newly_registered_unemployed": 4,
         "recommended_and_employed": 2,
@@ -195,10 +195,10 @@ def test_heshan_sheet_explains_every_item_in_chinese():
     sheet = _score(heshan_perfect_month() | {"registered_unemployed": 68}, "community", 5)
     lines = sheet.explanation_lines()
     assert (
-        "  1.1 登记失业人员就业率:3.20 分。"
-        "登记失业人员就业率 93.20% 低于目标 95%,少 1.80 个百分点,扣 1.80 分,得 3.20 分"
+        "  1.1 登记失业人员就业率：3.20 分。"
+        "登记失业人员就业率 93.20% 低于目标 95%，少 1.80 个百分点，扣 1.80 分，得 3.20 分"
     ) in lines
-    assert any(line.startswith("  4.2 人员配置及培训:4.00 分。") and "按 4 分计" in line for line in lines)
+    assert any(line.startswith("  4.2 人员配置及培训：4.00 分。") and "按 4 分计" in line for line in lines)
     assert lines[-1] == "合计 98.20 分"
 
 

@@ -37,7 +37,7 @@ def filled(template_bytes: bytes, rows: dict[str, dict[str, object]]) -> bytes:
     book = load_workbook(io.BytesIO(template_bytes))
     sheet = book["数据"]
     header = [cell.value for cell in sheet[1]]
-    column_of = {title.rsplit("(", 1)[-1].rstrip(")"): index + 1 for index, title in enumerate(header)}
+    column_of = {title.rsplit("（", 1)[-1].rstrip("）"): index + 1 for index, title in enumerate(header)}
     for row in sheet.iter_rows(min_row=2):
         for name, value in rows.get(row[0].value, {}).items():
             sheet.cell(row=row[0].row, column=column_of[name], value=value)
@@ -61,7 +61,7 @@ def test_the_template_has_one_row_per_sheet_and_one_column_per_input(client, wor
     book.close()
     assert rows[0][:3] == ("站点编码", "期间", "站点名称")
     assert len(rows[0]) == 3 + 14  # the fourteen items of the Yunmeng sheet
-    assert "场所与硬件设施得分(item_1_1_points)" in rows[0]
+    assert "场所与硬件设施得分（item_1_1_points）" in rows[0]
     assert [row[:3] for row in rows[1:]] == [
         ("AAA-01", "2024", "甲县城关零工驿站"),
         ("AAA-02", "2024", "甲县城关家门口就业服务站"),
@@ -110,9 +110,9 @@ def test_errors_in_two_rows_are_all_reported_with_row_and_column_and_nothing_is_
     )
 
     page = response.content.decode()
-    assert "共 2 处错误,未导入任何数据。" in page
+    assert "共 2 处错误，未导入任何数据。" in page
     assert "第 2 行 D 列" in page
-    assert "第 3 行 E 列:缺少该项(人员配置得分)" in page
+    assert "第 3 行 E 列：缺少该项（人员配置得分）" in page
     assert set(
         ScoreSheet.objects.filter(campaign=two_station_campaign).values_list("status", "onsite_total")
     ) == {("draft", None)}
@@ -143,7 +143,7 @@ def test_a_locked_sheet_is_not_overwritten_by_an_import(world, two_station_campa
     )
     with pytest.raises(SheetImportError) as refused:
         sheets_import_inputs(campaign=two_station_campaign, actor=world.bureau_a, file=io.BytesIO(content))
-    assert [str(p) for p in refused.value.problems] == ["第 2 行:评分表已审定锁定,请在后台用“更正”修改"]
+    assert [str(p) for p in refused.value.problems] == ["第 2 行：评分表已审定锁定，请在后台用“更正”修改"]
     sheet.refresh_from_db()
     assert sheet.onsite_total == Decimal("90.00")
     assert ScoreSheet.objects.get(station__code="AAA-02").status == "draft"

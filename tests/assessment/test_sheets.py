@@ -81,8 +81,8 @@ def test_submitting_an_incomplete_sheet_is_refused_with_a_message_per_missing_fi
 
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["item_1_1_points"] == ["缺少该项(场所与硬件设施得分)"]
-    assert form.errors["item_4_2_points"] == ["缺少该项(问题整改落实得分)"]
+    assert form.errors["item_1_1_points"] == ["缺少该项（场所与硬件设施得分）"]
+    assert form.errors["item_4_2_points"] == ["缺少该项（问题整改落实得分）"]
     assert "item_2_1_points" in form.errors
     assert reload(sheet).status == ScoreSheet.Status.DRAFT
     assert not AuditEntry.objects.filter(action="sheet.self_submit").exists()
@@ -99,7 +99,7 @@ def test_submission_one_second_after_the_deadline_is_refused_with_the_deadline(c
 
     page = response.content.decode()
     local_due = due.astimezone(SHANGHAI)
-    assert f"自评已于 {local_due:%Y年%m月%d日 %H:%M} 截止,不能再修改或提交。" in page
+    assert f"自评已于 {local_due:%Y年%m月%d日 %H:%M} 截止，不能再修改或提交。" in page
     assert reload(sheet).status == ScoreSheet.Status.DRAFT
 
 
@@ -262,7 +262,7 @@ def test_an_item_scored_more_than_the_threshold_below_the_self_evaluation_needs_
     )
     with pytest.raises(ValidationError) as refused:
         sheet_onsite_submit(sheet=sheet, actor=world.assessor_a)
-    assert refused.value.problems == {"gap_1.1": "项目 1.1 的现场评分与自评相差超过 2.00 分,请写明原因。"}
+    assert refused.value.problems == {"gap_1.1": "项目 1.1 的现场评分与自评相差超过 2.00 分，请写明原因。"}
     assert reload(sheet).status == ScoreSheet.Status.SUBMITTED
 
     score_onsite(
@@ -316,7 +316,7 @@ def test_the_on_site_page_asks_for_the_missing_reason(client, world, assessed_dr
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert "项目 1.1 的现场评分与自评相差超过 2.00 分,请写明原因。" in page
+    assert "项目 1.1 的现场评分与自评相差超过 2.00 分，请写明原因。" in page
     assert 'name="gap_1.1"' in page
 
     response = client.post(

@@ -40,24 +40,24 @@ def _refuse_constant(name: str) -> Any:
 
 
 class Command(BaseCommand):
-    help = "按政策试算案例的得分、等次和补助,结果以 JSON 输出(FILE 为 - 时读标准输入)。"
+    help = "按政策试算案例的得分、等次和补助，结果以 JSON 输出（FILE 为 - 时读标准输入）。"
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("policy_code", help="政策代码,如 yunmeng-2024、quanzhou-2023、heshan-2024")
-        parser.add_argument("file", help="案例 JSON 文件;- 表示标准输入")
+        parser.add_argument("policy_code", help="政策代码，如 yunmeng-2024、quanzhou-2023、heshan-2024")
+        parser.add_argument("file", help="案例 JSON 文件；- 表示标准输入")
         parser.add_argument(
             "--explain",
             action="store_true",
-            help="在每个单位中附上逐项说明(explanation),用于核对;默认不输出,以保持约定的输出格式",
+            help="在每个单位中附上逐项说明（explanation），用于核对；默认不输出，以保持约定的输出格式",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             policy = get_policy_spec(options["policy_code"])
         except DatabaseError as error:
-            self._fail([f"政策数据库无法读取(请先运行 manage.py migrate):{type(error).__name__}"])
+            self._fail([f"政策数据库无法读取（请先运行 manage.py migrate）：{type(error).__name__}"])
         if policy is None:
-            self._fail([f"输入,字段 policy_code:未知政策 {options['policy_code']!r}"])
+            self._fail([f"输入，字段 policy_code：未知政策 {options['policy_code']!r}"])
         text = self._read_text(options["file"])
         try:
             payload = json.loads(
@@ -67,11 +67,11 @@ class Command(BaseCommand):
                 object_pairs_hook=_object_without_duplicate_keys,
             )
         except _DuplicateKeyError as error:
-            self._fail([f"输入:{error}"])
+            self._fail([f"输入：{error}"])
         except json.JSONDecodeError as error:
-            self._fail([f"输入:不是有效的 JSON(第 {error.lineno} 行第 {error.colno} 列):{error.msg}"])
+            self._fail([f"输入：不是有效的 JSON(第 {error.lineno} 行第 {error.colno} 列):{error.msg}"])
         except (ValueError, RecursionError) as error:
-            self._fail([f"输入:不是可用的 JSON:{error}"])
+            self._fail([f"输入：不是可用的 JSON:{error}"])
 
         try:
             result, errors = evaluate_cases(policy, payload, explain=options["explain"])
@@ -79,7 +79,7 @@ class Command(BaseCommand):
             # Only a policy stored with a broken rubric gets here; the seeds compile.
             self._fail(
                 [
-                    f"政策 {policy.code} 的考核表无法使用:{finding.code} {finding.message}"
+                    f"政策 {policy.code} 的考核表无法使用：{finding.code} {finding.message}"
                     for finding in error.findings
                 ]
             )
@@ -96,9 +96,9 @@ class Command(BaseCommand):
             with open(path, encoding="utf-8") as handle:
                 return handle.read()
         except OSError as error:
-            self._fail([f"输入,字段 file:无法读取 {path}:{error.strerror or error}"])
+            self._fail([f"输入，字段 file：无法读取 {path}：{error.strerror or error}"])
         except UnicodeDecodeError:
-            self._fail([f"输入,字段 file:{path} 不是 UTF-8 文本"])
+            self._fail([f"输入，字段 file：{path} 不是 UTF-8 文本"])
 
     def _fail(self, lines: list[str]) -> None:
         # CommandError would print "CommandError: ..." and a traceback with --traceback; the
