@@ -82,12 +82,12 @@ def test_two_publications_at_once_publish_once(world, bureau_a2, open_campaign):
     lock_sheets(open_campaign, totals={"AAA-01": 88}, assessor=world.assessor_a, bureau=world.bureau_a)
     campaign_results_compute(campaign=open_campaign, actor=world.bureau_a)
     now = timezone.now()
-    # A notice period that has already ended, so publication is due now.
     campaign_notice_start(
-        campaign=open_campaign,
-        actor=world.bureau_a,
-        start=now - datetime.timedelta(days=8),
-        end=now - datetime.timedelta(days=1),
+        campaign=open_campaign, actor=world.bureau_a, start=now, end=now + datetime.timedelta(days=7)
+    )
+    # The notice period then runs out (no service moves the clock), so publication is due now.
+    Campaign.objects.filter(pk=open_campaign.pk).update(
+        notice_start=now - datetime.timedelta(days=8), notice_end=now - datetime.timedelta(days=1)
     )
     copies = [Campaign.objects.get(pk=open_campaign.pk) for _ in range(2)]
     clerks = [world.bureau_a, bureau_a2]

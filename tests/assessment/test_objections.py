@@ -248,3 +248,18 @@ def test_publication_after_the_notice_is_recorded_and_tells_the_operators(
     assert (entry.actor, entry.from_state, entry.to_state) == (world.bureau_a, "notice", "published")
     assert [m.to for m in mail.outbox] == [["operator_a@example.cn"]]
     assert "结果已通报" in mail.outbox[0].subject
+
+
+def test_a_notice_period_that_has_already_ended_is_refused(world, locked):
+    campaign_results_compute(campaign=locked, actor=world.bureau_a)
+    now = timezone.now()
+    with pytest.raises(ValidationError, match="公示结束时间已过"):
+        campaign_notice_start(
+            campaign=locked,
+            actor=world.bureau_a,
+            start=now - datetime.timedelta(days=8),
+            end=now - datetime.timedelta(seconds=1),
+        )
+    locked.refresh_from_db()
+    assert locked.status == Campaign.Status.RESULTS
+    assert locked.notice_end is None
