@@ -140,8 +140,12 @@ class PolicyAdmin(ScopedAdmin):
         findings = validate_rubric(policy_spec(obj).rubric)
         if not findings:
             return "各部分分值与满分一致。"
+        severity = {"warning": "提示", "error": "错误"}
         return format_html(
-            '<ul class="errorlist">{}</ul>', format_html_join("", "<li>{}</li>", ((f,) for f in findings))
+            '<ul class="errorlist">{}</ul>',
+            format_html_join(
+                "", "<li>{}：{} {}</li>", ((severity.get(f.severity, f.severity), f.code, f.message) for f in findings)
+            ),
         )
 
     @admin.action(description="复制为新版本（用于修改已冻结的政策）")
