@@ -22,7 +22,6 @@ from decimal import Decimal
 
 from assessment.engine.specs import (
     EligibilitySpec,
-    InputSpec,
     ItemSpec,
     PolicySpec,
     RubricSpec,
@@ -31,6 +30,7 @@ from assessment.engine.specs import (
     ThresholdTierSpec,
     TierSchemeSpec,
 )
+from assessment.policies.illustrative import manual_item
 
 CODE = "quanzhou-2023"
 
@@ -38,16 +38,7 @@ ILLUSTRATIVE = "示例分值：002 的附件6考核表未公布，分值为示�
 
 
 def _manual(code: str, title: str, max_points: int, source: str) -> ItemSpec:
-    field = f"item_{code.replace('.', '_')}_points"
-    return ItemSpec(
-        code=code,
-        title=f"{title}（示例分值）",
-        max_points=Decimal(max_points),
-        rule="manual",
-        params={"input": field, "label": title},
-        inputs=(InputSpec(field, "points", f"{title}得分"),),
-        note=f"{ILLUSTRATIVE}；依据：{source}",
-    )
+    return manual_item(code, title, max_points, source, caveat=ILLUSTRATIVE)
 
 
 POLICY = PolicySpec(

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from assessment.engine.specs import (
     EligibilitySpec,
-    InputSpec,
     ItemSpec,
     PolicySpec,
     RubricSpec,
@@ -25,6 +24,7 @@ from assessment.engine.specs import (
     ThresholdTierSpec,
     TierSchemeSpec,
 )
+from assessment.policies.illustrative import manual_item
 
 CODE = "yunmeng-2024"
 
@@ -32,16 +32,7 @@ ILLUSTRATIVE = "示例分值：000 未公布考核细则，分值为示意，启
 
 
 def _manual(code: str, title: str, max_points: int, source: str) -> ItemSpec:
-    field = f"item_{code.replace('.', '_')}_points"
-    return ItemSpec(
-        code=code,
-        title=f"{title}（示例分值）",
-        max_points=Decimal(max_points),
-        rule="manual",
-        params={"input": field, "label": title},
-        inputs=(InputSpec(field, "points", f"{title}得分"),),
-        note=f"{ILLUSTRATIVE}；依据：{source}",
-    )
+    return manual_item(code, title, max_points, source, caveat=ILLUSTRATIVE)
 
 
 POLICY = PolicySpec(
