@@ -144,7 +144,9 @@ class PolicyAdmin(ScopedAdmin):
         return format_html(
             '<ul class="errorlist">{}</ul>',
             format_html_join(
-                "", "<li>{}：{} {}</li>", ((severity.get(f.severity, f.severity), f.code, f.message) for f in findings)
+                "",
+                "<li>{}：{} {}</li>",
+                ((severity.get(f.severity, f.severity), f.code, f.message) for f in findings),
             ),
         )
 

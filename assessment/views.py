@@ -100,24 +100,29 @@ def sheet_self_edit(request, pk):
     )
 
 
+def _upload(request, store) -> None:
+    """Run an evidence upload form through `store(file, kind)`; the outcome becomes a message."""
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择材料类别和文件。")
+        return
+    try:
+        evidence = store(form.cleaned_data["file"], form.cleaned_data["kind"])
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    except PermissionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"已上传：{evidence.original_name}")
+
+
 @login_required
 @require_POST
 def evidence_upload(request, pk):
     sheet = sheet_get(actor=request.user, pk=pk)
-    form = EvidenceUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            evidence = evidence_add(
-                sheet=sheet,
-                actor=request.user,
-                uploaded=form.cleaned_data["file"],
-                kind=form.cleaned_data["kind"],
-            )
-            messages.success(request, f"已上传：{evidence.original_name}")
-        except (ValidationError, PermissionError) as exc:
-            messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
-    else:
-        messages.error(request, "请选择材料类别和文件。")
+    _upload(
+        request, lambda file, kind: evidence_add(sheet=sheet, actor=request.user, uploaded=file, kind=kind)
+    )
     return redirect("assessment:sheet_self_edit", pk=sheet.pk)
 
 
@@ -244,20 +249,12 @@ def rectification_detail(request, pk):
 @require_POST
 def rectification_evidence_upload(request, pk):
     order = get_object_or_404(rectification_list(actor=request.user), pk=pk)
-    form = EvidenceUploadForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            evidence = rectification_evidence_add(
-                order=order,
-                actor=request.user,
-                uploaded=form.cleaned_data["file"],
-                kind=form.cleaned_data["kind"],
-            )
-            messages.success(request, f"已上传：{evidence.original_name}")
-        except (ValidationError, PermissionError) as exc:
-            messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
-    else:
-        messages.error(request, "请选择材料类别和文件。")
+    _upload(
+        request,
+        lambda file, kind: rectification_evidence_add(
+            order=order, actor=request.user, uploaded=file, kind=kind
+        ),
+    )
     return redirect("assessment:rectification_detail", pk=order.pk)
 
 
