@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("portal/", include("stations.urls")),
     path("portal/", include("assessment.urls")),
+    path("portal/", include("subsidies.urls")),
+    path("notice/payees/", include("subsidies.public_urls")),
     path("notice/", include("assessment.notice_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

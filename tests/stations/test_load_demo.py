@@ -6,7 +6,8 @@ from django.db.models import Count
 from stations.models import Station, User
 
 
-def test_load_demo_builds_the_seed_counties_and_can_run_twice(db):
+def test_load_demo_builds_the_seed_counties_and_can_run_twice(db, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the demo's claim papers are real files
     call_command("load_demo", stdout=io.StringIO())
     first = set(Station.objects.values_list("code", "name", "status"))
     call_command("load_demo", stdout=io.StringIO())

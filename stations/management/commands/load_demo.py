@@ -216,6 +216,9 @@ class Command(BaseCommand):
         from assessment.demo import load_demo_campaigns
         from assessment.services.policies import seed_policies_install
 
+        from subsidies.demo import load_subsidy_demo
+
         seed_policies_install()
         built = load_demo_campaigns(users)
+        load_subsidy_demo(users)
         return f", campaigns built: {', '.join(built)}" if built else ", campaigns already there"

@@ -1,0 +1,434 @@
+from django import forms
+from django.contrib import admin
+from django.http import Http404, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from stations.admin_base import ObjectActionMixin, ScopedAdmin, can_use_admin
+from subsidies import services
+from subsidies.exports import disbursement_xlsx, roster_xlsx
+from subsidies.models import Fund, PayeeNotice, Payout, PlacementRoster, SubsidyClaim
+from subsidies.rules import requirement_label
+from subsidies.selectors import claim_list, may_see_personal_data, placements_of_duplicates, roster_list
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def buttons(admin_obj, obj) -> str:
+    if obj is None or obj.pk is None:
+        return ""
+    opts = admin_obj.model._meta
+    links = [
+        (reverse(f"admin:{opts.app_label}_{opts.model_name}_{suffix}", args=[obj.pk]), title)
+        for suffix, title in admin_obj.available_actions(obj)
+    ]
+    return format_html_join(" ", '<a class="button" href="{}">{}</a>', links) if links else "—"
+
+
+class FundForm(forms.ModelForm):
+    class Meta:
+        model = Fund
+        fields = ["region", "year", "code", "name", "budget"]
+
+    def clean_budget(self):
+        budget = self.cleaned_data["budget"]
+        if self.instance.pk:
+            used = self.instance.budget - services.fund_remaining(self.instance)
+            if budget < used:
+                raise forms.ValidationError(f"该资金已批准 {used:,.2f} 元，预算不能低于此数。")
+        return budget
+
+
+@admin.register(Fund)
+class FundAdmin(ScopedAdmin):
+    form = FundForm
+    list_display = ["year", "code", "name", "region", "budget", "approved", "remaining"]
+    list_filter = ["year"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region"]
+
+    @admin.display(description="已批准（元）")
+    def approved(self, obj):
+        return f"{obj.budget - services.fund_remaining(obj):,.2f}"
+
+    @admin.display(description="剩余（元）")
+    def remaining(self, obj):
+        return f"{services.fund_remaining(obj):,.2f}"
+
+
+class ConfirmForm(forms.Form):
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.obj = obj
+
+
+class ReviewForm(ConfirmForm):
+    decision = forms.ChoiceField(
+        label="审核结论",
+        choices=[("pass", "审核通过，列入公示"), ("return", "退回修改"), ("reject", "不予补助")],
+    )
+    note = forms.CharField(label="审核意见", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.intro = f"应补助 {obj.amount:,.2f} 元。依据：{obj.explanation}"
+
+
+class ApproveForm(ConfirmForm):
+    fund = forms.ModelChoiceField(label="列支资金", queryset=Fund.objects.none())
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.fields["fund"].queryset = Fund.objects.filter(year=obj.year).select_related("region")
+        self.intro = f"批准时按最新结果重新计算金额并锁定。当前应补助 {obj.amount:,.2f} 元。"
+
+
+class PayForm(ConfirmForm):
+    paid_on = forms.DateField(label="拨付日期", widget=forms.DateInput(attrs={"type": "date"}))
+    voucher_number = forms.CharField(label="凭证号", max_length=64)
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.fields["paid_on"].initial = timezone.localdate()
+        account = f"{obj.payee_bank}，账号 {obj.masked_account}"
+        self.intro = f"拨付 {obj.approved_amount:,.2f} 元至 {obj.payee_name}（{account}）。"
+
+
+@admin.register(SubsidyClaim)
+class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
+    list_display = ["station", "kind", "year", "status", "amount", "approved_amount", "fund"]
+    list_filter = ["status", "kind", "year"]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "fund"]
+    fields = [
+        "station",
+        "kind",
+        "year",
+        "campaign",
+        "policy",
+        "status",
+        "workflow",
+        "amount",
+        "explanation",
+        "approved_amount",
+        "fund",
+        "notice",
+        "payee_name",
+        "payee_bank",
+        "account",
+        "materials_index",
+        "review_note",
+        "created_by",
+        "created_at",
+        "submitted_at",
+        "approved_by",
+        "approved_at",
+        "payout_info",
+    ]
+    readonly_fields = fields
+    object_actions = {
+        "review": (
+            "审核",
+            ReviewForm,
+            lambda c, d, u: (
+                services.claim_review(claim=c, actor=u, decision=d["decision"], note=d["note"]),
+                "审核结论已记录。",
+            )[1],
+            lambda c: c.status == SubsidyClaim.Status.SUBMITTED,
+        ),
+        "approve": (
+            "批准",
+            ApproveForm,
+            lambda c, d, u: (
+                services.claim_approve(claim=c, actor=u, fund=d["fund"]),
+                f"已批准 {c.approved_amount:,.2f} 元。",
+            )[1],
+            lambda c: c.status == SubsidyClaim.Status.NOTICED,
+        ),
+        "pay": (
+            "登记拨付",
+            PayForm,
+            lambda c, d, u: (
+                services.claim_pay(
+                    claim=c, actor=u, paid_on=d["paid_on"], voucher_number=d["voucher_number"]
+                ),
+                "拨付已登记。",
+            )[1],
+            lambda c: c.status == SubsidyClaim.Status.APPROVED,
+        ),
+    }
+
+    def get_urls(self):
+        return [
+            path(
+                "disbursement.xlsx",
+                self.admin_site.admin_view(self.disbursement_view),
+                name="subsidies_subsidyclaim_disbursement",
+            ),
+            *super().get_urls(),
+        ]
+
+    def disbursement_view(self, request):
+        if not can_use_admin(request.user):
+            raise Http404
+        return xlsx_response(disbursement_xlsx(claim_list(actor=request.user)), "disbursement.xlsx")
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "title": "补助申报（拨付表可导出为 Excel）"}
+        return super().changelist_view(request, extra_context)
+
+    @admin.display(description="办理")
+    def workflow(self, obj):
+        export = format_html(
+            '<a href="{}">导出拨付表</a>', reverse("admin:subsidies_subsidyclaim_disbursement")
+        )
+        return format_html("{} {}", buttons(self, obj), export)
+
+    @admin.display(description="银行账号")
+    def account(self, obj):
+        return obj.masked_account
+
+    @admin.display(description="申报材料")
+    def materials_index(self, obj):
+        items = format_html_join(
+            "",
+            '<li>{}：<a href="{}">{}</a></li>',
+            (
+                (
+                    requirement_label(obj.kind, m.requirement),
+                    reverse("subsidies:material_download", args=[m.pk]),
+                    m.original_name,
+                )
+                for m in obj.materials.all()
+            ),
+        )
+        missing = services.missing_materials(obj)
+        tail = format_html('<p class="errornote">缺少：{}</p>', "、".join(missing)) if missing else ""
+        return format_html("<ul>{}</ul>{}", items, tail)
+
+    @admin.display(description="拨付")
+    def payout_info(self, obj):
+        payout = getattr(obj, "payout", None)
+        if payout is None:
+            return "—"
+        return f"{payout.paid_on} 拨付 {payout.amount:,.2f} 元，凭证号 {payout.voucher_number}，登记人 {payout.recorded_by}"
+
+    def has_add_permission(self, request):
+        return False  # stations claim in the portal
+
+    def has_change_permission(self, request, obj=None):
+        return False  # every change is a workflow move
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PayeeNoticeForm(forms.ModelForm):
+    claims = forms.ModelMultipleChoiceField(
+        label="公示的申报",
+        queryset=SubsidyClaim.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="只列出审核通过、尚未公示的申报。",
+    )
+
+    class Meta:
+        model = PayeeNotice
+        fields = ["region", "year", "title", "starts_at", "ends_at"]
+
+    def clean(self):
+        data = super().clean()
+        starts, ends, region = data.get("starts_at"), data.get("ends_at"), data.get("region")
+        if starts and ends and (ends <= starts or ends <= timezone.now()):
+            self.add_error("ends_at", "公示结束时间必须晚于开始时间和当前时间。")
+        for claim in data.get("claims") or []:
+            if region and not region.contains(claim.station.region):
+                self.add_error("claims", f"{claim} 不在{region.name}。")
+            if data.get("year") and claim.year != data["year"]:
+                self.add_error("claims", f"{claim} 不是 {data['year']} 年度的申报。")
+        return data
+
+
+@admin.register(PayeeNotice)
+class PayeeNoticeAdmin(ScopedAdmin):
+    form = PayeeNoticeForm
+    list_display = ["title", "region", "year", "starts_at", "ends_at", "public_link"]
+    list_filter = ["year"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None and "claims" in form.base_fields:
+            form.base_fields["claims"].queryset = claim_list(actor=request.user).filter(
+                status=SubsidyClaim.Status.REVIEWED
+            )
+        return form
+
+    def get_fields(self, request, obj=None):
+        return (
+            ["region", "year", "title", "starts_at", "ends_at", "claims"]
+            if obj is None
+            else [
+                "region",
+                "year",
+                "title",
+                "starts_at",
+                "ends_at",
+                "published_by",
+                "published_at",
+                "public_link",
+                "claim_list",
+            ]
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.get_fields(request, obj)
+
+    @admin.display(description="公示页面")
+    def public_link(self, obj):
+        url = reverse("subsidies_public:payee_notice", args=[obj.pk])
+        return format_html('<a href="{}" target="_blank">{}</a>', url, url)
+
+    @admin.display(description="公示名单")
+    def claim_list(self, obj):
+        return format_html_join(
+            "",
+            "<div>{} {} {:,.2f} 元</div>",
+            ((c.station.name, c.get_kind_display(), c.amount) for c in obj.claims.all()),
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # The form checked the period, region and year; the service checks them again and moves the claims.
+        notice = services.payee_notice_publish(
+            region=obj.region,
+            year=obj.year,
+            title=obj.title,
+            starts_at=obj.starts_at,
+            ends_at=obj.ends_at,
+            claims=list(form.cleaned_data["claims"]),
+            actor=request.user,
+        )
+        obj.pk = notice.pk
+
+
+@admin.register(PlacementRoster)
+class PlacementRosterAdmin(ScopedAdmin):
+    list_display = ["station", "year", "row_count", "source_name", "imported_by", "imported_at"]
+    list_filter = ["year"]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "imported_by"]
+    fields = [
+        "station",
+        "year",
+        "row_count",
+        "source_name",
+        "imported_by",
+        "imported_at",
+        "links",
+        "rows_table",
+    ]
+    readonly_fields = fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/export.xlsx",
+                self.admin_site.admin_view(self.export_view),
+                name="subsidies_placementroster_export",
+            ),
+            path(
+                "duplicates/<int:year>/",
+                self.admin_site.admin_view(self.duplicates_view),
+                name="subsidies_placementroster_duplicates",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="导出与核对")
+    def links(self, obj):
+        return format_html(
+            '<a class="button" href="{}">导出 Excel</a> <a class="button" href="{}">{} 年重复推荐人员</a>',
+            reverse("admin:subsidies_placementroster_export", args=[obj.pk]),
+            reverse("admin:subsidies_placementroster_duplicates", args=[obj.year]),
+            obj.year,
+        )
+
+    @admin.display(description="人员（前 200 行）")
+    def rows_table(self, obj):
+        return render_to_string(
+            "subsidies/_roster_rows.html",
+            {
+                "rows": obj.rows.all()[:200],
+                "reveal": self._reveal,
+                "warnings": services.roster_duplicate_warnings(obj),
+            },
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        self._reveal = may_see_personal_data(request.user)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def export_view(self, request, object_id):
+        roster = roster_list(actor=request.user).filter(pk=object_id).first()
+        if roster is None:
+            raise Http404
+        reveal = may_see_personal_data(request.user)
+        return xlsx_response(
+            roster_xlsx(roster, reveal=reveal), f"roster-{roster.station.code}-{roster.year}.xlsx"
+        )
+
+    def duplicates_view(self, request, year):
+        from django.template.response import TemplateResponse
+
+        rows = placements_of_duplicates(actor=request.user, year=year)[:500]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{year} 年被多个站点推荐的人员",
+            "rows": rows,
+            "reveal": may_see_personal_data(request.user),
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "subsidies/duplicates.html", context)
+
+    def has_add_permission(self, request):
+        return False  # rosters are imported from Excel in the portal or with import_roster
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Payout)
+class PayoutAdmin(ScopedAdmin):
+    list_display = ["claim", "paid_on", "amount", "voucher_number", "recorded_by"]
+    list_select_related = ["claim__station", "recorded_by"]
+    search_fields = ["voucher_number", "claim__station__code"]
+    readonly_fields = ["claim", "paid_on", "amount", "masked", "voucher_number", "recorded_by", "recorded_at"]
+    fields = readonly_fields
+
+    @admin.display(description="收款账号")
+    def masked(self, obj):
+        return obj.claim.masked_account
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

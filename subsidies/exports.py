@@ -1,0 +1,125 @@
+"""Excel exports of the money trail, through the one safe writer (user text is never a formula)."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from assessment.models import Campaign
+from assessment.xlsx import XlsxSheet, write_xlsx
+from stations.models import StationKind
+from subsidies.models import PlacementRoster, SubsidyClaim
+
+MONEY_FORMAT = "#,##0.00"
+
+
+def disbursement_xlsx(claims: QuerySet[SubsidyClaim]) -> bytes:
+    """The disbursement list (补助资金拨付表): every approved or paid claim, with its voucher."""
+    rows = (
+        [
+            claim.station.code,
+            claim.station.name,
+            claim.station.region.name,
+            claim.get_kind_display(),
+            claim.year,
+            claim.approved_amount,
+            claim.fund.name if claim.fund else "",
+            claim.payee_name,
+            claim.payee_bank,
+            claim.masked_account,
+            claim.get_status_display(),
+            getattr(getattr(claim, "payout", None), "paid_on", None),
+            getattr(getattr(claim, "payout", None), "voucher_number", ""),
+        ]
+        for claim in claims.filter(status__in=["approved", "paid"])
+        .select_related("station__region", "fund", "payout")
+        .order_by("station__code", "kind")
+        .iterator(chunk_size=1000)
+    )
+    header = [
+        "站点编码",
+        "站点名称",
+        "所在区域",
+        "补助类型",
+        "年度",
+        "批准金额（元）",
+        "列支资金",
+        "收款单位",
+        "开户银行",
+        "银行账号",
+        "状态",
+        "拨付日期",
+        "凭证号",
+    ]
+    return write_xlsx(
+        [
+            XlsxSheet(
+                title="拨付表",
+                header=header,
+                rows=rows,
+                column_widths=[12, 28, 12, 14, 6, 14, 20, 28, 20, 16, 10, 12, 16],
+                number_formats={5: MONEY_FORMAT},
+            )
+        ]
+    )
+
+
+def roster_xlsx(roster: PlacementRoster, *, reveal: bool) -> bytes:
+    """A roster as Excel; ID numbers and phones masked unless `reveal` (the role may see them)."""
+    header = ["行号", "姓名", "身份证号码", "手机号码", "用工单位", "岗位", "上岗日期", "月工资（元）"]
+    rows = (
+        [
+            p.row_number,
+            p.name,
+            p.id_number if reveal else p.masked_id_number,
+            p.phone if reveal else p.masked_phone,
+            p.employer,
+            p.job,
+            p.start_date,
+            p.wage,
+        ]
+        for p in roster.rows.order_by("row_number").iterator(chunk_size=2000)
+    )
+    title = f"{roster.station.code}-{roster.year}"
+    return write_xlsx(
+        [
+            XlsxSheet(
+                title=title,
+                header=header,
+                rows=rows,
+                column_widths=[6, 10, 22, 14, 30, 16, 12, 12],
+                number_formats={7: MONEY_FORMAT},
+            )
+        ]
+    )
+
+
+def campaign_totals_xlsx(campaign: Campaign) -> bytes:
+    """Campaign totals by station kind and tier: how many stations, and what they earn."""
+    totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
+    for kind, tier, subsidy, one_time in campaign.results.values_list(
+        "station__kind", "tier_label", "subsidy", "one_time_subsidy"
+    ):
+        row = totals[(kind, tier or "—")]
+        row[0] += 1
+        row[1] += subsidy
+        row[2] += one_time
+    labels = dict(StationKind.choices)
+    rows = [
+        [labels.get(kind, kind), tier, count, subsidy, one_time, subsidy + one_time]
+        for (kind, tier), (count, subsidy, one_time) in sorted(totals.items())
+    ]
+    grand = [sum(r[i] for r in rows) for i in (2, 3, 4, 5)]
+    rows.append(["合计", "", *grand])
+    header = ["站点类型", "等次", "站点数", "年度补助（元）", "一次性补助（元）", "合计（元）"]
+    return write_xlsx(
+        [
+            XlsxSheet(
+                title="分类汇总",
+                header=header,
+                rows=rows,
+                column_widths=[18, 14, 8, 16, 16, 16],
+                number_formats={3: MONEY_FORMAT, 4: MONEY_FORMAT, 5: MONEY_FORMAT},
+            )
+        ]
+    )

@@ -1,0 +1,111 @@
+"""Reads of claims, rosters and funds, scoped by the acting user (see stations.selectors)."""
+
+from django.db.models import Count, QuerySet
+
+from stations.models import User
+from stations.selectors import can_read_everything, is_regional, register_scope, station_list
+from subsidies.models import (
+    ClaimMaterial,
+    Fund,
+    PayeeNotice,
+    Payout,
+    Placement,
+    PlacementRoster,
+    SubsidyClaim,
+)
+
+
+def may_see_personal_data(actor: User) -> bool:
+    """ID numbers and phones in full: bureau staff who review the rosters, and superusers. Everyone
+    else (auditors, operators, assessors) sees them masked."""
+    return (
+        actor.is_authenticated and actor.is_active and (actor.is_superuser or actor.role == User.Role.BUREAU)
+    )
+
+
+def claim_list(*, actor: User) -> QuerySet[SubsidyClaim]:
+    claims = SubsidyClaim.objects.select_related("station__region", "fund", "notice")
+    if can_read_everything(actor):
+        return claims
+    if is_regional(actor):
+        return claims.filter(station__region__path__startswith=actor.region.path)
+    if actor.is_authenticated and actor.is_active and actor.role == User.Role.OPERATOR:
+        return claims.filter(station__operators=actor)
+    return claims.none()
+
+
+def claim_material_list(*, actor: User) -> QuerySet[ClaimMaterial]:
+    return ClaimMaterial.objects.select_related("claim").filter(claim__in=claim_list(actor=actor))
+
+
+def roster_list(*, actor: User) -> QuerySet[PlacementRoster]:
+    rosters = PlacementRoster.objects.select_related("station__region", "imported_by")
+    if can_read_everything(actor):
+        return rosters
+    if is_regional(actor):
+        return rosters.filter(station__region__path__startswith=actor.region.path)
+    if actor.is_authenticated and actor.is_active and actor.role == User.Role.OPERATOR:
+        return rosters.filter(station__in=station_list(actor=actor))
+    return rosters.none()
+
+
+def placement_list(*, actor: User) -> QuerySet[Placement]:
+    return Placement.objects.select_related("roster", "station").filter(roster__in=roster_list(actor=actor))
+
+
+def duplicate_person_ids(*, actor: User, year: int | None = None) -> QuerySet:
+    """ID numbers placed by more than one station in the same year, among the rosters the actor sees.
+
+    The comparison runs over every station of the year (a person placed in two counties counts),
+    but only people on a roster in the actor's reach are returned.
+    """
+    visible = placement_list(actor=actor)
+    if year is not None:
+        visible = visible.filter(year=year)
+    repeated = (
+        Placement.objects.filter(id_number__in=visible.values("id_number"))
+        .values("year", "id_number")
+        .annotate(stations=Count("station", distinct=True))
+        .filter(stations__gt=1)
+    )
+    return repeated
+
+
+def fund_list(*, actor: User) -> QuerySet[Fund]:
+    funds = Fund.objects.select_related("region")
+    if can_read_everything(actor):
+        return funds
+    if is_regional(actor):
+        return funds.filter(region__path__startswith=actor.region.path)
+    return funds.none()
+
+
+def payee_notice_list(*, actor: User) -> QuerySet[PayeeNotice]:
+    notices = PayeeNotice.objects.select_related("region")
+    if can_read_everything(actor):
+        return notices
+    if is_regional(actor):
+        return notices.filter(region__path__startswith=actor.region.path)
+    return notices.none()
+
+
+def payout_list(*, actor: User) -> QuerySet[Payout]:
+    return Payout.objects.select_related("claim__station").filter(claim__in=claim_list(actor=actor))
+
+
+def placements_of_duplicates(*, actor: User, year: int) -> QuerySet[Placement]:
+    ids = duplicate_person_ids(actor=actor, year=year).values("id_number")
+    return (
+        placement_list(actor=actor)
+        .filter(year=year, id_number__in=ids)
+        .order_by("id_number", "station__code")
+    )
+
+
+register_scope(SubsidyClaim, claim_list)
+register_scope(ClaimMaterial, claim_material_list)
+register_scope(PlacementRoster, roster_list)
+register_scope(Placement, placement_list)
+register_scope(Fund, fund_list)
+register_scope(PayeeNotice, payee_notice_list)
+register_scope(Payout, payout_list)

@@ -1,0 +1,220 @@
+"""Operators' claims in the portal, and the public payee notice. Thin: selectors read, services write."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from stations.selectors import operated_station_list
+from subsidies import services
+from subsidies.forms import ClaimStartForm, MaterialForm, PayeeForm, RosterUploadForm
+from subsidies.models import PayeeNotice, PlacementRoster
+from subsidies.rules import MATERIALS, ROSTER_REQUIREMENT
+from subsidies.selectors import claim_list, claim_material_list, may_see_personal_data, roster_list
+
+
+def _error_text(exc: Exception) -> str:
+    return exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+
+
+@login_required
+def claim_index(request):
+    stations = operated_station_list(actor=request.user)
+    form = ClaimStartForm(request.POST or None, stations=stations)
+    if request.method == "POST":
+        if not stations.exists():
+            raise Http404
+        if form.is_valid():
+            try:
+                claim = services.claim_create(
+                    station=form.cleaned_data["station"],
+                    kind=form.cleaned_data["kind"],
+                    year=form.cleaned_data["year"],
+                    actor=request.user,
+                )
+            except (ValidationError, PermissionError) as exc:
+                form.add_error(None, _error_text(exc))
+            else:
+                messages.success(request, f"已创建申报，应补助 {claim.amount:,.2f} 元。请上传材料后提交。")
+                return redirect("subsidies:claim_detail", pk=claim.pk)
+    claims = claim_list(actor=request.user).order_by("-year", "station__code")[:100]
+    return render(
+        request, "subsidies/claim_index.html", {"claims": claims, "form": form if stations.exists() else None}
+    )
+
+
+@login_required
+def claim_detail(request, pk):
+    claim = get_object_or_404(claim_list(actor=request.user), pk=pk)
+    editable = (
+        claim.status in services.EDITABLE and claim.station.operators.filter(pk=request.user.pk).exists()
+    )
+    have = {}
+    for material in claim.materials.all():
+        have.setdefault(material.requirement, []).append(material)
+    roster = PlacementRoster.objects.filter(station=claim.station, year=claim.year).first()
+    checklist = [
+        {"code": code, "label": label, "files": have.get(code, []), "roster": code == ROSTER_REQUIREMENT}
+        for code, label in MATERIALS[claim.kind]
+    ]
+    upload_choices = [(code, label) for code, label in MATERIALS[claim.kind] if code != ROSTER_REQUIREMENT]
+    return render(
+        request,
+        "subsidies/claim_detail.html",
+        {
+            "claim": claim,
+            "editable": editable,
+            "checklist": checklist,
+            "roster": roster,
+            "missing": services.missing_materials(claim),
+            "payee_form": PayeeForm(instance=claim) if editable else None,
+            "material_form": MaterialForm(choices=upload_choices) if editable else None,
+            "roster_form": RosterUploadForm() if editable and claim.kind == "performance" else None,
+        },
+    )
+
+
+def _editable_claim(request, pk):
+    claim = get_object_or_404(claim_list(actor=request.user), pk=pk)
+    if not claim.station.operators.filter(pk=request.user.pk).exists():
+        raise Http404
+    return claim
+
+
+@login_required
+@require_POST
+def claim_payee(request, pk):
+    claim = _editable_claim(request, pk)
+    form = PayeeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.claim_payee_update(
+                claim=claim,
+                actor=request.user,
+                name=form.cleaned_data["payee_name"],
+                bank=form.cleaned_data["payee_bank"],
+                account=form.cleaned_data["payee_account"],
+            )
+            messages.success(request, "收款账户已保存。")
+        except (ValidationError, PermissionError) as exc:
+            messages.error(request, _error_text(exc))
+    else:
+        messages.error(request, "请完整填写收款单位、开户银行和银行账号。")
+    return redirect("subsidies:claim_detail", pk=claim.pk)
+
+
+@login_required
+@require_POST
+def claim_material(request, pk):
+    claim = _editable_claim(request, pk)
+    form = MaterialForm(
+        request.POST, request.FILES, choices=[(c, label) for c, label in MATERIALS[claim.kind]]
+    )
+    if form.is_valid():
+        try:
+            material = services.claim_material_add(
+                claim=claim,
+                actor=request.user,
+                requirement=form.cleaned_data["requirement"],
+                uploaded=form.cleaned_data["file"],
+            )
+            messages.success(request, f"已上传：{material.original_name}")
+        except (ValidationError, PermissionError) as exc:
+            messages.error(request, _error_text(exc))
+    else:
+        messages.error(request, "请选择材料和文件。")
+    return redirect("subsidies:claim_detail", pk=claim.pk)
+
+
+@login_required
+@require_POST
+def claim_roster(request, pk):
+    claim = _editable_claim(request, pk)
+    form = RosterUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "请选择花名册文件。")
+        return redirect("subsidies:claim_detail", pk=claim.pk)
+    upload = form.cleaned_data["file"]
+    try:
+        roster, warnings = services.roster_import(
+            station=claim.station, year=claim.year, file=upload, source_name=upload.name, actor=request.user
+        )
+    except services.RosterRefused as exc:
+        messages.error(request, str(exc))
+        for problem in exc.problems[:50]:
+            messages.error(request, str(problem))
+        if len(exc.problems) > 50:
+            messages.error(request, f"另有 {len(exc.problems) - 50} 处问题未列出。")
+    except PermissionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"花名册已导入：{roster.row_count} 人。")
+        for warning in warnings[:20]:
+            messages.warning(request, f"提示：{warning}（人社局将核实，不影响导入）")
+    return redirect("subsidies:claim_detail", pk=claim.pk)
+
+
+@login_required
+@require_POST
+def claim_submit(request, pk):
+    claim = _editable_claim(request, pk)
+    try:
+        services.claim_submit(claim=claim, actor=request.user)
+        messages.success(request, "申报已提交，等待人社局审核。")
+    except (ValidationError, PermissionError) as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("subsidies:claim_detail", pk=claim.pk)
+
+
+@login_required
+def material_download(request, pk):
+    material = get_object_or_404(claim_material_list(actor=request.user), pk=pk)
+    try:
+        handle = default_storage.open(material.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在。") from None
+    inline = material.content_type in {"image/jpeg", "image/png", "application/pdf"}
+    response = FileResponse(
+        handle, as_attachment=not inline, filename=material.original_name, content_type=material.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+    )
+    return response
+
+
+@login_required
+def roster_template(request):
+    response = HttpResponse(
+        services.roster_template(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="placement-roster-template.xlsx"'
+    return response
+
+
+@login_required
+def roster_export(request, pk):
+    from subsidies.exports import roster_xlsx
+
+    roster = get_object_or_404(roster_list(actor=request.user), pk=pk)
+    response = HttpResponse(
+        roster_xlsx(roster, reveal=may_see_personal_data(request.user)),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="roster-{roster.station.code}-{roster.year}.xlsx"'
+    )
+    return response
+
+
+def payee_notice(request, pk):
+    """The public list of payees during (and after) its notice period: stations and amounts, no accounts."""
+    notice = get_object_or_404(PayeeNotice, pk=pk, starts_at__lte=timezone.now())
+    claims = notice.claims.select_related("station__region").order_by("station__code", "kind")
+    return render(request, "subsidies/payee_notice.html", {"notice": notice, "claims": claims})
