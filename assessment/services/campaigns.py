@@ -261,7 +261,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
                     tier_label=labels.get(outcome.band, "") if outcome.band else "不分档",
                     eliminated=outcome.eliminated,
                     subsidy=outcome.amount,
-                    explanation=f"{scored[sid][1]};{outcome.explanation}",
+                    explanation=f"{scored[sid][1]}；{outcome.explanation}",
                     computed_at=now,
                 )
             )
@@ -291,7 +291,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
                     tier_label=outcome.tier_label,
                     subsidy=outcome.performance_subsidy,
                     one_time_subsidy=outcome.one_time_subsidy,
-                    explanation=f"{how};{outcome.explanation}",
+                    explanation=f"{how}；{outcome.explanation}",
                     computed_at=now,
                 )
             )
