@@ -210,6 +210,14 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
                 for m in obj.materials.all()
             ),
         )
+        roster = PlacementRoster.objects.filter(station=obj.station, year=obj.year).first()
+        if roster is not None and obj.kind == "performance":
+            items = format_html(
+                '{}<li>岗位推荐成功花名册：<a href="{}">{} 人</a></li>',
+                items,
+                reverse("admin:subsidies_placementroster_change", args=[roster.pk]),
+                roster.row_count,
+            )
         missing = services.missing_materials(obj)
         tail = format_html('<p class="errornote">缺少：{}</p>', "、".join(missing)) if missing else ""
         return format_html("<ul>{}</ul>{}", items, tail)

@@ -40,7 +40,7 @@ class Fund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.name}"
+        return self.name if str(self.year) in self.name else f"{self.year} {self.name}"
 
 
 class PayeeNotice(models.Model):
@@ -160,7 +160,7 @@ class SubsidyClaim(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.station.code} {self.year} {self.get_kind_display()}"
+        return f"{self.station.code} {self.get_kind_display()}（{self.year} 年度）"
 
     @property
     def masked_account(self) -> str:

@@ -215,7 +215,6 @@ class Command(BaseCommand):
         """The seed policies (installed by migrate; again here in case), and a campaign for each."""
         from assessment.demo import load_demo_campaigns
         from assessment.services.policies import seed_policies_install
-
         from subsidies.demo import load_subsidy_demo
 
         seed_policies_install()
