@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -5,6 +6,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from assessment import admin_forms
+from assessment.documents import admin_views as document_views
+from assessment.engine.specs import INPUT_TYPES
 from assessment.models import (
     Campaign,
     CampaignResult,
@@ -25,11 +28,12 @@ from assessment.services import campaigns as campaign_services
 from assessment.services import objections as objection_services
 from assessment.services import rectification as rectification_services
 from assessment.services import sheets as sheet_services
-from assessment.services.policies import policy_new_version
+from assessment.services.policies import ensure_policy_editable, policy_new_version
 from assessment.services.sheet_import import SheetImportError, import_template, sheets_import_inputs
 from assessment.sheet_view import sheet_rows
 from stations.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline, can_change
-from stations.validators import mask_phone
+from stations.models import StationKind
+from stations.validators import mask_contact
 
 
 def policy_editable_by(user, policy: Policy | None) -> bool:
@@ -131,13 +135,26 @@ class PolicyAdmin(ScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return policy_editable_by(request.user, obj)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            ensure_policy_editable(Policy.objects.get(pk=obj.pk))
+        super().save_model(request, obj, form, change)
+
     @admin.display(description="评分表检查")
     def rubric_findings(self, obj):
         if obj is None or obj.pk is None:
             return "保存后检查。"
         from assessment.engine import validate_rubric
+        from assessment.engine.scoring import RubricError, compile_rubric
 
-        findings = validate_rubric(policy_spec(obj).rubric)
+        try:
+            spec = policy_spec(obj)
+            findings = validate_rubric(spec.rubric)
+            compile_rubric(spec.rubric, kinds=spec.kinds)
+        except RubricError as exc:
+            findings = list(exc.findings)
+        except (KeyError, TypeError, ValueError) as exc:
+            return format_html('<ul class="errorlist"><li>评分表数据无法读取：{}</li></ul>', exc)
         if not findings:
             return "各部分分值与满分一致。"
         severity = {"warning": "提示", "error": "错误"}
@@ -160,8 +177,58 @@ class PolicyAdmin(ScopedAdmin):
             self.message_user(request, f"已创建 {copy}，可在新版本上修改。", messages.SUCCESS)
 
 
+class RubricItemForm(forms.ModelForm):
+    """Checks the JSON columns' shapes, so a row the engine cannot read is refused on the form."""
+
+    class Meta:
+        model = RubricItem
+        fields = [
+            "position",
+            "code",
+            "title",
+            "max_points",
+            "rule",
+            "params",
+            "inputs",
+            "scored_from_month",
+            "kinds",
+            "parent",
+            "note",
+        ]
+
+    def clean_params(self):
+        params = self.cleaned_data.get("params")
+        if not isinstance(params, dict):
+            raise forms.ValidationError('规则参数应为一个对象，如 {"input": "..."}。')
+        return params
+
+    def clean_inputs(self):
+        inputs = self.cleaned_data.get("inputs")
+        if not isinstance(inputs, list):
+            raise forms.ValidationError("读取的数据项应为列表。")
+        for entry in inputs:
+            if not (
+                isinstance(entry, dict)
+                and isinstance(entry.get("name"), str)
+                and entry["name"].isidentifier()
+                and entry.get("type") in INPUT_TYPES
+                and isinstance(entry.get("label", ""), str)
+            ):
+                raise forms.ValidationError(
+                    f'每个数据项应为 {{"name": 字段名, "type": {"/".join(INPUT_TYPES)} 之一, "label": 名称}}。'
+                )
+        return inputs
+
+    def clean_kinds(self):
+        kinds = self.cleaned_data.get("kinds")
+        if not isinstance(kinds, list) or any(kind not in StationKind.values for kind in kinds):
+            raise forms.ValidationError(f"站点类型应为列表，取值为 {'、'.join(StationKind.values)}。")
+        return kinds
+
+
 class RubricItemInline(PolicyRowInline):
     model = RubricItem
+    form = RubricItemForm
     fk_name = "section"
     fields = [
         "position",
@@ -194,6 +261,20 @@ class RubricSectionAdmin(ScopedAdmin):
     list_filter = [("policy", admin.RelatedOnlyFieldListFilter)]
     inlines = [RubricItemInline]
     ordering = ["policy", "position"]
+    # A section stays with its policy: moving it would change another (perhaps frozen) policy.
+    readonly_fields = ["policy"]
+
+    def save_model(self, request, obj, form, change):
+        ensure_policy_editable(Policy.objects.get(pk=obj.policy_id))
+        super().save_model(request, obj, form, change)
+
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        # A sub-item's parent is an item of the same section.
+        for formset in formsets:
+            for form in formset.forms:
+                if "parent" in form.fields and obj is not None:
+                    form.fields["parent"].queryset = RubricItem.objects.filter(section=obj)
+        return super().get_inline_formsets(request, formsets, inline_instances, obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("policy")
@@ -257,7 +338,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     list_filter = ["status", "year"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["region", "policy"]
-    readonly_fields = ["status", "workflow", "progress", "notice_start", "notice_end"]
+    readonly_fields = ["status", "workflow", "progress", "documents", "notice_start", "notice_end"]
     inlines = [CampaignStationInline]
     fieldsets = [
         (
@@ -273,6 +354,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
                     "status",
                     "workflow",
                     "progress",
+                    "documents",
                 ]
             },
         ),
@@ -363,6 +445,10 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
         url = reverse("admin:assessment_scoresheet_changelist") + f"?campaign__id__exact={obj.pk}"
         return format_html('{} <a href="{}">查看评分表</a>', text, url)
 
+    @admin.display(description="打印与导出")
+    def documents(self, obj):
+        return document_views.campaign_document_links(obj)
+
     def get_urls(self):
         return [
             path(
@@ -370,6 +456,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
                 self.admin_site.admin_view(self.import_template_view),
                 name="assessment_campaign_import_template",
             ),
+            *document_views.campaign_document_urls(self),
             *super().get_urls(),
         ]
 
@@ -388,6 +475,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
         # Assignments go through the service, which resets the declaration and tells the assessor.
         if formset.model is not CampaignStation:
             return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)  # nothing is written here; it fills what the change message reads
         for inline_form in formset.forms:
             if inline_form.instance.pk and "assessor" in inline_form.changed_data:
                 campaign_services.assessor_assign(
@@ -429,6 +517,7 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
         "period",
         "status",
         "workflow",
+        "documents",
         "sheet_table",
         "findings",
         "evidence_index",
@@ -463,6 +552,13 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
     @admin.display(description="办理")
     def workflow(self, obj):
         return action_buttons(self, obj)
+
+    @admin.display(description="打印")
+    def documents(self, obj):
+        return document_views.sheet_document_links(obj)
+
+    def get_urls(self):
+        return [*document_views.sheet_document_urls(self), *super().get_urls()]
 
     @admin.display(description="评分表")
     def sheet_table(self, obj):
@@ -559,11 +655,42 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
 
     @admin.display(description="联系方式")
     def masked_contact(self, obj):
-        return mask_phone(obj.contact) if obj.contact.isdigit() else obj.contact
+        return mask_contact(obj.contact)
 
     @admin.display(description="附件")
     def attachment_link(self, obj):
-        return obj.attachment_name or "无"
+        if not obj.attachment:
+            return "无"
+        url = reverse("admin:assessment_objection_attachment", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.attachment_name or "附件")
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/attachment/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="assessment_objection_attachment",
+            ),
+            *super().get_urls(),
+        ]
+
+    def attachment_view(self, request, object_id):
+        from django.core.files.storage import default_storage
+        from django.http import FileResponse, Http404
+
+        objection = self.get_object(request, object_id)
+        if objection is None or not objection.attachment:
+            raise Http404("没有这个附件，或您无权查看。")
+        try:
+            handle = default_storage.open(objection.attachment.name, "rb")
+        except FileNotFoundError:
+            raise Http404("文件不存在。") from None
+        # Sent from the public: always a download, never shown inline in the clerk's browser.
+        response = FileResponse(
+            handle, as_attachment=True, filename=objection.attachment_name or "attachment"
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @admin.display(description="办理")
     def workflow(self, obj):
@@ -577,10 +704,6 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # a record of the assessment: corrected through its workflow, never deleted
-
-
-class RectificationIssueForm(admin_forms.ConfirmForm):
-    pass
 
 
 @admin.register(RectificationOrder)

@@ -1,6 +1,6 @@
 """Policies as data: a rubric of sections and items, a tier scheme and a subsidy schedule.
 
-Each table maps onto a spec class of `assessment.engine.specs`, so `assessment.policy_store`
+Each table maps onto a spec class of `assessment.engine.specs`, so `assessment.selectors.policy_spec`
 rebuilds the exact PolicySpec the pure engine scores with. A policy a campaign has used is
 frozen (`frozen_at`): its rows no longer change, and an edit makes a new version.
 """

@@ -198,9 +198,11 @@ def sheet_list(*, actor: User) -> QuerySet:
 def sheet_get(*, actor: User, pk: int):
     from django.http import Http404
 
+    from assessment.models import ScoreSheet
+
     try:
         return sheet_list(actor=actor).get(pk=pk)
-    except sheet_list(actor=actor).model.DoesNotExist:
+    except ScoreSheet.DoesNotExist:
         raise Http404("没有这张评分表，或您无权查看。") from None
 
 

@@ -84,7 +84,3 @@ def sheet_rows(sheet: ScoreSheet) -> list[SheetRow]:
         for item in section.items:
             add_item(item, 1)
     return rows
-
-
-def column_total(sheet: ScoreSheet, column: str) -> Decimal | None:
-    return getattr(sheet, f"{column}_total")

@@ -129,7 +129,8 @@ def evidence_upload(request, pk):
 @login_required
 @require_POST
 def evidence_delete(request, pk):
-    evidence = get_object_or_404(evidence_list(actor=request.user), pk=pk)
+    # Only a self-evaluation's draft files can be removed; a rectification answer's files stay with it.
+    evidence = get_object_or_404(evidence_list(actor=request.user).filter(sheet__isnull=False), pk=pk)
     try:
         evidence_remove(evidence=evidence, actor=request.user)
         messages.success(request, f"已删除：{evidence.original_name}")
@@ -278,7 +279,14 @@ def notice_detail(request, code):
 
 
 def _client_address(request) -> str:
-    # REMOTE_ADDR is the peer; behind the bureau's proxy, configure the proxy to set it.
+    """The visitor's address for the rate limit: REMOTE_ADDR, or behind the bureau's own reverse
+    proxy the header it sets (CLIENT_ADDRESS_HEADER, e.g. HTTP_X_REAL_IP). Never a header the
+    visitor could set themselves when no proxy is configured."""
+    from django.conf import settings
+
+    header = settings.CLIENT_ADDRESS_HEADER
+    if header and request.META.get(header):
+        return request.META[header].split(",")[0].strip()
     return request.META.get("REMOTE_ADDR", "")
 
 

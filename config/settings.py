@@ -132,6 +132,9 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Behind the bureau's reverse proxy, the request header (as in request.META) that carries the
+# visitor's address, e.g. HTTP_X_REAL_IP; empty means REMOTE_ADDR. Used for the objection limit.
+CLIENT_ADDRESS_HEADER = env.str("CLIENT_ADDRESS_HEADER", default="")
 
 LOGGING = {
     "version": 1,

@@ -133,6 +133,62 @@ class StationAdmin(ScopedAdmin):
         ("记录", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    # Facts that decide who takes part and what they are paid: their changes are kept with old and new values.
+    AUDITED_FIELDS = (
+        "kind",
+        "region",
+        "recognized_on",
+        "recognition_level",
+        "assessment_group",
+        "operating_mode",
+        "purchase_contract_start",
+        "purchase_contract_end",
+        "operator_organisation",
+        "operator_credit_code",
+    )
+
+    def save_model(self, request, obj, form, change):
+        from stations.workflow import record_audit
+
+        before = Station.objects.get(pk=obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+        if before is not None:
+            changes = {
+                name: [str(getattr(before, name) or ""), str(getattr(obj, name) or "")]
+                for name in self.AUDITED_FIELDS
+                if getattr(before, name) != getattr(obj, name)
+            }
+            if changes:
+                record_audit(
+                    target=obj, actor=request.user, action="station.edit", station=obj, changes=changes
+                )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if can_change(request.user):
+            return fieldsets
+        # Read-only viewers (auditors) see the station head's mobile masked.
+        return [
+            (
+                name,
+                {
+                    **opts,
+                    "fields": [
+                        "masked_head_phone" if f == "station_head_phone" else f for f in opts["fields"]
+                    ],
+                },
+            )
+            for name, opts in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if can_change(request.user) else [*fields, "masked_head_phone"]
+
+    @admin.display(description="站长电话")
+    def masked_head_phone(self, obj):
+        return obj.masked_station_head_phone
+
     @admin.display(description="状态")
     def status_link(self, obj):
         if obj.pk is None:

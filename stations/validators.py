@@ -82,3 +82,16 @@ def mask_phone(value: str) -> str:
     if len(digits) < 8:
         return "*" * len(digits)
     return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+
+
+def mask_contact(value: str) -> str:
+    """A contact a citizen typed (phone in any format, or email): keep enough to recognise it."""
+    text = (value or "").strip()
+    if "@" in text:
+        local, _, domain = text.partition("@")
+        return f"{local[:1]}***@{domain}"
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    if len(digits) >= 7:
+        hidden = set(digits[3:-4])
+        return "".join("*" if i in hidden else ch for i, ch in enumerate(text))
+    return text[:1] + "*" * max(len(text) - 1, 0)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 
 from stations.admin_base import can_use_admin
 from stations.forms import StationContactForm
+from stations.models import Station
 from stations.selectors import operated_station_list, station_get, station_list
 from stations.services import station_contact_update
 
@@ -46,7 +47,7 @@ def station_detail(request, code):
 def station_contact_edit(request, code):
     try:
         station = operated_station_list(actor=request.user).get(code=code)
-    except station_list(actor=request.user).model.DoesNotExist:
+    except Station.DoesNotExist:
         raise Http404("没有这个站点，或您不是它的运营人员。") from None
     form = StationContactForm(request.POST or None, instance=station)
     if request.method == "POST" and form.is_valid():

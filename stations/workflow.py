@@ -8,13 +8,21 @@ sees the first one's state after the lock and is refused.
 
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from stations.models import AuditEntry, Station, User
+from stations.models import AuditEntry, Region, Station, User
 
 
-class InvalidTransition(Exception):
-    """A move the workflow's table does not allow; the message is meant for the clerk."""
+class InvalidTransition(ValidationError):
+    """A move the workflow's table does not allow; the message is meant for the clerk.
+
+    A ValidationError, so every view and admin page that shows a refused input shows this too,
+    e.g. when a second click arrives after the first already moved the row.
+    """
+
+    def __str__(self) -> str:
+        return self.messages[0]
 
 
 def record_audit(
@@ -27,11 +35,16 @@ def record_audit(
     reason: str = "",
     changes: dict | None = None,
     station: Station | None = None,
+    region: Region | None = None,
 ) -> AuditEntry:
-    """Write one audit row for `target`. Call inside the transaction that made the change."""
+    """Write one audit row for `target`. Call inside the transaction that made the change.
+
+    `station` or `region` places the row in the tree, so the people of that region see it.
+    """
     from django.contrib.contenttypes.models import ContentType
 
-    region_path = station.region.path if station is not None else ""
+    place = station.region if station is not None else region
+    region_path = place.path if place is not None else ""
     return AuditEntry.objects.create(
         actor=actor,
         action=action,
@@ -57,6 +70,7 @@ def transition(
     reason: str = "",
     field: str = "status",
     station: Station | None = None,
+    region: Region | None = None,
     extra_fields: Mapping[str, object] | None = None,
 ) -> models.Model:
     """Move `obj` to the state `to` if `table` allows it from the state it is in now.
@@ -90,6 +104,7 @@ def transition(
             to_state=to,
             reason=reason,
             station=station,
+            region=region,
         )
     for name in [field, *(extra_fields or {})]:
         setattr(obj, name, getattr(locked, name))

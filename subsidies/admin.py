@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from stations.admin_base import ObjectActionMixin, ScopedAdmin, can_use_admin
+from stations.selectors import station_list
 from subsidies import services
 from subsidies.exports import disbursement_xlsx, roster_xlsx
 from subsidies.models import Fund, PayeeNotice, Payout, PlacementRoster, SubsidyClaim
@@ -63,6 +64,9 @@ class FundAdmin(ScopedAdmin):
     def remaining(self, obj):
         return f"{services.fund_remaining(obj):,.2f}"
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # a budget line that money was approved against stays on record
+
 
 class ConfirmForm(forms.Form):
     def __init__(self, *args, obj, **kwargs):
@@ -99,7 +103,8 @@ class PayForm(ConfirmForm):
         super().__init__(*args, obj=obj, **kwargs)
         self.fields["paid_on"].initial = timezone.localdate()
         account = f"{obj.payee_bank}，账号 {obj.masked_account}"
-        self.intro = f"拨付 {obj.approved_amount:,.2f} 元至 {obj.payee_name}（{account}）。"
+        amount = f"{obj.approved_amount:,.2f} 元" if obj.approved_amount is not None else "（尚未批准）"
+        self.intro = f"拨付 {amount}至 {obj.payee_name}（{account}）。"
 
 
 @admin.register(SubsidyClaim)
@@ -379,14 +384,19 @@ class PlacementRosterAdmin(ScopedAdmin):
             "subsidies/_roster_rows.html",
             {
                 "rows": obj.rows.all()[:200],
-                "reveal": self._reveal,
-                "warnings": services.roster_duplicate_warnings(obj),
+                "reveal": may_see_personal_data(obj.viewer),
+                "warnings": services.roster_duplicate_warnings(
+                    obj, nameable=set(station_list(actor=obj.viewer).values_list("pk", flat=True))
+                ),
             },
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._reveal = may_see_personal_data(request.user)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def get_object(self, request, object_id, from_field=None):
+        # The page shows personal data by the viewer's role; the admin instance is shared, the object is not.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.viewer = request.user
+        return obj
 
     def export_view(self, request, object_id):
         roster = roster_list(actor=request.user).filter(pk=object_id).first()

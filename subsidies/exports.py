@@ -97,17 +97,24 @@ def roster_xlsx(roster: PlacementRoster, *, reveal: bool) -> bytes:
 def campaign_totals_xlsx(campaign: Campaign) -> bytes:
     """Campaign totals by station kind and tier: how many stations, and what they earn."""
     totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for kind, tier, subsidy, one_time in campaign.results.values_list(
-        "station__kind", "tier_label", "subsidy", "one_time_subsidy"
+    best_score: dict[tuple[str, str], Decimal] = {}
+    for kind, tier, score, subsidy, one_time in campaign.results.values_list(
+        "station__kind", "tier_label", "score", "subsidy", "one_time_subsidy"
     ):
-        row = totals[(kind, tier or "—")]
+        key = (kind, tier or "—")
+        row = totals[key]
         row[0] += 1
         row[1] += subsidy
         row[2] += one_time
+        best_score[key] = max(score, best_score.get(key, score))
     labels = dict(StationKind.choices)
+    kind_order = {kind: index for index, kind in enumerate(StationKind.values)}
+    # As a clerk reads the tier scheme: kinds in their usual order, within a kind the best tier first
+    # (sorting the labels themselves would put 不合格 before 优秀).
+    order = sorted(totals, key=lambda key: (kind_order.get(key[0], len(kind_order)), key[0], -best_score[key]))
     rows = [
-        [labels.get(kind, kind), tier, count, subsidy, one_time, subsidy + one_time]
-        for (kind, tier), (count, subsidy, one_time) in sorted(totals.items())
+        [labels.get(kind, kind), tier, *totals[(kind, tier)], sum(totals[(kind, tier)][1:], Decimal(0))]
+        for kind, tier in order
     ]
     grand = [sum(r[i] for r in rows) for i in (2, 3, 4, 5)]
     rows.append(["合计", "", *grand])

@@ -79,6 +79,8 @@ def _text(value) -> str:
 
 
 def _date(value, year: int) -> tuple[datetime.date | None, str | None]:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, "必填"
     if isinstance(value, datetime.datetime):
         value = value.date()
     if isinstance(value, str):
@@ -95,19 +97,23 @@ def _date(value, year: int) -> tuple[datetime.date | None, str | None]:
 
 
 def _wage(value) -> tuple[Decimal | None, str | None]:
-    if isinstance(value, bool) or value is None or value == "":
+    text = "" if value is None else str(value).strip().replace(",", "")
+    if not text:
         return None, "必填"
+    if isinstance(value, bool):
+        return None, "应为金额"
     try:
         # Excel gives floats; through str() 3500.5 stays 3500.5 (no binary noise).
-        wage = Decimal(str(value).strip().replace(",", ""))
+        wage = Decimal(text)
     except InvalidOperation:
         return None, "应为金额"
     if not wage.is_finite() or wage <= 0:
         return None, "应为大于 0 的金额"
-    if wage != wage.quantize(Decimal("0.01")):
-        return None, "金额最多两位小数"
+    # Before quantize: 1E+30 has more digits than the context holds, and quantize would raise.
     if wage >= Decimal("1000000"):
         return None, "金额过大"
+    if wage != wage.quantize(Decimal("0.01")):
+        return None, "金额最多两位小数"
     return wage, None
 
 
@@ -137,6 +143,10 @@ def check_roster_rows(
         id_number = _text(cells.get("身份证号码")).upper()
         if not id_number:
             problem("身份证号码", "必填")
+        elif isinstance(cells.get("身份证号码"), int | float):
+            # Excel keeps 15 significant digits of a number: the last digits of an 18-digit ID typed
+            # into a number cell are already lost, so the check character would only mislead.
+            problem("身份证号码", "被存成了数字，末几位可能已变成 0；请把该列设为“文本”格式后重新填写")
         else:
             try:
                 validate_id_number(id_number)

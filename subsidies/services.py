@@ -2,6 +2,7 @@
 approve against a budget, pay once. Every move goes through `stations.workflow.transition`."""
 
 import datetime
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,8 @@ from assessment.engine.subsidy import is_under_purchase_contract
 from assessment.models import Campaign, CampaignResult, Policy
 from assessment.services.notify import notify_after_commit
 from stations.models import Region, Station, User
+from stations.selectors import station_list
+from stations.validators import mask_id_number, mask_phone
 from stations.workflow import InvalidTransition, record_audit, transition
 from subsidies.models import (
     ClaimKind,
@@ -343,7 +346,9 @@ def roster_import(
             file, max_rows=ROSTER_MAX_ROWS, max_bytes=ROSTER_MAX_BYTES, expected_header=ROSTER_COLUMNS
         )
     except XlsxError as exc:
-        raise RosterRefused([str(exc)]) from exc
+        # The reader quotes header cells it did not expect; a file without its header row puts a
+        # person's ID number and phone there. `from None`: the unmasked text must not ride along.
+        raise RosterRefused([_without_personal_data(str(exc))]) from None
     rows, problems = check_roster_rows(table.rows, year=year)
     if problems:
         raise RosterRefused(problems)
@@ -380,27 +385,44 @@ def roster_import(
             station=station,
             reason=f"{source_name[:100]}：{len(rows)} 人",
         )
-    return roster, roster_duplicate_warnings(roster)
+    nameable = None if actor is None else set(station_list(actor=actor).values_list("pk", flat=True))
+    return roster, roster_duplicate_warnings(roster, nameable=nameable)
 
 
-def roster_duplicate_warnings(roster: PlacementRoster) -> list[str]:
-    """People of this roster also on another station's roster of the same year (ID numbers not shown)."""
+_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+def _without_personal_data(text: str) -> str:
+    """`text` with anything shaped like a resident ID number or a mobile number masked."""
+    text = _ID_NUMBER_LIKE.sub(lambda match: mask_id_number(match.group().upper()), text)
+    return _MOBILE_LIKE.sub(lambda match: mask_phone(match.group()), text)
+
+
+def roster_duplicate_warnings(roster: PlacementRoster, *, nameable: set[int] | None = None) -> list[str]:
+    """People of this roster also on another station's roster of the same year (ID numbers not shown).
+
+    `nameable` are the stations the reader may know of: others are counted, not named, so a
+    warning never reveals another region's station (None names every station).
+    """
     ids = roster.rows.values("id_number")
     others = (
         Placement.objects.filter(year=roster.year, id_number__in=ids)
         .exclude(station=roster.station)
-        .values_list("id_number", "station__code")
+        .values_list("id_number", "station_id", "station__code")
     )
-    other_stations: dict[str, set[str]] = {}
-    for id_number, code in others:
-        other_stations.setdefault(id_number, set()).add(code)
+    other_stations: dict[str, set[tuple[int, str]]] = {}
+    for id_number, station_id, code in others:
+        other_stations.setdefault(id_number, set()).add((station_id, code))
     warnings = []
     for row_number, name, id_number in roster.rows.filter(id_number__in=list(other_stations)).values_list(
         "row_number", "name", "id_number"
     ):
-        warnings.append(
-            f"第 {row_number} 行 {name}：同年也在 {'、'.join(sorted(other_stations[id_number]))} 的花名册中"
-        )
+        stations = other_stations[id_number]
+        named = sorted(code for sid, code in stations if nameable is None or sid in nameable)
+        hidden = len(stations) - len(named)
+        where = "、".join(named + ([f"其他 {hidden} 个站点"] if hidden else []))
+        warnings.append(f"第 {row_number} 行 {name}：同年也在 {where} 的花名册中")
     return warnings
 
 
@@ -461,7 +483,17 @@ def claim_review(*, claim: SubsidyClaim, actor: User, decision: str, note: str) 
 def payee_notice_publish(
     *, region: Region, year: int, title: str, starts_at, ends_at, claims: list[SubsidyClaim], actor: User
 ) -> PayeeNotice:
-    """Publish the payee list (拟补助对象公示) of reviewed claims for a notice period."""
+    """Publish the payee list (拟补助对象公示) of reviewed claims for a notice period.
+
+    Before: the actor is bureau staff of `region` (or above), every claim is reviewed, lies in the
+    region and is of `year`, and the period ends in the future. After: the notice exists and every
+    claim is on it ("noticed"), all or none. Raises PermissionError, ValidationError,
+    InvalidTransition.
+    """
+    if not (
+        actor.is_superuser or (actor.is_bureau and actor.region is not None and actor.region.contains(region))
+    ):
+        raise PermissionError(f"只有{region.name}（或上级）人社局的工作人员可以发布该区域的补助对象公示。")
     if not claims:
         raise ValidationError("请选择要公示的申报。")
     if ends_at <= starts_at or ends_at <= timezone.now():
@@ -470,6 +502,8 @@ def payee_notice_publish(
         _require_bureau(actor, claim.station)
         if not region.contains(claim.station.region):
             raise ValidationError(f"{claim} 不在{region.name}。")
+        if claim.year != year:
+            raise ValidationError(f"{claim} 不是 {year} 年度的申报。")
     with transaction.atomic():
         notice = PayeeNotice.objects.create(
             region=region,
@@ -543,13 +577,22 @@ def claim_approve(*, claim: SubsidyClaim, actor: User, fund: Fund) -> SubsidyCla
 
 
 def claim_pay(*, claim: SubsidyClaim, actor: User, paid_on: datetime.date, voucher_number: str) -> Payout:
-    """Record the payment of an approved claim: the approved amount, to the claim's account, once."""
+    """Record the payment of an approved claim: the approved amount, to the claim's account, once.
+
+    Refused (ValidationError) without a voucher number, for a date after today or before the
+    approval, and for a voucher number already used; a second payment of the same claim, even at
+    the same moment, is an InvalidTransition (the claim row is locked). Nothing is saved then.
+    """
     _require_bureau(actor, claim.station)
     voucher_number = voucher_number.strip()
     if not voucher_number:
         raise ValidationError("请填写凭证号。")
     if paid_on > timezone.localdate():
         raise ValidationError("拨付日期不能晚于今天。")
+    # Read from the row: the caller's copy may predate the approval. It never changes once set.
+    approved_at = SubsidyClaim.objects.filter(pk=claim.pk).values_list("approved_at", flat=True).first()
+    if approved_at is not None and paid_on < timezone.localdate(approved_at):
+        raise ValidationError(f"拨付日期 {paid_on} 早于批准日期 {timezone.localdate(approved_at)}，请核对。")
     try:
         with transaction.atomic():
             transition(

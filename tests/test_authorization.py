@@ -27,6 +27,7 @@ from assessment.models import (
     ScoreSheet,
 )
 from assessment.policies import SEED_POLICIES
+from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
 from assessment.services.campaigns import assessor_assign, campaign_open, conflict_declare
 from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
@@ -58,6 +59,16 @@ SITE_URLS = {
     "assessment:assignment_declare": "object",
     "assessment:rectification_detail": "object",
     "assessment:rectification_evidence_upload": "post_only",
+    "subsidies:claim_index": "login_required",
+    "subsidies:claim_detail": "object",
+    "subsidies:claim_payee": "post_only",
+    "subsidies:claim_material": "post_only",
+    "subsidies:claim_roster": "post_only",
+    "subsidies:claim_submit": "post_only",
+    "subsidies:material_download": "object",
+    "subsidies:roster_template": "login_required",
+    "subsidies:roster_export": "object",
+    "subsidies_public:payee_notice": "public",
     "notice:detail": "public",
     "notice:objection": "public",
     "admin:index": "admin",
@@ -72,7 +83,7 @@ SITE_URLS = {
 }
 # Models whose admin lets bureau staff add rows, and rows a superuser may delete. Everything about
 # an assessment, its money and its history is corrected through a workflow, never deleted.
-ADDABLE = {"station", "region", "user", "policy", "campaign", "rectificationorder"}
+ADDABLE = {"station", "region", "user", "policy", "campaign", "rectificationorder", "fund", "payeenotice"}
 SUPERUSER_DELETABLE = {"station", "region", "user", "policy"}
 
 
@@ -175,6 +186,8 @@ def build_campaigns(world):
         )
         for side, operator in (("a", world.operator_a), ("b", world.operator_b))
     }
+    from django.core.files.storage import default_storage
+
     # The notice needs results; the workflow that produces them is tested in tests/assessment.
     results, objections = {}, {}
     for side, station in (("a", world.station_a), ("b", world.station_b)):
@@ -194,6 +207,8 @@ def build_campaigns(world):
             contact="13800000000",
             reason="得分偏高",
             client_key="x",
+            attachment=default_storage.save(f"objections/{side}.png", png_upload("证据.png")),
+            attachment_name="证据.png",
         )
     Campaign.objects.filter(pk=built["a"].pk).update(
         status="notice", notice_start=now - timedelta(days=1), notice_end=now + timedelta(days=6)
@@ -207,7 +222,9 @@ def build_campaigns(world):
             ("b", world.station_b, world.bureau_b),
         )
     }
+    money = build_money(world, built, policy_a, policy_b)
     return {
+        **money,
         Policy: {"a": policy_a, "b": policy_b},
         RubricSection: {side: p.sections.first() for side, p in (("a", policy_a), ("b", policy_b))},
         Campaign: built,
@@ -218,6 +235,90 @@ def build_campaigns(world):
         CampaignStation: {"a": entry_a, "b": CampaignStation.objects.get(campaign=built["b"])},
         Evidence: evidence,
     }
+
+
+def build_money(world, campaigns, policy_a, policy_b):
+    """A fund, a claim with a paper, a roster, a payee notice and a paid claim per county."""
+    import datetime as dt
+
+    from subsidies.models import (
+        ClaimMaterial,
+        Fund,
+        PayeeNotice,
+        Payout,
+        Placement,
+        PlacementRoster,
+        SubsidyClaim,
+    )
+    from subsidies.services import claim_material_add
+
+    now = timezone.now()
+    built = {model: {} for model in (Fund, SubsidyClaim, ClaimMaterial, PlacementRoster, PayeeNotice, Payout)}
+    for side, station, policy, region, bureau, operator in (
+        ("a", world.station_a, policy_a, world.county_a, world.bureau_a, world.operator_a),
+        ("b", world.station_b, policy_b, world.county_b, world.bureau_b, world.operator_b),
+    ):
+        built[Fund][side] = Fund.objects.create(
+            region=region, year=2024, code=f"fund-{side}", name="补助资金", budget=100000
+        )
+        # Rows written directly: the claim workflow itself is tested in tests/subsidies.
+        claim = SubsidyClaim.objects.create(
+            station=station,
+            kind="performance",
+            year=2024,
+            campaign=campaigns[side],
+            policy=policy,
+            amount=Decimal("50000.00"),
+            explanation="良好",
+            created_by=operator,
+        )
+        built[SubsidyClaim][side] = claim
+        built[ClaimMaterial][side] = claim_material_add(
+            claim=claim, actor=operator, requirement="application_form", uploaded=png_upload("申请表.png")
+        )
+        roster = PlacementRoster.objects.create(station=station, year=2024, source_name="r.xlsx", row_count=1)
+        Placement.objects.create(
+            roster=roster,
+            row_number=2,
+            name="张三",
+            id_number="11010519491231002X",
+            phone="13800138000",
+            employer="某公司",
+            job="普工",
+            start_date=dt.date(2024, 3, 1),
+            wage=Decimal("3000"),
+            year=2024,
+            station=station,
+        )
+        built[PlacementRoster][side] = roster
+        built[PayeeNotice][side] = PayeeNotice.objects.create(
+            region=region,
+            year=2024,
+            title=f"{station.name}补助公示",
+            starts_at=now - timedelta(days=1),
+            ends_at=now + timedelta(days=4),
+            published_by=bureau,
+        )
+        paid = SubsidyClaim.objects.create(
+            station=station,
+            kind="start_up",
+            year=2024,
+            policy=policy,
+            amount=Decimal("10000.00"),
+            approved_amount=Decimal("10000.00"),
+            explanation="启动资金",
+            created_by=operator,
+            status="paid",
+        )
+        built[Payout][side] = Payout.objects.create(
+            claim=paid,
+            paid_on=dt.date(2024, 6, 1),
+            amount=Decimal("10000.00"),
+            account="6222000011112222",
+            voucher_number=f"V-{side}",
+            recorded_by=bureau,
+        )
+    return built
 
 
 def png_upload(name):
@@ -297,6 +398,8 @@ def test_site_pages_answer_each_role_as_expected(client, world, role):
     assert client.get(reverse("logout")).status_code == 405
 
 
+MONEY_REACH = {"a": {"superuser", "bureau_a", "auditor_a", "operator_a"}, "b": {"superuser", "bureau_b"}}
+
 # Who reaches each portal page of an object, per side: everyone else gets 404 (anonymous: login).
 PORTAL_OBJECT_URLS = {
     "assessment:sheet_detail": (
@@ -375,15 +478,25 @@ def test_public_notice_is_open_to_all_only_while_a_campaign_is_on_notice(client,
     assert client.get(reverse("notice:objection", args=["camp-b"])).status_code == 404
 
 
+# Printed and exported documents (assessment/documents): read-only, so auditors download them too.
+DOCUMENT_VIEWS = {"score_sheets_zip", "results_xlsx", "notice_xlsx", "construction_xlsx", "pdf"}
+
+# Admin pages about a whole list rather than one object (exports, lists of flags).
+LIST_VIEWS = {"changelist", "add", "disbursement", "duplicates"}
+LIST_VIEW_ARGS = {"duplicates": [2024]}
+
+
 def expected_admin_status(role, view, model, side):
     if role not in ADMIN_USERS:
         return 302  # to the admin's login page
     visible = role == "superuser" or SIDE_OF[role] == side
-    if view not in {"changelist", "add"} and not visible:
+    if view not in LIST_VIEWS and not visible:
         return 404
     may_change = role in CHANGERS
     name = model._meta.model_name
-    if view in {"changelist", "history", "change", "import_template"}:
+    if view in DOCUMENT_VIEWS:
+        return 200  # documents are read, not changed: auditors download them too
+    if view in (LIST_VIEWS - {"add"}) | {"history", "change", "import_template", "export", "attachment"}:
         return 200  # read-only for those who may not change
     if view == "add":
         return 200 if may_change and name in ADDABLE else 403
@@ -401,7 +514,7 @@ def test_admin_model_pages_answer_each_role_as_expected(client, world, objects, 
         model, view = admin_model_and_view(name)
         for side in ("a", "b"):
             obj = objects[model][side]
-            args = [] if view in {"changelist", "add"} else [obj.pk]
+            args = LIST_VIEW_ARGS.get(view, []) if view in LIST_VIEWS else [obj.pk]
             response = client.get(reverse(name, args=args))
             expected = expected_admin_status(role, view, model, side)
             assert response.status_code == expected, f"{role} GET {name} ({side}): {response.status_code}"
@@ -482,3 +595,56 @@ def test_set_language_switches_the_portal_to_english(client, world):
     client.force_login(world.operator_a)
     client.post(reverse("set_language"), {"language": "en", "next": "/portal/"})
     assert client.cookies["django_language"].value == "en"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_subsidy_pages_answer_each_role_and_change_nothing_that_is_not_theirs(client, world, objects, role):
+    from subsidies.models import PayeeNotice
+
+    login(client, world, role)
+    for name in ("subsidies:claim_index", "subsidies:roster_template"):
+        response = client.get(reverse(name))
+        assert response.status_code == (302 if role == "anonymous" else 200), (role, name)
+        assert_no_leak(response, world, role)
+    # Anyone may read a payee notice once it has started; it names stations and amounts only.
+    for side in ("a", "b"):
+        page = client.get(reverse("subsidies_public:payee_notice", args=[objects[PayeeNotice][side].pk]))
+        assert page.status_code == 200
+        assert "6222000011112222" not in page.content.decode()
+    # Posting to another station's claim reaches nothing: 404 (or the login page).
+    claim_b = objects[SubsidyClaim]["b"]
+    for name in (
+        "subsidies:claim_payee",
+        "subsidies:claim_submit",
+        "subsidies:claim_material",
+        "subsidies:claim_roster",
+    ):
+        response = client.post(reverse(name, args=[claim_b.pk]), {})
+        expected = {302} if role == "anonymous" else {302} if role in {"superuser", "bureau_b"} else {404}
+        assert response.status_code in expected | ({404} if role in {"superuser", "bureau_b"} else set()), (
+            role,
+            name,
+        )
+    claim_b.refresh_from_db()
+    assert claim_b.status == "draft"
+
+
+def test_roster_page_shows_people_masked_to_auditors_and_never_names_another_countys_station(
+    client, world, objects
+):
+    from subsidies.models import Placement, PlacementRoster
+
+    roster_a = objects[PlacementRoster]["a"]
+    # The same person is also on county B's roster this year.
+    person = Placement.objects.get(roster=roster_a)
+    assert Placement.objects.filter(year=2024, id_number=person.id_number).exclude(roster=roster_a).exists()
+    url = reverse("admin:subsidies_placementroster_change", args=[roster_a.pk])
+    client.force_login(world.bureau_a)
+    page = client.get(url).content.decode()
+    assert "11010519491231002X" in page  # bureau staff review rosters in full
+    assert "同年也在 其他 1 个站点 的花名册中" in page
+    assert "BBB-01" not in page
+    client.force_login(world.auditor_a)
+    page = client.get(url).content.decode()
+    assert "110105********002X" in page and "11010519491231002X" not in page
+    assert "138****8000" in page and "13800138000" not in page

@@ -67,6 +67,19 @@ def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Sta
     return taking_part, left_out
 
 
+def _require_scorable(policy) -> None:
+    """A campaign freezes its policy: refuse one whose rubric the engine cannot score."""
+    from assessment.engine.scoring import RubricError
+
+    try:
+        compiled_policy(policy)
+    except RubricError as exc:
+        problems = "；".join(f"{finding.code} {finding.message}" for finding in exc.findings[:5])
+        raise ValidationError(f"政策“{policy}”的评分表有错误，不能用于考核：{problems}") from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValidationError(f"政策“{policy}”的评分表数据无法读取：{exc}") from exc
+
+
 def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | None = None) -> Campaign:
     """Open a draft campaign: freeze its policy, enrol the eligible stations and create their sheets.
 
@@ -95,6 +108,7 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
         campaign.region
     ):
         raise ValidationError("考核区域与政策的适用区域不一致。")
+    _require_scorable(campaign.policy)
     eligible, _ = eligible_stations(campaign)
     if stations is not None:
         allowed = {s.pk for s in eligible}
@@ -106,7 +120,12 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
         raise ValidationError("没有符合参评条件的站点。")
     with transaction.atomic():
         transition(
-            campaign, to=Campaign.Status.OPEN, table=CAMPAIGN_TRANSITIONS, actor=actor, action="campaign.open"
+            campaign,
+            to=Campaign.Status.OPEN,
+            table=CAMPAIGN_TRANSITIONS,
+            actor=actor,
+            action="campaign.open",
+            region=campaign.region,
         )
         policy_freeze(policy=campaign.policy, actor=actor, reason=f"考核批次 {campaign.code} 使用")
         CampaignStation.objects.bulk_create(CampaignStation(campaign=campaign, station=s) for s in eligible)
@@ -130,6 +149,8 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
 def assessor_assign(*, entry: CampaignStation, assessor: User | None, actor: User) -> CampaignStation:
     """Assign (or clear) the assessor of a station in a campaign; a new assessor must declare again."""
     require_bureau(actor, entry.campaign)
+    if entry.campaign.status != Campaign.Status.OPEN:
+        raise ValidationError("只有进行中的考核批次可以指派评估人员。")
     if assessor is not None and assessor.role not in {User.Role.ASSESSOR, User.Role.BUREAU}:
         raise ValidationError("只能指派评估人员或人社局工作人员。")
     with transaction.atomic():
@@ -212,22 +233,18 @@ def _station_score(sheets: list[ScoreSheet]) -> tuple[Decimal, str]:
     return score, f"{len(totals)} 个月月度得分平均 {score} 分"
 
 
-def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[CampaignResult]:
-    """Turn every locked sheet of the campaign into results, all at once (rankings need every sheet).
+def _one_time_already_paid(station_ids: list[int]) -> set[int]:
+    """Stations whose one-time subsidy has been claimed (and not refused): a result shows none again."""
+    from subsidies.models import ClaimKind, SubsidyClaim
 
-    Before: every sheet is locked. The first computation moves the campaign to "results"; while
-    results or the public notice stand, a correction is followed by a recomputation (recorded).
-    After: one CampaignResult per station replaces the previous ones.
-    """
-    require_bureau(actor, campaign)
-    if campaign.status not in {Campaign.Status.OPEN, Campaign.Status.RESULTS, Campaign.Status.NOTICE}:
-        raise InvalidTransition(
-            f"考核批次“{campaign}”当前为“{campaign.get_status_display()}”，不能计算结果。"
-        )
-    sheets = list(ScoreSheet.objects.filter(campaign=campaign).select_related("station"))
-    unlocked = sorted({s.station.code for s in sheets if s.status != ScoreSheet.Status.LOCKED})
-    if unlocked:
-        raise ValidationError(f"还有 {len(unlocked)} 个站点的评分表未审定锁定：{'、'.join(unlocked[:10])}")
+    claimed = SubsidyClaim.objects.filter(station_id__in=station_ids, kind=ClaimKind.ONE_TIME).exclude(
+        status=SubsidyClaim.Status.REJECTED
+    )
+    return set(claimed.values_list("station_id", flat=True))
+
+
+def _result_rows(campaign: Campaign, sheets: list[ScoreSheet]) -> list[CampaignResult]:
+    """The campaign's results from its locked sheets, through the policy engine."""
     spec, _ = compiled_policy(campaign.policy)
     by_station: dict[int, list[ScoreSheet]] = defaultdict(list)
     for sheet in sheets:
@@ -266,6 +283,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
                 )
             )
     else:
+        already_paid = _one_time_already_paid(list(stations))
         for sid, group in sorted(by_station.items(), key=lambda pair: stations[pair[0]].code):
             station = stations[sid]
             score, how = _station_score(group)
@@ -278,7 +296,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
                 score=score,
                 assessed_on=campaign.assessed_on,
                 recognized_on=station.recognized_on,
-                one_time_paid=False,
+                one_time_paid=sid in already_paid,
                 purchase_contract=contract,
             )
             rows.append(
@@ -295,11 +313,33 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
                     computed_at=now,
                 )
             )
+    return rows
+
+
+def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[CampaignResult]:
+    """Turn every locked sheet of the campaign into results, all at once (rankings need every sheet).
+
+    Before: every sheet is locked. The first computation moves the campaign to "results"; while
+    results or the public notice stand, a correction is followed by a recomputation (recorded).
+    After: one CampaignResult per station replaces the previous ones. The campaign row is locked
+    before the sheets are read, so a recomputation that started earlier can never write its older
+    numbers over a correction's.
+    """
+    require_bureau(actor, campaign)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.status != campaign.status:
-            raise InvalidTransition("考核批次的状态已被他人改变，请刷新后重试。")
-        CampaignResult.objects.filter(campaign=campaign).delete()
+        if locked.status not in {Campaign.Status.OPEN, Campaign.Status.RESULTS, Campaign.Status.NOTICE}:
+            raise InvalidTransition(
+                f"考核批次“{locked}”当前为“{locked.get_status_display()}”，不能计算结果。"
+            )
+        sheets = list(ScoreSheet.objects.filter(campaign=locked).select_related("station"))
+        unlocked = sorted({s.station.code for s in sheets if s.status != ScoreSheet.Status.LOCKED})
+        if unlocked:
+            raise ValidationError(
+                f"还有 {len(unlocked)} 个站点的评分表未审定锁定：{'、'.join(unlocked[:10])}"
+            )
+        rows = _result_rows(locked, sheets)
+        CampaignResult.objects.filter(campaign=locked).delete()
         CampaignResult.objects.bulk_create(rows)
         if locked.status == Campaign.Status.OPEN:
             transition(
@@ -308,10 +348,15 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
                 table=CAMPAIGN_TRANSITIONS,
                 actor=actor,
                 action="campaign.results",
+                region=campaign.region,
             )
         else:
             record_audit(
-                target=locked, actor=actor, action="campaign.results_recomputed", reason="更正后重新计算"
+                target=locked,
+                actor=actor,
+                action="campaign.results_recomputed",
+                reason="更正后重新计算",
+                region=campaign.region,
             )
     return rows
 
@@ -330,6 +375,7 @@ def campaign_notice_start(*, campaign: Campaign, actor: User, start, end) -> Cam
         table=CAMPAIGN_TRANSITIONS,
         actor=actor,
         action="campaign.notice",
+        region=campaign.region,
         reason=(
             f"公示期 {timezone.localtime(start):%Y-%m-%d %H:%M} 至 {timezone.localtime(end):%Y-%m-%d %H:%M}"
         ),
@@ -357,6 +403,7 @@ def campaign_publish(*, campaign: Campaign, actor: User) -> Campaign:
             table=CAMPAIGN_TRANSITIONS,
             actor=actor,
             action="campaign.publish",
+            region=campaign.region,
         )
         operators = User.objects.filter(operated_stations__campaign_entries__campaign=campaign).distinct()
         notify_after_commit(

@@ -1,5 +1,6 @@
 """Writes of policies: installing a spec as rows, freezing, and making a new version."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,8 +18,11 @@ from stations.models import Region, User
 from stations.workflow import record_audit
 
 
-class PolicyFrozen(Exception):
-    """The policy has been used by a campaign; its rows stay as they were. Make a new version."""
+class PolicyFrozen(PermissionDenied):
+    """The policy has been used by a campaign; its rows stay as they were. Make a new version.
+
+    The admin already offers no way to change a frozen policy; this is the guard behind it (403).
+    """
 
 
 def _install_item(
@@ -113,7 +117,9 @@ def policy_freeze(*, policy: Policy, actor: User | None, reason: str) -> Policy:
         if locked.frozen_at is None:
             locked.frozen_at = timezone.now()
             locked.save(update_fields=["frozen_at"])
-            record_audit(target=locked, actor=actor, action="policy.freeze", reason=reason)
+            record_audit(
+                target=locked, actor=actor, action="policy.freeze", reason=reason, region=locked.region
+            )
     policy.frozen_at = locked.frozen_at
     return policy
 
@@ -129,7 +135,11 @@ def policy_new_version(*, policy: Policy, actor: User) -> Policy:
         latest = Policy.objects.select_for_update().filter(code=policy.code).order_by("-version").first()
         copy = policy_install(spec=policy_spec(policy), region=policy.region, version=latest.version + 1)
         record_audit(
-            target=copy, actor=actor, action="policy.new_version", reason=f"由 v{policy.version} 复制"
+            target=copy,
+            actor=actor,
+            action="policy.new_version",
+            reason=f"由 v{policy.version} 复制",
+            region=policy.region,
         )
     return copy
 

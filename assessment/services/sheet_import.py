@@ -186,7 +186,21 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
 
     now = timezone.now()
     with transaction.atomic():
+        # Lock the rows and look again: a clerk may have locked a sheet since the file was checked.
+        current = {
+            s.pk: s.status
+            for s in ScoreSheet.objects.select_for_update().filter(pk__in=[sheet.pk for sheet, *_ in planned])
+        }
+        now_locked = [sheet for sheet, *_ in planned if current[sheet.pk] == ScoreSheet.Status.LOCKED]
+        if now_locked:
+            raise SheetImportError(
+                [
+                    ImportProblem(0, "", f"{sheet} 刚刚已被审定锁定，未导入任何数据，请重新导出模板。")
+                    for sheet in now_locked
+                ]
+            )
         for sheet, raw, result, total in planned:
+            sheet.status = current[sheet.pk]
             ScoreSheet.objects.filter(pk=sheet.pk).update(
                 onsite_inputs=raw, onsite_result=result, onsite_total=total, updated_at=now
             )
