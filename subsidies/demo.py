@@ -182,7 +182,7 @@ def load_subsidy_demo(users: dict[str, User]) -> None:
     claim_pay(
         claim=claims["HS-C-11"],
         actor=admin,
-        paid_on=timezone.localdate() - datetime.timedelta(days=3),
+        paid_on=timezone.localdate(),
         voucher_number="HS-2024-记-0318",
     )
 
