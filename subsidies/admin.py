@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from stations.admin_base import ObjectActionMixin, ScopedAdmin, can_use_admin
+from stations.admin_base import ObjectActionMixin, ScopedAdmin, can_change, can_use_admin
 from stations.selectors import station_list
 from subsidies import services
 from subsidies.exports import disbursement_xlsx, roster_xlsx
@@ -91,7 +91,13 @@ class ApproveForm(ConfirmForm):
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
-        self.fields["fund"].queryset = Fund.objects.filter(year=obj.year).select_related("region")
+        # Only the funds the approval accepts: that year's, of the station's region or a region above it
+        # (and so never another county's budget lines).
+        path = obj.station.region.path
+        ancestors = [path[: index + 1] for index, char in enumerate(path) if char == "/" and index > 0]
+        self.fields["fund"].queryset = Fund.objects.filter(
+            year=obj.year, region__path__in=ancestors
+        ).select_related("region")
         self.intro = f"批准时按最新结果重新计算金额并锁定。当前应补助 {obj.amount:,.2f} 元。"
 
 
@@ -174,12 +180,26 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
     def get_urls(self):
         return [
             path(
+                "totals/<int:campaign_id>.xlsx",
+                self.admin_site.admin_view(self.totals_view),
+                name="subsidies_subsidyclaim_totals",
+            ),
+            path(
                 "disbursement.xlsx",
                 self.admin_site.admin_view(self.disbursement_view),
                 name="subsidies_subsidyclaim_disbursement",
             ),
             *super().get_urls(),
         ]
+
+    def totals_view(self, request, campaign_id):
+        from assessment.selectors import campaign_list
+        from subsidies.exports import campaign_totals_xlsx
+
+        campaign = campaign_list(actor=request.user).filter(pk=campaign_id).first()
+        if campaign is None or not can_use_admin(request.user):
+            raise Http404("没有这个考核批次，或您无权查看。")
+        return xlsx_response(campaign_totals_xlsx(campaign), f"totals-{campaign.code}.xlsx")
 
     def disbursement_view(self, request):
         if not can_use_admin(request.user):
@@ -190,12 +210,22 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         extra_context = {**(extra_context or {}), "title": "补助申报（拨付表可导出为 Excel）"}
         return super().changelist_view(request, extra_context)
 
+    def get_object(self, request, object_id, from_field=None):
+        # The page offers the workflow moves only to those who may make them; the admin instance is
+        # shared between requests, the object is not.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.viewer = request.user
+        return obj
+
     @admin.display(description="办理")
     def workflow(self, obj):
         export = format_html(
             '<a href="{}">导出拨付表</a>', reverse("admin:subsidies_subsidyclaim_disbursement")
         )
-        return format_html("{} {}", buttons(self, obj), export)
+        viewer = getattr(obj, "viewer", None)
+        moves = buttons(self, obj) if viewer is not None and can_change(viewer) else ""
+        return format_html("{} {}", moves, export)
 
     @admin.display(description="银行账号")
     def account(self, obj):
@@ -278,9 +308,16 @@ class PayeeNoticeAdmin(ScopedAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         if obj is None and "claims" in form.base_fields:
-            form.base_fields["claims"].queryset = claim_list(actor=request.user).filter(
-                status=SubsidyClaim.Status.REVIEWED
-            )
+            # Not form.base_fields["claims"].queryset = ...: that Field object is shared by every form
+            # class made from PayeeNoticeForm, so one clerk's request would set another's choices.
+            reviewed = claim_list(actor=request.user).filter(status=SubsidyClaim.Status.REVIEWED)
+
+            class ScopedPayeeNoticeForm(form):
+                def __init__(self, *args, **kwargs):
+                    super().__init__(*args, **kwargs)
+                    self.fields["claims"].queryset = reviewed
+
+            return ScopedPayeeNoticeForm
         return form
 
     def get_fields(self, request, obj=None):

@@ -27,13 +27,13 @@ from assessment.models import (
     ScoreSheet,
 )
 from assessment.policies import SEED_POLICIES
-from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
 from assessment.services.campaigns import assessor_assign, campaign_open, conflict_declare
 from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
 from stations.models import AuditEntry, Region, Station, User
 from stations.services import station_status_change
+from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
 
 ROLES = ["anonymous", "superuser", "bureau_a", "auditor_a", "operator_a", "assessor_a", "bureau_b"]
 ADMIN_USERS = {"superuser", "bureau_a", "auditor_a", "bureau_b"}
@@ -242,12 +242,10 @@ def build_money(world, campaigns, policy_a, policy_b):
     import datetime as dt
 
     from subsidies.models import (
-        ClaimMaterial,
         Fund,
         PayeeNotice,
         Payout,
         Placement,
-        PlacementRoster,
         SubsidyClaim,
     )
     from subsidies.services import claim_material_add
@@ -496,7 +494,14 @@ def expected_admin_status(role, view, model, side):
     name = model._meta.model_name
     if view in DOCUMENT_VIEWS:
         return 200  # documents are read, not changed: auditors download them too
-    if view in (LIST_VIEWS - {"add"}) | {"history", "change", "import_template", "export", "attachment"}:
+    if view in (LIST_VIEWS - {"add"}) | {
+        "history",
+        "change",
+        "import_template",
+        "export",
+        "attachment",
+        "totals",
+    }:
         return 200  # read-only for those who may not change
     if view == "add":
         return 200 if may_change and name in ADDABLE else 403
@@ -515,6 +520,8 @@ def test_admin_model_pages_answer_each_role_as_expected(client, world, objects, 
         for side in ("a", "b"):
             obj = objects[model][side]
             args = LIST_VIEW_ARGS.get(view, []) if view in LIST_VIEWS else [obj.pk]
+            if view == "totals":  # a campaign's totals, reached from the claims
+                args = [objects[Campaign][side].pk]
             response = client.get(reverse(name, args=args))
             expected = expected_admin_status(role, view, model, side)
             assert response.status_code == expected, f"{role} GET {name} ({side}): {response.status_code}"
@@ -632,7 +639,7 @@ def test_subsidy_pages_answer_each_role_and_change_nothing_that_is_not_theirs(cl
 def test_roster_page_shows_people_masked_to_auditors_and_never_names_another_countys_station(
     client, world, objects
 ):
-    from subsidies.models import Placement, PlacementRoster
+    from subsidies.models import Placement
 
     roster_a = objects[PlacementRoster]["a"]
     # The same person is also on county B's roster this year.
