@@ -142,5 +142,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Request bodies never reach the logs: rosters carry ID numbers and phones.
-    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # SQL with its parameters would carry ID numbers and phones: never logged, whatever LOG_LEVEL says.
+        "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

@@ -86,6 +86,14 @@ class ReviewForm(ConfirmForm):
         self.intro = f"应补助 {obj.amount:,.2f} 元。依据：{obj.explanation}"
 
 
+class RejectForm(ConfirmForm):
+    note = forms.CharField(label="不予补助的原因", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.intro = "已审核通过或正在公示的申报，如公示期间收到异议并核实，可在此不予补助。"
+
+
 class ApproveForm(ConfirmForm):
     fund = forms.ModelChoiceField(label="列支资金", queryset=Fund.objects.none())
 
@@ -111,6 +119,31 @@ class PayForm(ConfirmForm):
         account = f"{obj.payee_bank}，账号 {obj.masked_account}"
         amount = f"{obj.approved_amount:,.2f} 元" if obj.approved_amount is not None else "（尚未批准）"
         self.intro = f"拨付 {amount}至 {obj.payee_name}（{account}）。"
+
+
+S = SubsidyClaim.Status
+
+
+def review_claim(claim, data, user) -> str:
+    services.claim_review(claim=claim, actor=user, decision=data["decision"], note=data["note"])
+    return "审核结论已记录。"
+
+
+def reject_claim(claim, data, user) -> str:
+    services.claim_reject(claim=claim, actor=user, note=data["note"])
+    return "已决定不予补助，并通知站点。"
+
+
+def approve_claim(claim, data, user) -> str:
+    services.claim_approve(claim=claim, actor=user, fund=data["fund"])
+    return f"已批准 {claim.approved_amount:,.2f} 元。"
+
+
+def pay_claim(claim, data, user) -> str:
+    services.claim_pay(
+        claim=claim, actor=user, paid_on=data["paid_on"], voucher_number=data["voucher_number"]
+    )
+    return "拨付已登记。"
 
 
 @admin.register(SubsidyClaim)
@@ -149,32 +182,22 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         "review": (
             "审核",
             ReviewForm,
-            lambda c, d, u: (
-                services.claim_review(claim=c, actor=u, decision=d["decision"], note=d["note"]),
-                "审核结论已记录。",
-            )[1],
-            lambda c: c.status == SubsidyClaim.Status.SUBMITTED,
+            lambda c, d, u: review_claim(c, d, u),
+            lambda c: c.status == S.SUBMITTED,
+        ),
+        "reject": (
+            "不予补助",
+            RejectForm,
+            lambda c, d, u: reject_claim(c, d, u),
+            lambda c: c.status in {S.REVIEWED, S.NOTICED},
         ),
         "approve": (
             "批准",
             ApproveForm,
-            lambda c, d, u: (
-                services.claim_approve(claim=c, actor=u, fund=d["fund"]),
-                f"已批准 {c.approved_amount:,.2f} 元。",
-            )[1],
-            lambda c: c.status == SubsidyClaim.Status.NOTICED,
+            lambda c, d, u: approve_claim(c, d, u),
+            lambda c: c.status == S.NOTICED,
         ),
-        "pay": (
-            "登记拨付",
-            PayForm,
-            lambda c, d, u: (
-                services.claim_pay(
-                    claim=c, actor=u, paid_on=d["paid_on"], voucher_number=d["voucher_number"]
-                ),
-                "拨付已登记。",
-            )[1],
-            lambda c: c.status == SubsidyClaim.Status.APPROVED,
-        ),
+        "pay": ("登记拨付", PayForm, lambda c, d, u: pay_claim(c, d, u), lambda c: c.status == S.APPROVED),
     }
 
     def get_urls(self):

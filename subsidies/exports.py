@@ -111,12 +111,14 @@ def campaign_totals_xlsx(campaign: Campaign) -> bytes:
     kind_order = {kind: index for index, kind in enumerate(StationKind.values)}
     # As a clerk reads the tier scheme: kinds in their usual order, within a kind the best tier first
     # (sorting the labels themselves would put 不合格 before 优秀).
-    order = sorted(totals, key=lambda key: (kind_order.get(key[0], len(kind_order)), key[0], -best_score[key]))
+    order = sorted(
+        totals, key=lambda key: (kind_order.get(key[0], len(kind_order)), key[0], -best_score[key])
+    )
     rows = [
         [labels.get(kind, kind), tier, *totals[(kind, tier)], sum(totals[(kind, tier)][1:], Decimal(0))]
         for kind, tier in order
     ]
-    grand = [sum(r[i] for r in rows) for i in (2, 3, 4, 5)]
+    grand = [sum(r[2] for r in rows), *(sum((r[i] for r in rows), Decimal(0)) for i in (3, 4, 5))]
     rows.append(["合计", "", *grand])
     header = ["站点类型", "等次", "站点数", "年度补助（元）", "一次性补助（元）", "合计（元）"]
     return write_xlsx(

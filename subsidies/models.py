@@ -148,8 +148,11 @@ class SubsidyClaim(models.Model):
         verbose_name_plural = "补助申报"
         ordering = ["-year", "station__code", "kind"]
         constraints = [
+            # A refused claim does not block a corrected one for the same year.
             models.UniqueConstraint(
-                fields=["station", "kind", "year"], name="claim_one_per_station_kind_year"
+                fields=["station", "kind", "year"],
+                condition=~Q(status="rejected"),
+                name="claim_one_per_station_kind_year",
             ),
             # The one-time subsidy is paid once per station ever; a refused claim does not count.
             models.UniqueConstraint(

@@ -60,10 +60,13 @@ def duplicate_person_ids(*, actor: User, year: int | None = None) -> QuerySet:
     but only people on a roster in the actor's reach are returned.
     """
     visible = placement_list(actor=actor)
+    placements = Placement.objects.all()
     if year is not None:
         visible = visible.filter(year=year)
+        # Count that year's stations only: a person placed twice in another year is no duplicate here.
+        placements = placements.filter(year=year)
     repeated = (
-        Placement.objects.filter(id_number__in=visible.values("id_number"))
+        placements.filter(id_number__in=visible.values("id_number"))
         .values("year", "id_number")
         .annotate(stations=Count("station", distinct=True))
         .filter(stations__gt=1)

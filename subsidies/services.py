@@ -13,6 +13,7 @@ from django.utils import timezone
 from assessment.engine.subsidy import is_under_purchase_contract
 from assessment.models import Campaign, CampaignResult, Policy
 from assessment.services.notify import notify_after_commit
+from assessment.services.policies import policy_freeze
 from stations.models import Region, Station, User
 from stations.selectors import station_list
 from stations.validators import mask_id_number, mask_phone
@@ -86,11 +87,22 @@ def _require_bureau(actor: User, station: Station) -> None:
 
 
 def _policies_for(station: Station, *, basis: str) -> list[Policy]:
-    """Policies covering the station's kind and region with the given one-time basis, newest first."""
+    """Policies covering the station's kind and region with the given one-time basis, newest first.
+
+    Of each policy code, the newest frozen version counts (the one campaigns and claims already
+    use); a draft being edited counts only while no version of its code is frozen.
+    """
     candidates = (
         Policy.objects.select_related("region").filter(one_time_basis=basis).order_by("-year", "-version")
     )
-    return [p for p in candidates if station.kind in p.kinds and p.region.contains(station.region)]
+    chosen: dict[str, Policy] = {}
+    for policy in candidates:
+        if station.kind not in policy.kinds or not policy.region.contains(station.region):
+            continue
+        current = chosen.get(policy.code)
+        if current is None or (policy.is_frozen and not current.is_frozen):
+            chosen[policy.code] = policy
+    return sorted(chosen.values(), key=lambda p: (p.year, p.version), reverse=True)
 
 
 def claim_amount(
@@ -122,7 +134,12 @@ def claim_amount(
     basis = {ClaimKind.ONE_TIME: "first_recognition", ClaimKind.START_UP: "start_up"}.get(kind)
     if basis is None:
         raise ClaimRefused("未知的补助类型。")
-    policies = [p for p in _policies_for(station, basis=basis) if p.year <= year]
+    # A claim keeps the (frozen) policy it was filed under.
+    policies = (
+        [claim.policy]
+        if claim is not None
+        else [p for p in _policies_for(station, basis=basis) if p.year <= year]
+    )
     if not policies:
         raise ClaimRefused(f"没有适用于本站（{station.get_kind_display()}）的{ClaimKind(kind).label}政策。")
     policy = policies[0]
@@ -186,6 +203,8 @@ def claim_create(*, station: Station, kind: str, year: int, actor: User) -> Subs
             record_audit(
                 target=claim, actor=actor, action="claim.create", station=station, to_state=claim.status
             )
+            # The claim's amount rests on this policy: from now on it changes only by a new version.
+            policy_freeze(policy=policy, actor=actor, reason=f"补助申报 {claim} 使用")
     except IntegrityError:
         # The database's own constraint: one claim per station, kind and year (and one one-time claim ever).
         raise ClaimRefused(f"本站 {year} 年度的{ClaimKind(kind).label}已经申报过，不能重复申报。") from None
@@ -339,8 +358,9 @@ def roster_import(
     locked_claims = SubsidyClaim.objects.filter(
         station=station, year=year, kind=ClaimKind.PERFORMANCE
     ).exclude(status__in=[*EDITABLE, S.REJECTED])
+    submitted_message = "本年度补助申报已提交，花名册不能再替换；如需更正，请联系人社局退回申报。"
     if locked_claims.exists():
-        raise RosterRefused(["本年度补助申报已提交，花名册不能再替换；如需更正，请联系人社局退回申报。"])
+        raise RosterRefused([submitted_message])
     try:
         table = read_xlsx_rows(
             file, max_rows=ROSTER_MAX_ROWS, max_bytes=ROSTER_MAX_BYTES, expected_header=ROSTER_COLUMNS
@@ -353,6 +373,12 @@ def roster_import(
     if problems:
         raise RosterRefused(problems)
     with transaction.atomic():
+        # Lock the year's claims and look again: a submission may have happened while the file was read.
+        claims = SubsidyClaim.objects.select_for_update().filter(
+            station=station, year=year, kind=ClaimKind.PERFORMANCE
+        )
+        if any(c.status not in {*EDITABLE, S.REJECTED} for c in claims):
+            raise RosterRefused([submitted_message])
         roster, _ = PlacementRoster.objects.update_or_create(
             station=station,
             year=year,
@@ -480,6 +506,30 @@ def claim_review(*, claim: SubsidyClaim, actor: User, decision: str, note: str) 
     return claim
 
 
+def claim_reject(*, claim: SubsidyClaim, actor: User, note: str) -> SubsidyClaim:
+    """Refuse a claim already reviewed or on the payee notice (e.g. after an objection to the notice)."""
+    _require_bureau(actor, claim.station)
+    if not note.strip():
+        raise ValidationError("不予补助时，请写明原因。")
+    with transaction.atomic():
+        transition(
+            claim,
+            to=S.REJECTED,
+            table=CLAIM_TRANSITIONS,
+            actor=actor,
+            action="claim.reject",
+            reason=note.strip(),
+            station=claim.station,
+            extra_fields={"review_note": note.strip()},
+        )
+        notify_after_commit(
+            recipients=claim.station.operators.all(),
+            subject=f"补助申报不予补助：{claim}",
+            body=f"审核意见：{note.strip()}",
+        )
+    return claim
+
+
 def payee_notice_publish(
     *, region: Region, year: int, title: str, starts_at, ends_at, claims: list[SubsidyClaim], actor: User
 ) -> PayeeNotice:
@@ -548,6 +598,12 @@ def claim_approve(*, claim: SubsidyClaim, actor: User, fund: Fund) -> SubsidyCla
     if fund.year != claim.year or not fund.region.contains(claim.station.region):
         raise ValidationError(f"资金“{fund}”不是本站所在区域 {claim.year} 年度的资金。")
     _, _, amount, why = _recheck_amount(claim)
+    if amount != claim.amount:
+        # The public saw the noticed amount; a different one needs review and a notice of its own.
+        raise ValidationError(
+            f"应补助金额已由公示时的 {claim.amount:,.2f} 元变为 {amount:,.2f} 元（{why}），"
+            "请将申报退回重新审核并重新公示。"
+        )
     with transaction.atomic():
         locked_fund = Fund.objects.select_for_update().get(pk=fund.pk)
         remaining = fund_remaining(locked_fund)
@@ -634,6 +690,7 @@ __all__ = [
     "claim_material_add",
     "claim_pay",
     "claim_payee_update",
+    "claim_reject",
     "claim_review",
     "claim_submit",
     "fund_remaining",
