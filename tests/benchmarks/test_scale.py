@@ -50,7 +50,7 @@ def test_scoring_a_provinces_monthly_sheets():
     tracemalloc.start()
     run(2_000, True)
     print(
-        f"peak memory while scoring: {tracemalloc.get_traced_memory()[1] / 2**20:.1f} MiB (results are not kept)"
+        f"peak memory while scoring: {tracemalloc.get_traced_memory()[1] / 1024:.0f} KiB (results are not kept)"
     )
     tracemalloc.stop()
 
