@@ -5,8 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-# System libraries WeasyPrint needs, and a CJK font so Chinese PDFs have no empty boxes.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk fontconfig
+# System libraries WeasyPrint needs, and a CJK font so Chinese PDFs have no empty boxes;
+# poppler-utils (pdftotext, pdffonts) for the tests that read the PDFs back.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk fontconfig poppler-utils
 
 .DEFAULT_GOAL := help
 .PHONY: help setup system-packages demo test lint serve clean

@@ -6,10 +6,11 @@ it for every stylesheet, image, font and attachment a document names, and it ser
 the product's own static files. file://, http(s)://, data: and every other scheme are refused, so
 a document can never read a server file into the PDF or make the server call another host.
 
-Fonts: the stylesheet names the Noto CJK families and Pango finds them through fontconfig;
-WeasyPrint embeds the subset of every font it draws with, so the PDF prints the same on a machine
-without the font. The Debian package fonts-noto-cjk (`make system-packages`) provides them. If
-fontconfig cannot find them, rendering stops with a message instead of printing empty boxes.
+Fonts: the stylesheet names Noto Serif CJK SC (Song style, as official forms are set) and Pango
+finds its regular and bold faces through fontconfig; WeasyPrint embeds the subset of every font
+it draws with, so the PDF prints the same on a machine without the font. The Debian package
+fonts-noto-cjk (`make system-packages`) provides it. If fontconfig cannot find it, rendering
+stops with a message instead of printing empty boxes.
 """
 
 import logging
@@ -50,8 +51,8 @@ STATIC_TYPES = {
 }
 MAX_STATIC_BYTES = 5 * 1024 * 1024
 
-# The families the print stylesheet names; checked before the first render of a process.
-REQUIRED_FONT_FAMILIES = ("Noto Serif CJK SC", "Noto Sans CJK SC")
+# The family the print stylesheet (static/css/documents.css) sets; checked before the first render.
+REQUIRED_FONT_FAMILIES = ("Noto Serif CJK SC",)
 
 
 class FetchRefused(ValueError):
@@ -179,4 +180,3 @@ def render_pdf(template_name: str, context: dict[str, Any]) -> bytes:
     fetcher = StaticOnlyFetcher()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher, media_type="print")
     return document.write_pdf()
-

@@ -15,6 +15,7 @@ not change the numbers (names, explanations' wording, the time of printing).
 import hashlib
 import io
 import json
+import logging
 import time
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -23,7 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assessment.documents.pdf import render_pdf
@@ -33,6 +34,8 @@ from assessment.scoring import leaf_points
 from assessment.selectors import result_list, sheet_list
 from assessment.sheet_view import COLUMNS, SheetRow, sheet_rows
 from stations.models import Region, Station, User
+
+logger = logging.getLogger(__name__)
 
 FINGERPRINT_FORMAT = "score-sheet/1"
 TEMPLATE = "documents/score_sheet.pdf.html"
@@ -184,6 +187,19 @@ class RegionNames:
             self.names[code] = name
             self.levels[code] = level
 
+    def prime_subtree(self, *, max_level: int) -> "RegionNames":
+        """Read the top region's ancestors and every region under it down to `max_level`, in one query.
+
+        A province's campaign then names its stations' townships without a query per township.
+        """
+        rows = Region.objects.filter(
+            Q(path__startswith=self.top.path, level__lte=max_level) | Q(code__in=self._codes(self.top))
+        ).values_list("code", "name", "level")
+        for code, name, level in rows:
+            self.names[code] = name
+            self.levels[code] = level
+        return self
+
     def chain(self, region: Region) -> str:
         """Names from the top region (the campaign's) down to `region`."""
         self.prime([region])
@@ -193,7 +209,8 @@ class RegionNames:
 
     def ancestor_at(self, region: Region, level: int) -> str | None:
         """The code of `region` or its ancestor at `level` (a Region.Level), if any."""
-        self.prime([region])
+        if any(code not in self.levels for code in self._codes(region)[: int(level)]):
+            self.prime([region])
         return next((c for c in self._codes(region) if self.levels.get(c) == level), None)
 
 
@@ -223,9 +240,7 @@ def station_sheet_groups(
     sheets = scoped_sheets(campaign=campaign, actor=actor)
     if station_ids is not None:
         sheets = sheets.filter(station_id__in=list(station_ids))
-    ordered = list(
-        sheets.order_by("station__code").values_list("station_id", flat=True).distinct()
-    )
+    ordered = list(sheets.order_by("station__code").values_list("station_id", flat=True).distinct())
     results = scoped_results(campaign=campaign, actor=actor)
     for start in range(0, len(ordered), CHUNK_STATIONS):
         chunk = ordered[start : start + CHUNK_STATIONS]
@@ -301,11 +316,10 @@ def score_sheet_documents(
     The caller has already checked that the actor reaches the campaign (campaign_list); the sheets,
     results and evidence are scoped again here through the selectors.
     """
-    regions = RegionNames(campaign.region)
+    regions = RegionNames(campaign.region).prime_subtree(max_level=Region.Level.TOWNSHIP)
     for station, sheets, result, evidence in station_sheet_groups(
         campaign=campaign, actor=actor, station_ids=station_ids
     ):
-        regions.prime([station.region])
         yield build_document(
             campaign=campaign,
             station=station,
@@ -316,7 +330,19 @@ def score_sheet_documents(
         )
 
 
-def station_document(*, campaign: Campaign, station: Station, actor: User | None) -> ScoreSheetDocument | None:
+def station_fingerprint(*, campaign: Campaign, station: Station) -> str:
+    """The fingerprint of a station's data in a campaign, as its printed sheet carries it."""
+    sheets = list(ScoreSheet.objects.filter(campaign=campaign, station=station))
+    result = CampaignResult.objects.filter(campaign=campaign, station=station).first()
+    evidence = list(Evidence.objects.filter(sheet__in=[s.pk for s in sheets]))
+    return fingerprint(
+        fingerprint_data(campaign=campaign, station=station, sheets=sheets, result=result, evidence=evidence)
+    )
+
+
+def station_document(
+    *, campaign: Campaign, station: Station, actor: User | None
+) -> ScoreSheetDocument | None:
     """One station's document, or None when the actor reaches none of its sheets in the campaign."""
     return next(score_sheet_documents(campaign=campaign, actor=actor, station_ids=[station.pk]), None)
 
@@ -404,6 +430,12 @@ def score_sheets_zip(
         index.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(index, "\ufeff" + "\r\n".join(lines) + "\r\n")
     yield sink.take()
+    logger.info(
+        "score sheets ZIP: %d PDFs, %.1f MB, %.0f ms per PDF",
+        timing.count,
+        timing.pdf_bytes / 1e6,
+        1000 * timing.seconds / max(timing.count, 1),
+    )
 
 
 def zip_filename(campaign: Campaign) -> str:

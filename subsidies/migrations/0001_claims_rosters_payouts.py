@@ -7,180 +7,456 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('assessment', '0001_policies_campaigns_sheets'),
-        ('stations', '0001_initial'),
+        ("assessment", "0001_policies_campaigns_sheets"),
+        ("stations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Fund',
+            name="Fund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('code', models.SlugField(max_length=64, verbose_name='资金编码')),
-                ('name', models.CharField(max_length=200, verbose_name='资金名称')),
-                ('budget', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='预算（元）')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='funds', to='stations.region', verbose_name='区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("code", models.SlugField(max_length=64, verbose_name="资金编码")),
+                ("name", models.CharField(max_length=200, verbose_name="资金名称")),
+                (
+                    "budget",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="预算（元）",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="funds",
+                        to="stations.region",
+                        verbose_name="区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '补助资金',
-                'verbose_name_plural': '补助资金',
-                'ordering': ['-year', 'code'],
+                "verbose_name": "补助资金",
+                "verbose_name_plural": "补助资金",
+                "ordering": ["-year", "code"],
             },
         ),
         migrations.CreateModel(
-            name='PayeeNotice',
+            name="PayeeNotice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('title', models.CharField(max_length=200, verbose_name='标题')),
-                ('starts_at', models.DateTimeField(verbose_name='公示开始')),
-                ('ends_at', models.DateTimeField(verbose_name='公示结束')),
-                ('published_at', models.DateTimeField(auto_now_add=True, verbose_name='发布时间')),
-                ('published_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='发布人')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stations.region', verbose_name='区域')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("title", models.CharField(max_length=200, verbose_name="标题")),
+                ("starts_at", models.DateTimeField(verbose_name="公示开始")),
+                ("ends_at", models.DateTimeField(verbose_name="公示结束")),
+                ("published_at", models.DateTimeField(auto_now_add=True, verbose_name="发布时间")),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="发布人",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="stations.region",
+                        verbose_name="区域",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '补助对象公示',
-                'verbose_name_plural': '补助对象公示',
-                'ordering': ['-published_at'],
+                "verbose_name": "补助对象公示",
+                "verbose_name_plural": "补助对象公示",
+                "ordering": ["-published_at"],
             },
         ),
         migrations.CreateModel(
-            name='PlacementRoster',
+            name="PlacementRoster",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('source_name', models.CharField(max_length=100, verbose_name='导入文件')),
-                ('row_count', models.PositiveIntegerField(verbose_name='人数')),
-                ('imported_at', models.DateTimeField(auto_now=True, verbose_name='导入时间')),
-                ('imported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='导入人')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='placement_rosters', to='stations.station', verbose_name='站点')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                ("source_name", models.CharField(max_length=100, verbose_name="导入文件")),
+                ("row_count", models.PositiveIntegerField(verbose_name="人数")),
+                ("imported_at", models.DateTimeField(auto_now=True, verbose_name="导入时间")),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="导入人",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="placement_rosters",
+                        to="stations.station",
+                        verbose_name="站点",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '岗位推荐成功花名册',
-                'verbose_name_plural': '岗位推荐成功花名册',
-                'ordering': ['-year', 'station__code'],
+                "verbose_name": "岗位推荐成功花名册",
+                "verbose_name_plural": "岗位推荐成功花名册",
+                "ordering": ["-year", "station__code"],
             },
         ),
         migrations.CreateModel(
-            name='Placement',
+            name="Placement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('row_number', models.PositiveIntegerField(verbose_name='行号')),
-                ('name', models.CharField(max_length=64, verbose_name='姓名')),
-                ('id_number', models.CharField(db_index=True, max_length=18, verbose_name='身份证号码')),
-                ('phone', models.CharField(max_length=11, verbose_name='手机号码')),
-                ('employer', models.CharField(max_length=200, verbose_name='用工单位')),
-                ('job', models.CharField(max_length=100, verbose_name='岗位')),
-                ('start_date', models.DateField(verbose_name='上岗日期')),
-                ('wage', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='月工资（元）')),
-                ('year', models.PositiveSmallIntegerField(db_index=True, verbose_name='年度')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stations.station', verbose_name='站点')),
-                ('roster', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rows', to='subsidies.placementroster', verbose_name='花名册')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("row_number", models.PositiveIntegerField(verbose_name="行号")),
+                ("name", models.CharField(max_length=64, verbose_name="姓名")),
+                ("id_number", models.CharField(db_index=True, max_length=18, verbose_name="身份证号码")),
+                ("phone", models.CharField(max_length=11, verbose_name="手机号码")),
+                ("employer", models.CharField(max_length=200, verbose_name="用工单位")),
+                ("job", models.CharField(max_length=100, verbose_name="岗位")),
+                ("start_date", models.DateField(verbose_name="上岗日期")),
+                ("wage", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="月工资（元）")),
+                ("year", models.PositiveSmallIntegerField(db_index=True, verbose_name="年度")),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="stations.station",
+                        verbose_name="站点",
+                    ),
+                ),
+                (
+                    "roster",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rows",
+                        to="subsidies.placementroster",
+                        verbose_name="花名册",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '推荐成功人员',
-                'verbose_name_plural': '推荐成功人员',
-                'ordering': ['roster', 'row_number'],
+                "verbose_name": "推荐成功人员",
+                "verbose_name_plural": "推荐成功人员",
+                "ordering": ["roster", "row_number"],
             },
         ),
         migrations.CreateModel(
-            name='SubsidyClaim',
+            name="SubsidyClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('performance', '年度绩效补助'), ('one_time', '一次性运营补助'), ('start_up', '启动资金')], max_length=16, verbose_name='补助类型')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('status', models.CharField(choices=[('draft', '填报中'), ('submitted', '已提交待审核'), ('returned', '退回修改'), ('reviewed', '审核通过待公示'), ('rejected', '不予补助'), ('noticed', '公示中'), ('approved', '已批准待拨付'), ('paid', '已拨付')], default='draft', editable=False, max_length=16, verbose_name='状态')),
-                ('amount', models.DecimalField(decimal_places=2, editable=False, max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='应补助金额（元）')),
-                ('explanation', models.TextField(editable=False, verbose_name='金额依据')),
-                ('approved_amount', models.DecimalField(blank=True, decimal_places=2, editable=False, max_digits=12, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='批准金额（元）')),
-                ('payee_name', models.CharField(blank=True, max_length=128, verbose_name='收款单位')),
-                ('payee_bank', models.CharField(blank=True, max_length=128, verbose_name='开户银行')),
-                ('payee_account', models.CharField(blank=True, max_length=40, verbose_name='银行账号')),
-                ('review_note', models.TextField(blank=True, editable=False, verbose_name='审核意见')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('submitted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='提交时间')),
-                ('approved_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='批准时间')),
-                ('approved_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='批准人')),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='subsidy_claims', to='assessment.campaign', verbose_name='考核批次')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='申报人')),
-                ('fund', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='subsidies.fund', verbose_name='列支资金')),
-                ('notice', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='claims', to='subsidies.payeenotice', verbose_name='公示')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subsidy_claims', to='assessment.policy', verbose_name='政策')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subsidy_claims', to='stations.station', verbose_name='站点')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("performance", "年度绩效补助"),
+                            ("one_time", "一次性运营补助"),
+                            ("start_up", "启动资金"),
+                        ],
+                        max_length=16,
+                        verbose_name="补助类型",
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "填报中"),
+                            ("submitted", "已提交待审核"),
+                            ("returned", "退回修改"),
+                            ("reviewed", "审核通过待公示"),
+                            ("rejected", "不予补助"),
+                            ("noticed", "公示中"),
+                            ("approved", "已批准待拨付"),
+                            ("paid", "已拨付"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=16,
+                        verbose_name="状态",
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        editable=False,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="应补助金额（元）",
+                    ),
+                ),
+                ("explanation", models.TextField(editable=False, verbose_name="金额依据")),
+                (
+                    "approved_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        editable=False,
+                        max_digits=12,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="批准金额（元）",
+                    ),
+                ),
+                ("payee_name", models.CharField(blank=True, max_length=128, verbose_name="收款单位")),
+                ("payee_bank", models.CharField(blank=True, max_length=128, verbose_name="开户银行")),
+                ("payee_account", models.CharField(blank=True, max_length=40, verbose_name="银行账号")),
+                ("review_note", models.TextField(blank=True, editable=False, verbose_name="审核意见")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="提交时间"),
+                ),
+                (
+                    "approved_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="批准时间"),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="批准人",
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subsidy_claims",
+                        to="assessment.campaign",
+                        verbose_name="考核批次",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="申报人",
+                    ),
+                ),
+                (
+                    "fund",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="subsidies.fund",
+                        verbose_name="列支资金",
+                    ),
+                ),
+                (
+                    "notice",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="claims",
+                        to="subsidies.payeenotice",
+                        verbose_name="公示",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subsidy_claims",
+                        to="assessment.policy",
+                        verbose_name="政策",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subsidy_claims",
+                        to="stations.station",
+                        verbose_name="站点",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '补助申报',
-                'verbose_name_plural': '补助申报',
-                'ordering': ['-year', 'station__code', 'kind'],
+                "verbose_name": "补助申报",
+                "verbose_name_plural": "补助申报",
+                "ordering": ["-year", "station__code", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='Payout',
+            name="Payout",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paid_on', models.DateField(verbose_name='拨付日期')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(0)], verbose_name='拨付金额（元）')),
-                ('account', models.CharField(max_length=40, verbose_name='收款账号')),
-                ('voucher_number', models.CharField(max_length=64, unique=True, verbose_name='凭证号')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='登记时间')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='登记人')),
-                ('claim', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payout', to='subsidies.subsidyclaim', verbose_name='申报')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("paid_on", models.DateField(verbose_name="拨付日期")),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="拨付金额（元）",
+                    ),
+                ),
+                ("account", models.CharField(max_length=40, verbose_name="收款账号")),
+                ("voucher_number", models.CharField(max_length=64, unique=True, verbose_name="凭证号")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="登记时间")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="登记人",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payout",
+                        to="subsidies.subsidyclaim",
+                        verbose_name="申报",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '拨付记录',
-                'verbose_name_plural': '拨付记录',
-                'ordering': ['-paid_on'],
+                "verbose_name": "拨付记录",
+                "verbose_name_plural": "拨付记录",
+                "ordering": ["-paid_on"],
             },
         ),
         migrations.CreateModel(
-            name='ClaimMaterial',
+            name="ClaimMaterial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('requirement', models.CharField(max_length=32, verbose_name='材料')),
-                ('file', models.FileField(max_length=255, upload_to='', verbose_name='文件')),
-                ('original_name', models.CharField(max_length=100, verbose_name='原文件名')),
-                ('content_type', models.CharField(max_length=100, verbose_name='文件类型')),
-                ('size', models.PositiveBigIntegerField(verbose_name='大小（字节）')),
-                ('sha256', models.CharField(max_length=64, verbose_name='SHA-256')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='上传时间')),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='上传人')),
-                ('claim', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='materials', to='subsidies.subsidyclaim', verbose_name='申报')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("requirement", models.CharField(max_length=32, verbose_name="材料")),
+                ("file", models.FileField(max_length=255, upload_to="", verbose_name="文件")),
+                ("original_name", models.CharField(max_length=100, verbose_name="原文件名")),
+                ("content_type", models.CharField(max_length=100, verbose_name="文件类型")),
+                ("size", models.PositiveBigIntegerField(verbose_name="大小（字节）")),
+                ("sha256", models.CharField(max_length=64, verbose_name="SHA-256")),
+                ("uploaded_at", models.DateTimeField(auto_now_add=True, verbose_name="上传时间")),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="上传人",
+                    ),
+                ),
+                (
+                    "claim",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="materials",
+                        to="subsidies.subsidyclaim",
+                        verbose_name="申报",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '申报材料',
-                'verbose_name_plural': '申报材料',
-                'ordering': ['claim', 'requirement', 'uploaded_at'],
+                "verbose_name": "申报材料",
+                "verbose_name_plural": "申报材料",
+                "ordering": ["claim", "requirement", "uploaded_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='fund',
-            constraint=models.UniqueConstraint(fields=('region', 'year', 'code'), name='fund_region_year_code'),
+            model_name="fund",
+            constraint=models.UniqueConstraint(
+                fields=("region", "year", "code"), name="fund_region_year_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payeenotice',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_at__gt', models.F('starts_at'))), name='payee_notice_period_ordered'),
+            model_name="payeenotice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_at__gt", models.F("starts_at"))), name="payee_notice_period_ordered"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='placementroster',
-            constraint=models.UniqueConstraint(fields=('station', 'year'), name='roster_one_per_station_year'),
+            model_name="placementroster",
+            constraint=models.UniqueConstraint(
+                fields=("station", "year"), name="roster_one_per_station_year"
+            ),
         ),
         migrations.AddIndex(
-            model_name='placement',
-            index=models.Index(fields=['year', 'id_number'], name='placement_year_person_idx'),
+            model_name="placement",
+            index=models.Index(fields=["year", "id_number"], name="placement_year_person_idx"),
         ),
         migrations.AddConstraint(
-            model_name='subsidyclaim',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'rejected'), _negated=True), fields=('station', 'kind', 'year'), name='claim_one_per_station_kind_year'),
+            model_name="subsidyclaim",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "rejected"), _negated=True),
+                fields=("station", "kind", "year"),
+                name="claim_one_per_station_kind_year",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subsidyclaim',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'one_time'), models.Q(('status', 'rejected'), _negated=True)), fields=('station',), name='claim_one_time_once_per_station'),
+            model_name="subsidyclaim",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "one_time"), models.Q(("status", "rejected"), _negated=True)),
+                fields=("station",),
+                name="claim_one_time_once_per_station",
+            ),
         ),
     ]

@@ -1,0 +1,163 @@
+import datetime
+import io
+from decimal import Decimal
+
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from assessment.documents.tables import (
+    XLSX_CONTENT_TYPE,
+    CampaignResultTable,
+    ConstructionSummaryTable,
+    NoticeListTable,
+)
+from assessment.models import Campaign, CampaignResult, ScoreSheet
+from assessment.services.campaigns import campaign_open
+from stations.models import User
+from tests.documents.conftest import FORMULA_NAME
+from tests.factories import make_user
+
+
+def workbook_of(data: bytes):
+    return load_workbook(io.BytesIO(data))  # full mode: formulas would show as formulas
+
+
+def values(worksheet) -> list[list[object]]:
+    return [[cell.value for cell in row] for row in worksheet.iter_rows()]
+
+
+def assert_no_formula(workbook) -> None:
+    for worksheet in workbook.worksheets:
+        for row in worksheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{worksheet.title}!{cell.coordinate} is a formula"
+
+
+def test_result_table_round_trips_values_and_types(world, scored_campaign):
+    table = CampaignResultTable(campaign=scored_campaign, actor=world.auditor_a)
+    expected = list(table.rows())
+    workbook = workbook_of(table.xlsx())
+
+    worksheet = workbook["考核结果"]
+    rows = values(worksheet)
+    assert rows[0] == table.header()
+    assert rows[0][4] == "1 驿站建设（示例分值）（满分15，审定）"
+    assert len(rows) - 1 == len(expected) == 2
+    for written, read in zip(expected, rows[1:], strict=True):
+        for want, got in zip(written, read, strict=True):
+            if want is None or want == "":
+                assert got is None
+            elif isinstance(want, Decimal):
+                assert isinstance(got, int | float), (want, got)
+                assert Decimal(str(got)) == want
+            else:
+                assert type(got) is str and got == want
+    assert_no_formula(workbook)
+
+    by_code = {row[0]: row for row in rows[1:]}
+    sheet = ScoreSheet.objects.get(campaign=scored_campaign, station=world.station_a)
+    sections = [Decimal(s["points"]) for s in sheet.final_result["sections"]]
+    assert [Decimal(str(v)) for v in by_code["AAA-01"][4:8]] == sections
+    assert by_code["AAA-01"][8:12] == [92, "优秀", 60000, 0]
+    assert by_code["AAA-02"][1] == FORMULA_NAME  # user text stays text
+    assert by_code["AAA-02"][8:11] == [85, "良好", 15000]
+    number_format = worksheet.cell(row=2, column=9).number_format
+    assert number_format == "#,##0.00"
+
+
+def test_result_table_before_results_says_so(world, evidence_campaign):
+    rows = list(CampaignResultTable(campaign=evidence_campaign, actor=world.bureau_a).rows())
+    assert [row[9] for row in rows] == ["尚未计算", "尚未计算"]
+    assert rows[0][8] is None  # no final score yet: submitted, not assessed
+
+
+def test_notice_list_is_the_notice_page_in_rank_order(world, scored_campaign):
+    workbook = workbook_of(NoticeListTable(campaign=scored_campaign, actor=world.auditor_a).xlsx())
+    rows = values(workbook.worksheets[0])
+
+    assert workbook.worksheets[0].title == "结果名单（未公示）"
+    assert rows[0] == NoticeListTable.HEADER
+    assert [row[:7] for row in rows[1:]] == [
+        [1, "AAA-01", "甲县城关零工驿站", "城关镇", 92, "优秀", 60000],
+        [2, "AAA-02", FORMULA_NAME, "城关镇", 85, "良好", 15000],
+    ]
+    explanation = CampaignResult.objects.get(campaign=scored_campaign, station=world.station_a).explanation
+    assert rows[1][8] == explanation
+    assert_no_formula(workbook)
+
+
+def test_construction_summary_counts_stations_tiers_and_money_per_county(world, scored_campaign):
+    table = ConstructionSummaryTable(campaign=scored_campaign, actor=world.auditor_a)
+    workbook = workbook_of(table.xlsx())
+    rows = values(workbook["建设情况汇总"])
+    header = rows[0]
+    county, total = (dict(zip(header, row, strict=True)) for row in rows[1:])
+
+    assert county["县（市、区）"] == "云梦县"
+    assert total["县（市、区）"] == "云梦县合计"
+    assert county["零工驿站：现有（个）"] == 1
+    assert county["零工驿站：参加本次考核"] == 1
+    assert county["零工驿站：优秀"] == 1
+    assert county["家门口就业服务站：良好"] == 1
+    assert county["零工驿站：年度补助（元）"] == 60000
+    assert county["家门口就业服务站：年度补助（元）"] == 15000
+    assert county["补助合计（元）"] == total["补助合计（元）"] == 75000
+    notes = values(workbook["统计口径"])
+    assert any("12月上旬" in str(row[1]) for row in notes)
+    assert_no_formula(workbook)
+
+
+def test_construction_summary_leaves_out_stations_out_of_reach(world, scored_campaign, auditor_b):
+    [total] = ConstructionSummaryTable(campaign=scored_campaign, actor=auditor_b).rows()
+    assert total[0] == "云梦县合计"
+    assert all(value == 0 for value in total[1:]), total
+
+
+def test_exports_download_as_xlsx_from_the_admin(client, world, scored_campaign):
+    client.force_login(world.auditor_a)
+    for name, title in (
+        ("results_xlsx", "考核结果"),
+        ("notice_xlsx", "结果名单（未公示）"),
+        ("construction_xlsx", "建设情况汇总"),
+    ):
+        response = client.get(reverse(f"admin:assessment_campaign_{name}", args=[scored_campaign.pk]))
+        assert response.status_code == 200
+        assert response["Content-Type"] == XLSX_CONTENT_TYPE
+        assert response["Content-Disposition"].startswith(f'attachment; filename="{scored_campaign.code}-')
+        assert workbook_of(response.content).worksheets[0].title == title
+
+
+def test_construction_summary_of_a_city_has_a_row_per_county_and_the_city_total(
+    client, world, yunmeng, city_auditor
+):
+    city_bureau = make_user("bureau_city", role=User.Role.BUREAU, region=city_auditor.region)
+    campaign = Campaign.objects.create(
+        code="xiaogan-2024",
+        name="孝感市2024年度零工驿站考核",
+        policy=yunmeng,
+        region=city_auditor.region,
+        year=2024,
+        self_evaluation_due=timezone.now() + datetime.timedelta(days=10),
+        onsite_due=timezone.localdate() + datetime.timedelta(days=20),
+        assessed_on=datetime.date(2024, 12, 31),
+    )
+    campaign_open(campaign=campaign, actor=city_bureau)
+
+    rows = values(
+        workbook_of(ConstructionSummaryTable(campaign=campaign, actor=city_auditor).xlsx()).worksheets[0]
+    )
+    header = rows[0]
+    by_county = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
+    assert list(by_county) == ["云梦县", "应城市", "孝感市合计"]
+    assert by_county["云梦县"]["零工驿站：参加本次考核"] == 1
+    assert by_county["应城市"]["零工驿站：参加本次考核"] == 1
+    assert by_county["孝感市合计"]["零工驿站：现有（个）"] == 2
+    assert by_county["孝感市合计"]["零工驿站：优秀"] == 0  # no results yet
+
+    # County A's auditor does not reach the city's campaign at all.
+    client.force_login(world.auditor_a)
+    url = reverse("admin:assessment_campaign_construction_xlsx", args=[campaign.pk])
+    assert client.get(url).status_code == 404
+    client.force_login(city_auditor)
+    assert client.get(url).status_code == 200
