@@ -322,6 +322,66 @@ class CampaignStationInline(ScopedInline):
         return super().get_queryset(request).select_related("station", "assessor")
 
 
+# ---- the workflow moves behind the admin's action pages: each calls its service, returns the message
+
+CS = Campaign.Status
+RS = RectificationOrder.Status
+
+
+def open_campaign(campaign, data, user) -> str:
+    campaign_services.campaign_open(campaign=campaign, actor=user, stations=list(data["stations"]))
+    return "考核已开始，已为参评站点生成评分表并通知运营人员。"
+
+
+def compute_results(campaign, data, user) -> str:
+    results = campaign_services.campaign_results_compute(campaign=campaign, actor=user)
+    return f"已计算 {len(results)} 个站点的结果。"
+
+
+def start_notice(campaign, data, user) -> str:
+    campaign_services.campaign_notice_start(
+        campaign=campaign, actor=user, start=data["start"], end=data["end"]
+    )
+    return "公示已开始。"
+
+
+def publish_results(campaign, data, user) -> str:
+    campaign_services.campaign_publish(campaign=campaign, actor=user)
+    return "结果已通报，成为最终结果。"
+
+
+def answer_objection(objection, data, user) -> str:
+    objection_services.objection_answer(objection=objection, actor=user, response=data["response"])
+    return "答复已记录。"
+
+
+def verify_rectification(order, data, user) -> str:
+    rectification_services.rectification_verify(
+        order=order,
+        actor=user,
+        accepted=data["accepted"],
+        note=data["note"],
+        new_deadline=data.get("new_deadline"),
+    )
+    return "核实结论已记录。"
+
+
+def propose_revocation(order, data, user) -> str:
+    rectification_services.rectification_propose_revocation(order=order, actor=user, reason=data["reason"])
+    return "已提请撤销资格，请另一位工作人员审批。"
+
+
+def decide_revocation(order, data, user) -> str:
+    rectification_services.rectification_decide_revocation(
+        order=order,
+        actor=user,
+        approve=data["approve"],
+        reason=data["reason"],
+        new_deadline=data.get("new_deadline"),
+    )
+    return "审批结论已记录。"
+
+
 def _import(campaign, data, user):
     try:
         count = sheets_import_inputs(campaign=campaign, actor=user, file=data["file"])
@@ -365,47 +425,26 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
         ("评分", {"fields": ["gap_threshold"]}),
     ]
     object_actions = {
-        "open": (
-            "开始考核",
-            admin_forms.CampaignOpenForm,
-            lambda c, d, u: (
-                campaign_services.campaign_open(campaign=c, actor=u, stations=list(d["stations"])),
-                "考核已开始，已为参评站点生成评分表并通知运营人员。",
-            )[1],
-            lambda c: c.status == Campaign.Status.DRAFT,
-        ),
+        "open": ("开始考核", admin_forms.CampaignOpenForm, open_campaign, lambda c: c.status == CS.DRAFT),
         "import": (
             "导入数据（Excel）",
             admin_forms.CampaignImportForm,
             _import,
-            lambda c: c.status == Campaign.Status.OPEN,
+            lambda c: c.status == CS.OPEN,
         ),
         "results": (
             "计算结果",
             admin_forms.ConfirmForm,
-            lambda c, d, u: (
-                f"已计算 {len(campaign_services.campaign_results_compute(campaign=c, actor=u))} 个站点的结果。"
-            ),
-            lambda c: c.status in {Campaign.Status.OPEN, Campaign.Status.RESULTS, Campaign.Status.NOTICE},
+            compute_results,
+            lambda c: c.status in {CS.OPEN, CS.RESULTS, CS.NOTICE},
         ),
         "notice": (
             "开始公示",
             admin_forms.CampaignNoticeForm,
-            lambda c, d, u: (
-                campaign_services.campaign_notice_start(campaign=c, actor=u, start=d["start"], end=d["end"]),
-                "公示已开始。",
-            )[1],
-            lambda c: c.status == Campaign.Status.RESULTS,
+            start_notice,
+            lambda c: c.status == CS.RESULTS,
         ),
-        "publish": (
-            "通报结果",
-            admin_forms.ConfirmForm,
-            lambda c, d, u: (
-                campaign_services.campaign_publish(campaign=c, actor=u),
-                "结果已通报，成为最终结果。",
-            )[1],
-            lambda c: c.status == Campaign.Status.NOTICE,
-        ),
+        "publish": ("通报结果", admin_forms.ConfirmForm, publish_results, lambda c: c.status == CS.NOTICE),
     }
 
     def has_delete_permission(self, request, obj=None):
@@ -645,10 +684,7 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
         "answer": (
             "答复异议",
             admin_forms.ObjectionAnswerForm,
-            lambda o, d, u: (
-                objection_services.objection_answer(objection=o, actor=u, response=d["response"]),
-                "答复已记录。",
-            )[1],
+            answer_objection,
             lambda o: o.status == Objection.Status.OPEN,
         )
     }
@@ -717,41 +753,20 @@ class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
         "verify": (
             "核实整改",
             admin_forms.RectificationVerifyForm,
-            lambda o, d, u: (
-                rectification_services.rectification_verify(
-                    order=o,
-                    actor=u,
-                    accepted=d["accepted"],
-                    note=d["note"],
-                    new_deadline=d.get("new_deadline"),
-                ),
-                "核实结论已记录。",
-            )[1],
-            lambda o: o.status == RectificationOrder.Status.RESPONDED,
+            verify_rectification,
+            lambda o: o.status == RS.RESPONDED,
         ),
         "propose": (
             "提请撤销资格",
             admin_forms.RevocationProposalForm,
-            lambda o, d, u: (
-                rectification_services.rectification_propose_revocation(order=o, actor=u, reason=d["reason"]),
-                "已提请撤销资格，请另一位工作人员审批。",
-            )[1],
-            lambda o: o.status == RectificationOrder.Status.ISSUED,
+            propose_revocation,
+            lambda o: o.status == RS.ISSUED,
         ),
         "decide": (
             "审批撤销资格",
             admin_forms.RevocationDecisionForm,
-            lambda o, d, u: (
-                rectification_services.rectification_decide_revocation(
-                    order=o,
-                    actor=u,
-                    approve=d["approve"],
-                    reason=d["reason"],
-                    new_deadline=d.get("new_deadline"),
-                ),
-                "审批结论已记录。",
-            )[1],
-            lambda o: o.status == RectificationOrder.Status.REVOCATION_PROPOSED,
+            decide_revocation,
+            lambda o: o.status == RS.REVOCATION_PROPOSED,
         ),
     }
 

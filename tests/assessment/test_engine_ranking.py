@@ -199,23 +199,3 @@ def test_explanation_says_rank_band_and_why_money_was_lost():
     assert "列第 1 位" in outcome["K1"].explanation
     assert "所在小组 G1 有单位被末位淘汰，扣减 10000.00 元，实得 50000.00 元" in outcome["K1"].explanation
     assert "末位淘汰，不予补助" in outcome["E1"].explanation
-
-
-@pytest.mark.benchmark
-def test_ranking_a_province_of_units_is_fast():
-    import time
-
-    units = [
-        _unit(
-            str(index),
-            ("province", "city", "district", None)[index % 4],
-            str(index // 4),
-            str(D(8000 + index % 2000) / 100),
-        )
-        for index in range(100_000)
-    ]
-    started = time.perf_counter()
-    outcomes = decide_ranked_outcomes(HESHAN, units)
-    # O(n log n): well under a few seconds even on a slow machine; quadratic would take hours.
-    assert time.perf_counter() - started < 10
-    assert len(outcomes) == 100_000
