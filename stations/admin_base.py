@@ -140,8 +140,6 @@ class ObjectActionMixin:
             from django.template.response import TemplateResponse
             from django.urls import reverse
 
-            from stations.workflow import InvalidTransition
-
             obj = self.get_object(request, unquote(object_id))
             if obj is None:
                 self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
@@ -149,13 +147,17 @@ class ObjectActionMixin:
                 raise PermissionDenied
             title, form_class, perform, allowed = self.object_actions[suffix]
             form = form_class(request.POST or None, request.FILES or None, obj=obj)
+            if hasattr(form, "limit_to"):
+                form.limit_to(request.user)  # choices the acting user may reach (e.g. funds)
             if request.method == "POST" and form.is_valid():
                 try:
                     message = perform(obj, form.cleaned_data, request.user)
-                except ValidationError as exc:
+                except ValidationError as exc:  # InvalidTransition is one too
+                    obj.refresh_from_db()  # the refused move rolled back: show the row as it is
                     for text in exc.messages:
                         form.add_error(None, text)
-                except (InvalidTransition, PermissionError) as exc:
+                except PermissionError as exc:
+                    obj.refresh_from_db()
                     form.add_error(None, str(exc))
                 else:
                     self.message_user(request, message, messages.SUCCESS)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -56,6 +57,24 @@ class FundAdmin(ScopedAdmin):
     search_fields = ["code", "name"]
     autocomplete_fields = ["region"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once money is approved on it, a fund's place and year are part of the trail.
+        if obj is not None and obj.claims.exists():
+            return ["region", "year", "code"]
+        return []
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        with transaction.atomic():
+            if change:
+                # Checked again under the lock an approval takes, so the two cannot cross.
+                locked = Fund.objects.select_for_update().get(pk=obj.pk)
+                used = locked.budget - services.fund_remaining(locked)
+                if obj.budget < used:
+                    raise PermissionDenied(f"该资金已批准 {used:,.2f} 元，预算不能低于此数。")
+            super().save_model(request, obj, form, change)
+
     @admin.display(description="已批准（元）")
     def approved(self, obj):
         return f"{obj.budget - services.fund_remaining(obj):,.2f}"
@@ -107,6 +126,13 @@ class ApproveForm(ConfirmForm):
             year=obj.year, region__path__in=ancestors
         ).select_related("region")
         self.intro = f"批准时按最新结果重新计算金额并锁定。当前应补助 {obj.amount:,.2f} 元。"
+
+    def limit_to(self, user) -> None:
+        from subsidies.selectors import fund_list
+
+        self.fields["fund"].queryset = self.fields["fund"].queryset.filter(
+            pk__in=fund_list(actor=user).values("pk")
+        )
 
 
 class PayForm(ConfirmForm):

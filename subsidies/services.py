@@ -16,7 +16,7 @@ from assessment.services.notify import notify_after_commit
 from assessment.services.policies import policy_freeze
 from stations.models import Region, Station, User
 from stations.selectors import station_list
-from stations.validators import mask_id_number, mask_phone
+from stations.validators import mask_contact, mask_id_number, mask_phone
 from stations.workflow import InvalidTransition, record_audit, transition
 from subsidies.models import (
     ClaimKind,
@@ -120,11 +120,14 @@ def claim_amount(
     if station.status == Station.Status.REVOKED:
         raise ClaimRefused("站点资格已撤销，不能申报补助。")
     if kind == ClaimKind.PERFORMANCE:
-        result = (
-            CampaignResult.objects.select_related("campaign__policy")
-            .filter(station=station, campaign__year=year, campaign__status=Campaign.Status.PUBLISHED)
-            .first()
+        results = CampaignResult.objects.select_related("campaign__policy").filter(
+            station=station, campaign__year=year, campaign__status=Campaign.Status.PUBLISHED
         )
+        if claim is not None and claim.campaign_id:
+            results = results.filter(campaign_id=claim.campaign_id)  # a claim keeps its campaign
+        elif results.count() > 1:
+            raise ClaimRefused(f"本站 {year} 年度有多个已通报的考核结果，请联系人社局确定依据哪一批次申报。")
+        result = results.first()
         if result is None:
             raise ClaimRefused(f"{year} 年度没有已通报的考核结果，结果通报后才能申报年度绩效补助。")
         if result.subsidy <= 0:
@@ -419,10 +422,15 @@ _ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
 _MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
+_DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d){6,}")
+
+
 def _without_personal_data(text: str) -> str:
     """`text` with anything shaped like a resident ID number or a mobile number masked."""
     text = _ID_NUMBER_LIKE.sub(lambda match: mask_id_number(match.group().upper()), text)
-    return _MOBILE_LIKE.sub(lambda match: mask_phone(match.group()), text)
+    text = _MOBILE_LIKE.sub(lambda match: mask_phone(match.group()), text)
+    # Phones typed with spaces or dashes ("138 1234 5679"): any run of 7 or more digits.
+    return _DIGIT_RUN.sub(lambda match: mask_contact(match.group()), text)
 
 
 def roster_duplicate_warnings(roster: PlacementRoster, *, nameable: set[int] | None = None) -> list[str]:
@@ -597,6 +605,10 @@ def claim_approve(*, claim: SubsidyClaim, actor: User, fund: Fund) -> SubsidyCla
         raise ValidationError(f"补助对象公示期至 {ends} 结束，期满后才能批准。")
     if fund.year != claim.year or not fund.region.contains(claim.station.region):
         raise ValidationError(f"资金“{fund}”不是本站所在区域 {claim.year} 年度的资金。")
+    from subsidies.selectors import fund_list
+
+    if not fund_list(actor=actor).filter(pk=fund.pk).exists():
+        raise PermissionError(f"资金“{fund}”不在您的管理范围内，请由其所属区域的工作人员批准。")
     _, _, amount, why = _recheck_amount(claim)
     if amount != claim.amount:
         # The public saw the noticed amount; a different one needs review and a notice of its own.

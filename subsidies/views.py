@@ -216,5 +216,10 @@ def roster_export(request, pk):
 def payee_notice(request, pk):
     """The public list of payees during (and after) its notice period: stations and amounts, no accounts."""
     notice = get_object_or_404(PayeeNotice, pk=pk, starts_at__lte=timezone.now())
-    claims = notice.claims.select_related("station__region").order_by("station__code", "kind")
+    # A claim refused after the notice began is no longer a payee.
+    claims = (
+        notice.claims.exclude(status="rejected")
+        .select_related("station__region")
+        .order_by("station__code", "kind")
+    )
     return render(request, "subsidies/payee_notice.html", {"notice": notice, "claims": claims})
