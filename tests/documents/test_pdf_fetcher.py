@@ -193,3 +193,22 @@ def test_rendering_stops_when_fontconfig_is_missing(fresh_font_check, monkeypatc
     monkeypatch.setattr(pdf_module.shutil, "which", lambda name: None)
     with pytest.raises(pdf_module.PdfFontMissing, match="fc-match"):
         render_pdf("documents/base.pdf.html", {})
+
+
+def test_markup_typed_into_the_data_is_printed_and_never_fetched(
+    world, scored_campaign, fetchers, audit_events
+):
+    from assessment.documents.score_sheet import score_sheet_pdf, station_document
+    from stations.models import Station
+
+    hostile = '<img src="file:///etc/passwd"><link rel="stylesheet" href="http://127.0.0.1:9/x.css">'
+    Station.objects.filter(pk=world.station_a.pk).update(name=f"甲站{hostile}", operator_organisation=hostile)
+    station = Station.objects.get(pk=world.station_a.pk)
+    pdf = score_sheet_pdf(station_document(campaign=scored_campaign, station=station, actor=world.auditor_a))
+    events = list(audit_events)
+
+    assert 'src="file:///etc/passwd"' in pdf_text(pdf, layout=False).replace("\n", "")
+    [fetcher] = fetchers
+    assert not [url for url in fetcher.refused if "passwd" in url or "127.0.0.1" in url]
+    assert not [path for event, path in events if event == "open" and path.endswith("/etc/passwd")]
+    assert not [e for e in events if e[0] in {"socket.connect", "socket.getaddrinfo"}]
