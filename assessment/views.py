@@ -139,22 +139,31 @@ def evidence_delete(request, pk):
     return redirect("assessment:sheet_self_edit", pk=evidence.sheet_id)
 
 
-@login_required
-def evidence_download(request, pk):
-    evidence = get_object_or_404(evidence_list(actor=request.user), pk=pk)
+def stored_file_response(name: str, *, filename: str, content_type: str) -> FileResponse:
+    """A stored upload, sent only after the caller checked who may see it.
+
+    Images and PDFs open in the browser, anything else downloads; the browser may not guess
+    another type, and a sandboxing policy keeps an opened file from running anything.
+    """
     try:
-        handle = default_storage.open(evidence.file.name, "rb")
+        handle = default_storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404("文件不存在。") from None
-    inline = evidence.content_type in {"image/jpeg", "image/png", "application/pdf"}
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=evidence.original_name, content_type=evidence.content_type
-    )
+    inline = content_type in {"image/jpeg", "image/png", "application/pdf"}
+    response = FileResponse(handle, as_attachment=not inline, filename=filename, content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = (
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
     )
     return response
+
+
+@login_required
+def evidence_download(request, pk):
+    evidence = get_object_or_404(evidence_list(actor=request.user), pk=pk)
+    return stored_file_response(
+        evidence.file.name, filename=evidence.original_name, content_type=evidence.content_type
+    )
 
 
 @login_required

@@ -248,46 +248,30 @@ def claim_payee_update(
 
 def claim_material_add(*, claim: SubsidyClaim, actor: User, requirement: str, uploaded) -> ClaimMaterial:
     """Attach a required paper, checked by its content and stored under a random name."""
-    from django.core.files.storage import default_storage
-
-    from assessment.evidence import (
-        EvidenceError,
-        check_evidence_file,
-        evidence_storage_name,
-        safe_display_name,
-    )
+    from assessment.services.evidence import stored_upload
 
     _require_editable(claim, actor)
     codes = [code for code, _ in MATERIALS[claim.kind] if code != ROSTER_REQUIREMENT]
     if requirement not in codes:
         raise ValidationError("请选择本类补助要求的材料。")
-    try:
-        check = check_evidence_file(uploaded)
-    except EvidenceError as exc:
-        raise ValidationError(str(exc)) from exc
-    name = default_storage.save(evidence_storage_name(check, prefix="claims"), uploaded)
-    try:
-        with transaction.atomic():
-            material = ClaimMaterial.objects.create(
-                claim=claim,
-                requirement=requirement,
-                file=name,
-                original_name=safe_display_name(uploaded.name),
-                content_type=check.content_type,
-                size=check.size,
-                sha256=check.sha256,
-                uploaded_by=actor,
-            )
-            record_audit(
-                target=claim,
-                actor=actor,
-                action="claim.material_add",
-                station=claim.station,
-                reason=f"{requirement_label(claim.kind, requirement)}：{material.original_name}",
-            )
-    except Exception:
-        default_storage.delete(name)
-        raise
+    with stored_upload(uploaded, prefix="claims") as upload, transaction.atomic():
+        material = ClaimMaterial.objects.create(
+            claim=claim,
+            requirement=requirement,
+            file=upload.name,
+            original_name=upload.display_name,
+            content_type=upload.check.content_type,
+            size=upload.check.size,
+            sha256=upload.check.sha256,
+            uploaded_by=actor,
+        )
+        record_audit(
+            target=claim,
+            actor=actor,
+            action="claim.material_add",
+            station=claim.station,
+            reason=f"{requirement_label(claim.kind, requirement)}：{material.original_name}",
+        )
     return material
 
 

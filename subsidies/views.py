@@ -3,8 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -172,20 +171,12 @@ def claim_submit(request, pk):
 
 @login_required
 def material_download(request, pk):
+    from assessment.views import stored_file_response
+
     material = get_object_or_404(claim_material_list(actor=request.user), pk=pk)
-    try:
-        handle = default_storage.open(material.file.name, "rb")
-    except FileNotFoundError:
-        raise Http404("文件不存在。") from None
-    inline = material.content_type in {"image/jpeg", "image/png", "application/pdf"}
-    response = FileResponse(
-        handle, as_attachment=not inline, filename=material.original_name, content_type=material.content_type
+    return stored_file_response(
+        material.file.name, filename=material.original_name, content_type=material.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
-    return response
 
 
 @login_required

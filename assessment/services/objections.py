@@ -1,17 +1,17 @@
 """Objections （异议） to a campaign's results during the public notice, and their answers."""
 
 import hashlib
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from assessment.evidence import EvidenceError, check_evidence_file, evidence_storage_name, safe_display_name
 from assessment.models import Campaign, Objection
 from assessment.services.campaigns import require_bureau
+from assessment.services.evidence import stored_upload
 from assessment.services.notify import bureau_staff_for, notify_after_commit
 from stations.models import Station, User
 from stations.workflow import record_audit, transition
@@ -64,30 +64,23 @@ def objection_file(
         ).count()
         if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR:
             raise ValidationError("提交过于频繁，请一小时后再试。如情况紧急，请拨打公示中的监督电话。")
-        stored_name, display_name = "", ""
-        if attachment:
-            try:
-                check = check_evidence_file(attachment, max_bytes=OBJECTION_ATTACHMENT_MAX_BYTES)
-            except EvidenceError as exc:
-                raise ValidationError(str(exc)) from exc
-            stored_name = default_storage.save(evidence_storage_name(check, prefix="objections"), attachment)
-            display_name = safe_display_name(attachment.name)
-        try:
+        upload = (
+            stored_upload(attachment, prefix="objections", max_bytes=OBJECTION_ATTACHMENT_MAX_BYTES)
+            if attachment
+            else nullcontext()
+        )
+        with upload as stored:
             objection = Objection.objects.create(
                 campaign=locked,
                 station=station,
                 name=name.strip(),
                 contact=contact.strip(),
                 reason=reason.strip(),
-                attachment=stored_name,
-                attachment_name=display_name,
+                attachment=stored.name if stored else "",
+                attachment_name=stored.display_name if stored else "",
                 client_key=key,
             )
             record_audit(target=objection, actor=None, action="objection.file", station=station)
-        except Exception:
-            if stored_name:
-                default_storage.delete(stored_name)
-            raise
         notify_after_commit(
             recipients=bureau_staff_for(station.region),
             subject=f"收到异议：{station.name}",
