@@ -45,9 +45,10 @@ demo: setup  ## Set up SQLite, load the demo data and serve on http://127.0.0.1:
 test: setup  ## Run the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
 	$(PY) -m pytest --create-db -q
 
-lint:  setup ## ruff check and format check
+lint:  setup ## ruff check and format check; the apps import one way only (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 clean:  ## Remove the venv and the local SQLite database
 	rm -rf $(VENV) db.sqlite3 media

@@ -31,20 +31,22 @@ from assessment.services import sheets as sheet_services
 from assessment.services.policies import ensure_policy_editable, policy_new_version
 from assessment.services.sheet_import import SheetImportError, import_template, sheets_import_inputs
 from assessment.sheet_view import sheet_rows
-from stations.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline, can_change
+from core.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline
+from core.permissions import may_change_in_admin, may_manage
+from core.workflow import move_named, states_open_to
 from stations.models import StationKind
 from stations.validators import mask_contact
 
 
 def policy_editable_by(user, policy: Policy | None) -> bool:
     """Bureau staff edit unfrozen policies of their own region or below; a superuser any unfrozen one."""
-    if not can_change(user):
+    if not may_change_in_admin(user):
         return False
     if policy is None:
         return True
     if policy.is_frozen:
         return False
-    return user.is_superuser or user.region.contains(policy.region)
+    return may_manage(user, policy.region)
 
 
 class PolicyRowInline(ScopedInline):
@@ -114,6 +116,7 @@ class PolicyAdmin(ScopedAdmin):
                     ("fallback_tier", "fallback_label"),
                     "ranked_levels",
                     "level_bands",
+                    "level_band_labels",
                     ("elimination_lowest_count", "elimination_below_score", "elimination_scope"),
                     "group_deduction_amount",
                 ]
@@ -169,7 +172,7 @@ class PolicyAdmin(ScopedAdmin):
 
     @admin.action(description="复制为新版本（用于修改已冻结的政策）")
     def make_new_version(self, request, queryset):
-        if not can_change(request.user):
+        if not may_change_in_admin(request.user):
             self.message_user(request, "您没有修改政策的权限。", messages.ERROR)
             return
         for policy in queryset:
@@ -292,19 +295,6 @@ class RubricSectionAdmin(ScopedAdmin):
 # ---------------------------------------------------------------- campaigns
 
 
-def action_buttons(admin_obj, obj) -> str:
-    if obj is None or obj.pk is None:
-        return ""
-    opts = admin_obj.model._meta
-    links = [
-        (reverse(f"admin:{opts.app_label}_{opts.model_name}_{suffix}", args=[obj.pk]), title)
-        for suffix, title in admin_obj.available_actions(obj)
-    ]
-    if not links:
-        return "—"
-    return format_html_join(" ", '<a class="button" href="{}">{}</a>', links)
-
-
 class CampaignStationInline(ScopedInline):
     model = CampaignStation
     fields = ["station", "assessor", "declaration", "declared_at"]
@@ -323,9 +313,6 @@ class CampaignStationInline(ScopedInline):
 
 
 # ---- the workflow moves behind the admin's action pages: each calls its service, returns the message
-
-CS = Campaign.Status
-RS = RectificationOrder.Status
 
 
 def open_campaign(campaign, data, user) -> str:
@@ -424,27 +411,15 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
         ),
         ("评分", {"fields": ["gap_threshold"]}),
     ]
+    transitions = campaign_services.CAMPAIGN_TRANSITIONS
+    moves = campaign_services.CAMPAIGN_MOVES
     object_actions = {
-        "open": ("开始考核", admin_forms.CampaignOpenForm, open_campaign, lambda c: c.status == CS.DRAFT),
-        "import": (
-            "导入数据（Excel）",
-            admin_forms.CampaignImportForm,
-            _import,
-            lambda c: c.status == CS.OPEN,
-        ),
-        "results": (
-            "计算结果",
-            admin_forms.ConfirmForm,
-            compute_results,
-            lambda c: c.status in {CS.OPEN, CS.RESULTS, CS.NOTICE},
-        ),
-        "notice": (
-            "开始公示",
-            admin_forms.CampaignNoticeForm,
-            start_notice,
-            lambda c: c.status == CS.RESULTS,
-        ),
-        "publish": ("通报结果", admin_forms.ConfirmForm, publish_results, lambda c: c.status == CS.NOTICE),
+        "open": (admin_forms.CampaignOpenForm, open_campaign),
+        "import": (admin_forms.CampaignImportForm, _import),
+        "results": (admin_forms.ConfirmForm, compute_results),
+        "recompute": (admin_forms.ConfirmForm, compute_results),
+        "notice": (admin_forms.CampaignNoticeForm, start_notice),
+        "publish": (admin_forms.ConfirmForm, publish_results),
     }
 
     def has_delete_permission(self, request, obj=None):
@@ -459,8 +434,8 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
 
     @admin.display(description="办理")
     def workflow(self, obj):
-        buttons = action_buttons(self, obj)
-        if obj and obj.status in {Campaign.Status.NOTICE, Campaign.Status.PUBLISHED}:
+        buttons = self.move_buttons(obj)
+        if obj and obj.status in campaign_services.RESULTS_PUBLIC:
             buttons = format_html(
                 '{} <a href="{}" target="_blank">公示页面</a>',
                 buttons,
@@ -567,19 +542,11 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
         "locked_by",
     ]
     readonly_fields = fields
+    transitions = sheet_services.SHEET_TRANSITIONS
+    moves = sheet_services.SHEET_MOVES
     object_actions = {
-        "lock": (
-            "审定锁定",
-            admin_forms.SheetLockForm,
-            _lock,
-            lambda s: s.status == ScoreSheet.Status.ASSESSED,
-        ),
-        "correct": (
-            "更正审定分数",
-            admin_forms.SheetCorrectionForm,
-            _correct,
-            lambda s: s.status == ScoreSheet.Status.LOCKED and s.campaign.status != Campaign.Status.PUBLISHED,
-        ),
+        "lock": (admin_forms.SheetLockForm, _lock),
+        "correct": (admin_forms.SheetCorrectionForm, _correct),
     }
 
     def has_add_permission(self, request):
@@ -590,7 +557,7 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
 
     @admin.display(description="办理")
     def workflow(self, obj):
-        return action_buttons(self, obj)
+        return self.move_buttons(obj)
 
     @admin.display(description="打印")
     def documents(self, obj):
@@ -610,21 +577,25 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
 
     @admin.action(description="审定锁定所选评分表（按现场评估数据）")
     def lock_selected(self, request, queryset):
+        lockable = states_open_to(
+            move_named(sheet_services.SHEET_MOVES, "lock"), sheet_services.SHEET_TRANSITIONS
+        )
         locked, refused = 0, []
-        for sheet in queryset.filter(status=ScoreSheet.Status.ASSESSED):
+        for sheet in queryset.filter(status__in=lockable):
             try:
                 sheet_services.sheet_lock(sheet=sheet, actor=request.user)
                 locked += 1
             except Exception as exc:
                 refused.append(f"{sheet}:{getattr(exc, 'messages', [str(exc)])[0]}")
-        skipped = queryset.exclude(status=ScoreSheet.Status.ASSESSED).count()
-        self.message_user(request, f"已审定锁定 {locked} 张；{skipped} 张不在“现场评估完成”状态，未处理。")
+        skipped = queryset.exclude(status__in=lockable).count()
+        states = "、".join(f"“{ScoreSheet.Status(state).label}”" for state in sorted(lockable))
+        self.message_user(request, f"已审定锁定 {locked} 张；{skipped} 张不在{states}状态，未处理。")
         for line in refused[:20]:
             self.message_user(request, line, messages.ERROR)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
-        if not can_change(request.user):
+        if not may_change_in_admin(request.user):
             actions.pop("lock_selected", None)
         return actions
 
@@ -680,14 +651,9 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
         "responded_at",
     ]
     readonly_fields = fields
-    object_actions = {
-        "answer": (
-            "答复异议",
-            admin_forms.ObjectionAnswerForm,
-            answer_objection,
-            lambda o: o.status == Objection.Status.OPEN,
-        )
-    }
+    transitions = objection_services.OBJECTION_TRANSITIONS
+    moves = objection_services.OBJECTION_MOVES
+    object_actions = {"answer": (admin_forms.ObjectionAnswerForm, answer_objection)}
 
     @admin.display(description="联系方式")
     def masked_contact(self, obj):
@@ -730,7 +696,7 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
 
     @admin.display(description="办理")
     def workflow(self, obj):
-        return action_buttons(self, obj)
+        return self.move_buttons(obj)
 
     def has_add_permission(self, request):
         return False  # objections come from the public notice page
@@ -749,25 +715,12 @@ class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign"]
     autocomplete_fields = ["station", "campaign"]
+    transitions = rectification_services.RECTIFICATION_TRANSITIONS
+    moves = rectification_services.RECTIFICATION_MOVES
     object_actions = {
-        "verify": (
-            "核实整改",
-            admin_forms.RectificationVerifyForm,
-            verify_rectification,
-            lambda o: o.status == RS.RESPONDED,
-        ),
-        "propose": (
-            "提请撤销资格",
-            admin_forms.RevocationProposalForm,
-            propose_revocation,
-            lambda o: o.status == RS.ISSUED,
-        ),
-        "decide": (
-            "审批撤销资格",
-            admin_forms.RevocationDecisionForm,
-            decide_revocation,
-            lambda o: o.status == RS.REVOCATION_PROPOSED,
-        ),
+        "verify": (admin_forms.RectificationVerifyForm, verify_rectification),
+        "propose": (admin_forms.RevocationProposalForm, propose_revocation),
+        "decide": (admin_forms.RevocationDecisionForm, decide_revocation),
     }
 
     def get_fields(self, request, obj=None):
@@ -794,7 +747,7 @@ class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
 
     @admin.display(description="办理")
     def workflow(self, obj):
-        return action_buttons(self, obj)
+        return self.move_buttons(obj)
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)

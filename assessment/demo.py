@@ -14,12 +14,12 @@ import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from assessment.models import Campaign, CampaignStation, Policy, ScoreSheet
 from assessment.scoring import input_fields
 from assessment.services.campaigns import (
-    assessor_assign,
     campaign_notice_start,
     campaign_open,
     campaign_publish,
@@ -36,7 +36,7 @@ from assessment.services.sheets import (
     sheet_self_save,
     sheet_self_submit,
 )
-from assessment.xlsx import XlsxSheet, write_xlsx
+from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -169,12 +169,11 @@ def load_yunmeng(users: dict[str, User]) -> None:
         s.code: s.operators.first()
         for s in Station.objects.filter(code__in=sheets).prefetch_related("operators")
     }
+    # Opening copied assessor1 in as the default assessor of YM-GS-01…03 and YM-DS-01.
     assessor = users["assessor1"]
-    for code in ("YM-GS-01", "YM-GS-02", "YM-GS-03", "YM-DS-01"):
-        entry = CampaignStation.objects.get(campaign=campaign, station__code=code)
-        assessor_assign(entry=entry, assessor=assessor, actor=bureau)
-        if code != "YM-GS-01":  # left for the newcomer to declare
-            conflict_declare(entry=entry, actor=assessor, has_conflict=False)
+    for code in ("YM-GS-02", "YM-GS-03", "YM-DS-01"):  # YM-GS-01 is left for the newcomer to declare
+        entry = CampaignStation.objects.get(campaign=campaign, station__code=code, assessor=assessor)
+        conflict_declare(entry=entry, actor=assessor, has_conflict=False)
 
     # YM-GS-01: operator1's draft, half filled. YM-GS-02: submitted. YM-GS-03: submitted and scored on site.
     sheet_self_save(
@@ -226,12 +225,19 @@ def load_yunmeng(users: dict[str, User]) -> None:
 
 
 def _demo_operator(code: str) -> User:
-    """YM-GS-03 has no operator account in the demo list; it gets one so its self-evaluation is real."""
+    """YM-GS-03 has no operator account in the demo list; it gets one so its self-evaluation is real.
+
+    Active, because an inactive account may do nothing (core.permissions), but without a usable
+    password, so nobody logs in as it.
+    """
     station = Station.objects.get(code=code)
     user, _ = User.objects.get_or_create(
         username=f"op-{code.lower()}",
-        defaults={"role": User.Role.OPERATOR, "region": station.region, "is_active": False},
+        defaults={"role": User.Role.OPERATOR, "region": station.region, "password": make_password(None)},
     )
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
     station.operators.add(user)
     return user
 

@@ -5,6 +5,8 @@ rebuilds the exact PolicySpec the pure engine scores with. A policy a campaign h
 frozen (`frozen_at`): its rows no longer change, and an edit makes a new version.
 """
 
+from decimal import Decimal
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -53,6 +55,9 @@ class Policy(models.Model):
     ranked_levels = models.JSONField("参与排名的认定级别", default=list, blank=True)
     level_bands = models.JSONField(
         "固定档次的认定级别", default=dict, blank=True, help_text='如 {"district": "district"}。'
+    )
+    level_band_labels = models.JSONField(
+        "固定档次的名称", default=dict, blank=True, help_text='按认定级别，如 {"district": "区级"}。'
     )
     elimination_lowest_count = models.PositiveSmallIntegerField("末位淘汰名额", null=True, blank=True)
     elimination_below_score = models.DecimalField("淘汰分数线（低于）", null=True, blank=True, **POINTS)
@@ -460,8 +465,98 @@ class Evidence(models.Model):
         return f"{self.get_kind_display()}:{self.original_name}"
 
 
+class Entitlement(models.Model):
+    """One amount the product may pay: the entitlement ledger (应享补助台账).
+
+    Written only by the decision that grants it (`assessment.services.entitlements`): a campaign's
+    results (performance, and the one-time amount of a station first recognised in the campaign's
+    year), a station's first recognition, or the start-up selection. The public notice, the score
+    sheet PDF, a claim, the payee notice and the disbursement list all read this row, so what is
+    shown is what is paid. Once a claim on it is on a payee notice or approved it is committed: a
+    correction that would change it is refused until the claim is reopened by a recorded move.
+    """
+
+    class Kind(models.TextChoices):
+        PERFORMANCE = "performance", "年度绩效补助"
+        ONE_TIME = "one_time", "一次性运营补助"
+        START_UP = "start_up", "启动资金"
+
+    class Basis(models.TextChoices):
+        CAMPAIGN_RESULT = "campaign_result", "考核结果"
+        FIRST_RECOGNITION = "first_recognition", "首次认定"
+        START_UP_SELECTION = "start_up_selection", "年初确定为建设单位"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "已确定（更正时随之调整）"
+        COMMITTED = "committed", "已列入补助对象公示或已批准（金额锁定）"
+        PAID = "paid", "已拨付"
+
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="entitlements"
+    )
+    year = models.PositiveSmallIntegerField("年度")
+    kind = models.CharField("补助类型", max_length=16, choices=Kind.choices)
+    amount = models.DecimalField("应补助金额（元）", **MONEY)
+    policy = models.ForeignKey(
+        Policy, verbose_name="政策", on_delete=models.PROTECT, related_name="entitlements"
+    )
+    basis = models.CharField("依据", max_length=24, choices=Basis.choices)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name="考核批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entitlements",
+    )
+    explanation = models.TextField("计算说明")
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    decided_at = models.DateTimeField("确定时间")
+
+    class Meta:
+        verbose_name = "应享补助"
+        verbose_name_plural = "应享补助台账"
+        ordering = ["-year", "station__code", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "station", "kind"],
+                condition=Q(campaign__isnull=False),
+                name="entitlement_one_per_campaign_station_kind",
+            ),
+            # The one-time subsidy is decided once per station, ever (002: 首次认定).
+            models.UniqueConstraint(
+                fields=["station"], condition=Q(kind="one_time"), name="entitlement_one_time_once"
+            ),
+            models.UniqueConstraint(
+                fields=["station", "year"],
+                condition=Q(kind="start_up"),
+                name="entitlement_start_up_once_a_year",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} {self.year} 年度{self.get_kind_display()} {self.amount} 元"
+
+
+class CampaignResultQuerySet(models.QuerySet):
+    pass
+
+
+class CampaignResultManager(models.Manager.from_queryset(CampaignResultQuerySet)):
+    """Every read of results brings its entitlements along: the amounts shown are theirs."""
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("entitlement", "one_time_entitlement")
+
+
 class CampaignResult(models.Model):
-    """A station's result in a campaign: the score, the tier or band, and the money it earns."""
+    """A station's result in a campaign: the score and the tier or band; its money is in the ledger.
+
+    `subsidy` and `one_time_subsidy` read the entitlements the same decision wrote; select them
+    with `select_related("entitlement", "one_time_entitlement")`.
+    """
 
     campaign = models.ForeignKey(
         Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="results"
@@ -474,10 +569,21 @@ class CampaignResult(models.Model):
     tier = models.CharField("等次编码", max_length=32, blank=True)
     tier_label = models.CharField("等次", max_length=32, blank=True)
     eliminated = models.BooleanField("末位淘汰", default=False)
-    subsidy = models.DecimalField("年度补助（元）", **MONEY)
-    one_time_subsidy = models.DecimalField("一次性补助（元）", default=0, **MONEY)
+    entitlement = models.ForeignKey(
+        Entitlement, verbose_name="年度补助", on_delete=models.PROTECT, related_name="+"
+    )
+    one_time_entitlement = models.ForeignKey(
+        Entitlement,
+        verbose_name="一次性补助",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     explanation = models.TextField("计算说明", blank=True)
     computed_at = models.DateTimeField("计算时间")
+
+    objects = CampaignResultManager()
 
     class Meta:
         verbose_name = "考核结果"
@@ -487,6 +593,14 @@ class CampaignResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station.code} {self.score} {self.tier_label}"
+
+    @property
+    def subsidy(self):
+        return self.entitlement.amount
+
+    @property
+    def one_time_subsidy(self):
+        return self.one_time_entitlement.amount if self.one_time_entitlement_id else Decimal("0.00")
 
 
 class Objection(models.Model):

@@ -20,8 +20,9 @@ from assessment.engine.specs import (
     TierSchemeSpec,
 )
 from assessment.models import Policy, RubricItem, RubricSection
+from core.scoping import register_scope
 from stations.models import User
-from stations.selectors import can_read_everything, is_regional, register_scope
+from stations.selectors import can_read_everything, is_regional
 
 
 def policy_list(*, actor: User) -> QuerySet[Policy]:
@@ -121,6 +122,7 @@ def policy_spec(policy: Policy) -> PolicySpec:
             ),
             ranked_levels=tuple(policy.ranked_levels),
             level_bands=dict(policy.level_bands),
+            level_band_labels=dict(policy.level_band_labels),
             elimination=elimination,
             group_deduction=(
                 GroupDeductionSpec(amount=policy.group_deduction_amount)

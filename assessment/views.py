@@ -4,8 +4,7 @@ services write, domain errors become messages next to the fields."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,13 +16,20 @@ from assessment.forms import (
     RectificationResponseForm,
     SheetInputsForm,
 )
-from assessment.models import Campaign, ScoreSheet
+from assessment.models import Campaign
 from assessment.scoring import input_fields
 from assessment.selectors import assignment_list, evidence_list, rectification_list, sheet_get
-from assessment.services.campaigns import conflict_declare
+from assessment.services.campaigns import RESULTS_PUBLIC, conflict_declare
 from assessment.services.objections import notice_is_open, objection_file
-from assessment.services.rectification import rectification_evidence_add, rectification_respond
+from assessment.services.rectification import (
+    RECTIFICATION_MOVES,
+    RECTIFICATION_TRANSITIONS,
+    rectification_evidence_add,
+    rectification_respond,
+)
 from assessment.services.sheets import (
+    SHEET_MOVES,
+    SHEET_TRANSITIONS,
     SheetInputError,
     assessor_may_score,
     evidence_add,
@@ -35,6 +41,9 @@ from assessment.services.sheets import (
     sheet_self_submit,
 )
 from assessment.sheet_view import sheet_rows
+from core.permissions import Forbidden, operates
+from core.uploads import stored_file_response
+from core.workflow import available_moves
 
 
 def _add_errors(form, exc: ValidationError) -> None:
@@ -49,15 +58,12 @@ def _add_errors(form, exc: ValidationError) -> None:
 @login_required
 def sheet_detail(request, pk):
     sheet = sheet_get(actor=request.user, pk=pk)
-    is_operator = sheet.station.operators.filter(pk=request.user.pk).exists()
+    moves = available_moves(sheet, request.user, table=SHEET_TRANSITIONS, moves=SHEET_MOVES)
     context = {
         "sheet": sheet,
         "rows": sheet_rows(sheet),
         "evidence": sheet.evidence.all(),
-        "can_self_edit": is_operator
-        and sheet.status == ScoreSheet.Status.DRAFT
-        and sheet.campaign.status == "open",
-        "can_onsite": assessor_may_score(request.user, sheet) and sheet.status in {"draft", "submitted"},
+        "moves": {move.name for move in moves},
         "deadline_passed": timezone.now() > sheet.campaign.self_evaluation_due,
     }
     return render(request, "assessment/sheet_detail.html", context)
@@ -66,7 +72,7 @@ def sheet_detail(request, pk):
 @login_required
 def sheet_self_edit(request, pk):
     sheet = sheet_get(actor=request.user, pk=pk)
-    if not sheet.station.operators.filter(pk=request.user.pk).exists():
+    if not operates(request.user, sheet.station):
         raise Http404
     fields = input_fields(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month)
     form = SheetInputsForm(request.POST or None, fields=fields, values=sheet.self_inputs)
@@ -83,8 +89,8 @@ def sheet_self_edit(request, pk):
                 "草稿已保存。" + ("" if sheet.self_total is not None else "数据填写完整后将自动计算得分。"),
             )
             return redirect("assessment:sheet_self_edit", pk=sheet.pk)
-        except PermissionError as exc:
-            form.add_error(None, str(exc))
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         except ValidationError as exc:
             _add_errors(form, exc)
     return render(
@@ -108,10 +114,8 @@ def _upload(request, store) -> None:
         return
     try:
         evidence = store(form.cleaned_data["file"], form.cleaned_data["kind"])
-    except ValidationError as exc:
+    except (ValidationError, Forbidden) as exc:
         messages.error(request, exc.messages[0])
-    except PermissionError as exc:
-        messages.error(request, str(exc))
     else:
         messages.success(request, f"已上传：{evidence.original_name}")
 
@@ -134,28 +138,9 @@ def evidence_delete(request, pk):
     try:
         evidence_remove(evidence=evidence, actor=request.user)
         messages.success(request, f"已删除：{evidence.original_name}")
-    except (ValidationError, PermissionError) as exc:
-        messages.error(request, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+    except (ValidationError, Forbidden) as exc:
+        messages.error(request, exc.messages[0])
     return redirect("assessment:sheet_self_edit", pk=evidence.sheet_id)
-
-
-def stored_file_response(name: str, *, filename: str, content_type: str) -> FileResponse:
-    """A stored upload, sent only after the caller checked who may see it.
-
-    Images and PDFs open in the browser, anything else downloads; the browser may not guess
-    another type, and a sandboxing policy keeps an opened file from running anything.
-    """
-    try:
-        handle = default_storage.open(name, "rb")
-    except FileNotFoundError:
-        raise Http404("文件不存在。") from None
-    inline = content_type in {"image/jpeg", "image/png", "application/pdf"}
-    response = FileResponse(handle, as_attachment=not inline, filename=filename, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
-    )
-    return response
 
 
 @login_required
@@ -180,8 +165,8 @@ def assignment_declare(request, pk):
             )
         except ValidationError as exc:
             form.add_error("statement", exc.messages[0])
-        except PermissionError as exc:
-            form.add_error(None, str(exc))
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         else:
             if form.cleaned_data["has_conflict"]:
                 messages.success(request, "已申报利益冲突，该站点将由人社局重新指派评估人员。")
@@ -215,8 +200,8 @@ def sheet_onsite_edit(request, pk):
                 return redirect("assessment:sheet_detail", pk=sheet.pk)
             messages.success(request, "现场评分草稿已保存。")
             return redirect("assessment:sheet_onsite_edit", pk=sheet.pk)
-        except PermissionError as exc:
-            form.add_error(None, str(exc))
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         except ValidationError as exc:
             _add_errors(form, exc)
     gaps = sheet_gaps(sheet) if sheet.onsite_result else {}
@@ -230,16 +215,17 @@ def sheet_onsite_edit(request, pk):
 @login_required
 def rectification_detail(request, pk):
     order = get_object_or_404(rectification_list(actor=request.user), pk=pk)
-    is_operator = order.station.operators.filter(pk=request.user.pk).exists()
-    form = RectificationResponseForm(request.POST or None) if is_operator else None
+    form = RectificationResponseForm(request.POST or None) if operates(request.user, order.station) else None
+    moves = available_moves(order, request.user, table=RECTIFICATION_TRANSITIONS, moves=RECTIFICATION_MOVES)
+    responding = any(move.name == "respond" for move in moves)
     if request.method == "POST":
         if form is None:
             raise Http404
         if form.is_valid():
             try:
                 rectification_respond(order=order, actor=request.user, response=form.cleaned_data["response"])
-            except (ValidationError, PermissionError) as exc:
-                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+            except (ValidationError, Forbidden) as exc:
+                form.add_error(None, exc.messages[0])
             else:
                 messages.success(request, "整改情况已提交，等待人社局核实。")
                 return redirect("assessment:rectification_detail", pk=order.pk)
@@ -248,8 +234,9 @@ def rectification_detail(request, pk):
         "assessment/rectification_detail.html",
         {
             "order": order,
-            "form": form if order.status == "issued" else None,
-            "upload_form": EvidenceUploadForm() if form is not None and order.status == "issued" else None,
+            # A refused answer (e.g. a second one) keeps its form, to show why.
+            "form": form if responding or (form is not None and form.errors) else None,
+            "upload_form": EvidenceUploadForm() if responding else None,
             "evidence": order.evidence.all(),
         },
     )
@@ -270,9 +257,7 @@ def rectification_evidence_upload(request, pk):
 
 def notice_detail(request, code):
     """The public notice （公示） or the published results （通报） of a campaign: no login."""
-    campaign = get_object_or_404(
-        Campaign, code=code, status__in=[Campaign.Status.NOTICE, Campaign.Status.PUBLISHED]
-    )
+    campaign = get_object_or_404(Campaign, code=code, status__in=RESULTS_PUBLIC)
     if (
         campaign.status == Campaign.Status.NOTICE
         and campaign.notice_start
@@ -283,7 +268,12 @@ def notice_detail(request, code):
     return render(
         request,
         "assessment/notice.html",
-        {"campaign": campaign, "results": results, "objections_open": notice_is_open(campaign)},
+        {
+            "campaign": campaign,
+            "results": results,
+            "in_notice": campaign.status == Campaign.Status.NOTICE,
+            "objections_open": notice_is_open(campaign),
+        },
     )
 
 

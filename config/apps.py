@@ -16,4 +16,4 @@ def secret_key_is_set(app_configs, **kwargs):
 
 
 class BureauAdminConfig(AdminConfig):
-    default_site = "stations.admin_base.BureauAdminSite"
+    default_site = "core.admin_base.BureauAdminSite"

@@ -37,9 +37,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "core",
     "stations",
     "assessment",
     "subsidies",
+    "portal",
 ]
 
 MIDDLEWARE = [

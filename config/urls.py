@@ -11,7 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("portal/", include("stations.urls")),
+    path("portal/", include("portal.urls")),
     path("portal/", include("assessment.urls")),
     path("portal/", include("subsidies.urls")),
     path("notice/payees/", include("subsidies.public_urls")),

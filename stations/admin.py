@@ -1,18 +1,17 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.html import format_html
 
-from stations.admin_base import ScopedAdmin, can_change
-from stations.models import AuditEntry, Region, Station, User
+from core.admin_base import ObjectActionMixin, ScopedAdmin
+from core.models import AuditEntry
+from core.permissions import may_change_in_admin
+from core.workflow import record_audit
+from stations.models import Region, Station, User
 from stations.services import (
+    STATION_MOVES,
     STATION_STATUS_TRANSITIONS,
-    InvalidTransition,
     region_create,
     station_status_change,
     user_sync_staff_flag,
@@ -50,10 +49,18 @@ class StationStatusForm(forms.Form):
     to = forms.ChoiceField(label="新状态")
     reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
-    def __init__(self, *args, station: Station, **kwargs):
+    def __init__(self, *args, obj: Station, **kwargs):
         super().__init__(*args, **kwargs)
-        allowed = STATION_STATUS_TRANSITIONS.get(station.status, set())
+        allowed = STATION_STATUS_TRANSITIONS.get(obj.status, set())
         self.fields["to"].choices = [(v, label) for v, label in Station.Status.choices if v in allowed]
+        self.intro = (
+            f"当前状态：{obj.get_status_display()}。变更会记录操作人、时间和原因，并在站点的变更记录中可见。"
+        )
+
+
+def change_station_status(station, data, user) -> str:
+    station_status_change(station=station, to=data["to"], actor=user, reason=data["reason"])
+    return f"{station} 的状态已改为“{station.get_status_display()}”。"
 
 
 class StationHistoryInline(admin.TabularInline):
@@ -79,7 +86,7 @@ class StationHistoryInline(admin.TabularInline):
 
 
 @admin.register(Station)
-class StationAdmin(ScopedAdmin):
+class StationAdmin(ObjectActionMixin, ScopedAdmin):
     list_display = ["code", "name", "kind", "region", "status", "operating_mode", "recognized_on"]
     list_filter = [
         "kind",
@@ -90,9 +97,12 @@ class StationAdmin(ScopedAdmin):
         ("region", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["code", "name", "operator_organisation", "operator_credit_code", "address"]
-    autocomplete_fields = ["region", "operators", "assessors"]
+    autocomplete_fields = ["region", "operators", "default_assessor"]
     readonly_fields = ["status", "status_link", "created_at", "updated_at"]
     inlines = [StationHistoryInline]
+    transitions = STATION_STATUS_TRANSITIONS
+    moves = STATION_MOVES
+    object_actions = {"status": (StationStatusForm, change_station_status)}
     ordering = ["code"]
     fieldsets = [
         ("基本信息", {"fields": ["code", "name", "kind", "category", "region", "address", "status_link"]}),
@@ -129,7 +139,7 @@ class StationAdmin(ScopedAdmin):
                 ]
             },
         ),
-        ("账号", {"fields": ["operators", "assessors"]}),
+        ("账号", {"fields": ["operators", "default_assessor"]}),
         ("记录", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
@@ -148,8 +158,6 @@ class StationAdmin(ScopedAdmin):
     )
 
     def save_model(self, request, obj, form, change):
-        from stations.workflow import record_audit
-
         before = Station.objects.get(pk=obj.pk) if change else None
         super().save_model(request, obj, form, change)
         if before is not None:
@@ -165,7 +173,7 @@ class StationAdmin(ScopedAdmin):
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if can_change(request.user):
+        if may_change_in_admin(request.user):
             return fieldsets
         # Read-only viewers (auditors) see the station head's mobile masked.
         return [
@@ -183,7 +191,7 @@ class StationAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        return fields if can_change(request.user) else [*fields, "masked_head_phone"]
+        return fields if may_change_in_admin(request.user) else [*fields, "masked_head_phone"]
 
     @admin.display(description="站长电话")
     def masked_head_phone(self, obj):
@@ -193,52 +201,7 @@ class StationAdmin(ScopedAdmin):
     def status_link(self, obj):
         if obj.pk is None:
             return Station.Status.ACTIVE.label
-        return format_html(
-            '{} &nbsp; <a class="button" href="{}">变更状态</a>',
-            obj.get_status_display(),
-            reverse("admin:stations_station_status", args=[obj.pk]),
-        )
-
-    def get_urls(self):
-        return [
-            path(
-                "<int:object_id>/status/",
-                self.admin_site.admin_view(self.status_view),
-                name="stations_station_status",
-            ),
-            *super().get_urls(),
-        ]
-
-    def status_view(self, request, object_id):
-        station = self.get_object(request, str(object_id))
-        if station is None:
-            self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not can_change(request.user):
-            raise PermissionDenied
-        form = StationStatusForm(request.POST or None, station=station)
-        if request.method == "POST" and form.is_valid():
-            try:
-                station_status_change(
-                    station=station,
-                    to=form.cleaned_data["to"],
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                )
-            except (InvalidTransition, ValidationError, PermissionError) as exc:
-                form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
-            else:
-                self.message_user(
-                    request, f"{station} 的状态已改为“{station.get_status_display()}”。", messages.SUCCESS
-                )
-                return HttpResponseRedirect(reverse("admin:stations_station_change", args=[station.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"变更站点状态：{station}",
-            "station": station,
-            "form": form,
-            "opts": self.opts,
-        }
-        return TemplateResponse(request, "admin/stations/station/status_change.html", context)
+        return format_html("{} &nbsp; {}", obj.get_status_display(), self.move_buttons(obj, empty=""))
 
 
 class UserRoleForm(forms.ModelForm):

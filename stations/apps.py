@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class StationsConfig(AppConfig):
     name = "stations"
     verbose_name = "站点与人员"
+
+    def ready(self) -> None:
+        # Register the station scopes with the shared selector registry (core.scoping).
+        from stations import selectors  # noqa: F401

@@ -1,12 +1,12 @@
-"""Regions, people, stations, and the audit trail every workflow writes to.
+"""Regions, people and stations. (The audit trail every workflow writes to is core.models.AuditEntry.)
 
 Models hold fields, choices, constraints and facts about their own row; every write that changes
 state lives in services.py and every read that reaches a user goes through selectors.py.
 """
 
+import datetime
+
 from django.contrib.auth.models import AbstractUser
-from django.contrib.contenttypes.fields import GenericForeignKey
-from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -203,12 +203,17 @@ class Station(models.Model):
         related_name="operated_stations",
         limit_choices_to={"role": User.Role.OPERATOR},
     )
-    assessors = models.ManyToManyField(
+    # Who may score a station is decided per campaign (CampaignStation.assessor); this is only
+    # the assessor a new campaign starts with, so it must not grant any reach of its own.
+    default_assessor = models.ForeignKey(
         User,
-        verbose_name="指派评估人员",
+        verbose_name="默认评估人员",
+        null=True,
         blank=True,
-        related_name="assessed_stations",
+        on_delete=models.SET_NULL,
+        related_name="default_assessed_stations",
         limit_choices_to={"role": User.Role.ASSESSOR},
+        help_text="新开考核批次时复制为该站点的评估人员（可在批次中改派）；本身不授予查看或评分站点的权限。",
     )
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -238,6 +243,13 @@ class Station(models.Model):
             else (self.station_head_phone)
         )
 
+    @property
+    def purchase_contract(self) -> tuple[datetime.date, datetime.date] | None:
+        """The purchase-of-services contract as (start, end), both days included; None without one."""
+        if self.purchase_contract_start and self.purchase_contract_end:
+            return (self.purchase_contract_start, self.purchase_contract_end)
+        return None
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 
@@ -255,38 +267,3 @@ class Station(models.Model):
             errors["purchase_contract_end"] = "购买服务合同的截止日期不能早于起始日期。"
         if errors:
             raise ValidationError(errors)
-
-
-class AuditEntry(models.Model):
-    """One recorded change: who did what to which object, when, from which state to which, and why.
-
-    Every workflow writes one in the same transaction as the change itself, so the history can
-    never disagree with the data.
-    """
-
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(
-        User, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField("操作", max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
-    target = GenericForeignKey("content_type", "object_id")
-    object_repr = models.CharField("对象", max_length=200)
-    region_path = models.CharField(max_length=255, blank=True, editable=False)
-    station = models.ForeignKey(
-        Station, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
-    )
-    from_state = models.CharField("原状态", max_length=32, blank=True)
-    to_state = models.CharField("新状态", max_length=32, blank=True)
-    reason = models.TextField("原因", blank=True)
-    changes = models.JSONField("变更内容", default=dict, blank=True)
-
-    class Meta:
-        verbose_name = "操作记录"
-        verbose_name_plural = "操作记录"
-        ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id"], name="audit_target_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"

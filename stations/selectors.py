@@ -1,24 +1,28 @@
 """Reads that reach a user, always scoped by the acting user.
 
 Bureau staff and auditors reach everything under their region; operators their own stations;
-assessors the stations assigned to them; a superuser everything; anybody else nothing. Every
-list, detail page, admin changelist, autocomplete, filter choice and export starts from one of
-these functions, so scoping is decided in one place.
+assessors the stations of the campaigns they are assigned to assess; a superuser everything;
+anybody else nothing. Every list, detail page, admin changelist, autocomplete, filter choice and
+export starts from one of these functions, so scoping is decided in one place.
 """
 
-from collections.abc import Callable
-
-from django.contrib.auth.models import Group, Permission
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from stations.models import AuditEntry, Region, Station, User
+from core.models import AuditEntry
+from core.scoping import register_scope
+from stations.models import Region, Station, User
 
 REGIONAL_ROLES = frozenset({User.Role.BUREAU, User.Role.AUDITOR})
 
 
 def is_regional(actor: User) -> bool:
-    return actor.is_authenticated and actor.role in REGIONAL_ROLES and actor.region_id is not None
+    return (
+        actor.is_authenticated
+        and actor.is_active
+        and actor.role in REGIONAL_ROLES
+        and actor.region_id is not None
+    )
 
 
 def can_read_everything(actor: User) -> bool:
@@ -49,18 +53,11 @@ def station_list(*, actor: User) -> QuerySet[Station]:
     if actor.role == User.Role.OPERATOR:
         return stations.filter(operators=actor)
     if actor.role == User.Role.ASSESSOR:
-        # Standing assignments, and the stations of campaigns they are assigned to assess.
-        return stations.filter(
-            Q(pk__in=Station.assessors.through.objects.filter(user=actor).values("station_id"))
-            | Q(pk__in=_campaign_assigned_station_ids(actor))
-        )
+        # Only the campaigns' assignments: a station's default assessor is what a new campaign
+        # copies, not a reach of its own. A subquery on pk rather than a join keeps one row per
+        # station however many campaigns assign it.
+        return stations.filter(pk__in=Station.objects.filter(campaign_entries__assessor=actor).values("pk"))
     return stations.none()
-
-
-def _campaign_assigned_station_ids(actor: User) -> QuerySet:
-    from assessment.models import CampaignStation
-
-    return CampaignStation.objects.filter(assessor=actor).values("station_id")
 
 
 def station_get(*, actor: User, code: str) -> Station:
@@ -88,7 +85,8 @@ def user_list(*, actor: User) -> QuerySet[User]:
         return users.filter(
             Q(region__path__startswith=actor.region.path)
             | Q(operated_stations__in=in_scope)
-            | Q(assessed_stations__in=in_scope)
+            | Q(default_assessed_stations__in=in_scope)
+            | Q(campaign_assignments__station__in=in_scope)
         ).distinct()
     if actor.is_authenticated and actor.is_active:
         return users.filter(pk=actor.pk)
@@ -107,35 +105,15 @@ def audit_entry_list(*, actor: User) -> QuerySet[AuditEntry]:
     return entries.none()
 
 
-def superuser_only_list(model: type[Model]) -> Callable[..., QuerySet]:
-    """Groups and permissions are a superuser's tools; roles and regions decide everyone else's reach."""
-
-    def selector(*, actor: User) -> QuerySet:
-        return model.objects.all() if can_read_everything(actor) else model.objects.none()
-
-    return selector
+def bureau_staff_for(region: Region) -> list[User]:
+    """Active bureau staff whose region contains `region`: the people a station's matters go to."""
+    paths = [region.path[: i + 1] for i in range(1, len(region.path)) if region.path[i] == "/"]
+    return list(User.objects.filter(role=User.Role.BUREAU, is_active=True, region__path__in=paths))
 
 
-# Which selector scopes a model wherever it appears as a choice (admin dropdowns, autocompletes,
-# filters). Other apps add their models with `register_scope`.
-SCOPES: dict[type[Model], Callable[..., QuerySet]] = {
-    Region: region_list,
-    Station: station_list,
-    User: user_list,
-    AuditEntry: audit_entry_list,
-    Group: superuser_only_list(Group),
-    Permission: superuser_only_list(Permission),
-}
-
-
-def register_scope(model: type[Model], selector: Callable[..., QuerySet]) -> None:
-    SCOPES[model] = selector
-
-
-def scoped_queryset(model: type[Model], *, actor: User) -> QuerySet:
-    """The rows of `model` the actor may see. A model without a registered scope is refused."""
-    try:
-        selector = SCOPES[model]
-    except KeyError:
-        raise LookupError(f"No scope is registered for {model.__name__}; register one in its app.") from None
-    return selector(actor=actor)
+# Which selector scopes these models wherever they appear as a choice (admin dropdowns,
+# autocompletes, filters); see core.scoping.
+register_scope(Region, region_list)
+register_scope(Station, station_list)
+register_scope(User, user_list)
+register_scope(AuditEntry, audit_entry_list)

@@ -4,9 +4,10 @@ status field itself."""
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from core.permissions import may_manage, operates, require
+from core.workflow import Move, record_audit, transition
 from stations.models import Region, Station, User
 from stations.validators import mask_phone
-from stations.workflow import InvalidTransition, record_audit, transition
 
 STATION_STATUS_TRANSITIONS: dict[str, set[str]] = {
     Station.Status.ACTIVE: {Station.Status.RECTIFYING, Station.Status.REVOKED},
@@ -14,6 +15,15 @@ STATION_STATUS_TRANSITIONS: dict[str, set[str]] = {
     # Revocation is final: a revoked station comes back only through a new recognition.
     Station.Status.REVOKED: set(),
 }
+# One form chooses the new state among those the table allows.
+STATION_MOVES = (
+    Move(
+        "status",
+        "变更状态",
+        to=Station.Status.values,
+        allowed=lambda station, actor: may_manage(actor, station.region),
+    ),
+)
 
 # Facts an operator keeps current from the portal; the registry facts stay with the bureau.
 OPERATOR_EDITABLE_FIELDS = (
@@ -32,13 +42,10 @@ def station_status_change(*, station: Station, to: str, actor: User, reason: str
 
     Before: the actor is bureau staff whose region contains the station (or a superuser), and a
     reason is given. After: the status is saved and an audit entry records who, when, from, to
-    and why. Raises PermissionError for anyone else, ValidationError without a reason, and
+    and why. Raises Forbidden for anyone else, ValidationError without a reason, and
     InvalidTransition for a move the table does not allow (e.g. out of revoked).
     """
-    if not (
-        actor.is_superuser or (actor.is_bureau and actor.region and actor.region.contains(station.region))
-    ):
-        raise PermissionError("只有站点所在区域的人社局工作人员可以变更站点状态。")
+    require(may_manage(actor, station.region), "只有站点所在区域的人社局工作人员可以变更站点状态。")
     if not reason.strip():
         raise ValidationError("请填写变更状态的原因。")
     return transition(
@@ -57,11 +64,10 @@ def station_contact_update(*, station: Station, actor: User, data: dict[str, str
 
     Before: the actor operates the station. After: the changed fields are validated with the
     model's own validators, saved with `update_fields`, and one audit entry lists old and new
-    values (personal phones masked). Raises PermissionError for anyone else and ValidationError
+    values (personal phones masked). Raises Forbidden for anyone else and ValidationError
     (nothing saved) for a bad value.
     """
-    if not (actor.is_operator and station.operators.filter(pk=actor.pk).exists()):
-        raise PermissionError("只有本站点的运营人员可以修改联系信息。")
+    require(operates(actor, station), "只有本站点的运营人员可以修改联系信息。")
     with transaction.atomic():
         # Compare with the locked row, not the caller's object: a bound form may have changed it.
         locked = Station.objects.select_for_update().get(pk=station.pk)
@@ -105,8 +111,8 @@ def region_create(*, code: str, name: str, level: int, parent: Region | None) ->
 
 __all__ = [
     "OPERATOR_EDITABLE_FIELDS",
+    "STATION_MOVES",
     "STATION_STATUS_TRANSITIONS",
-    "InvalidTransition",
     "region_create",
     "station_contact_update",
     "station_status_change",

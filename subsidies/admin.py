@@ -7,13 +7,25 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from stations.admin_base import ObjectActionMixin, ScopedAdmin, can_change, can_use_admin
+from core.admin_base import ObjectActionMixin, ScopedAdmin
+from core.permissions import may_use_admin
+from core.workflow import move_named, states_open_to
 from stations.selectors import station_list
-from subsidies import services
 from subsidies.exports import disbursement_xlsx, roster_xlsx
 from subsidies.models import Fund, PayeeNotice, Payout, PlacementRoster, SubsidyClaim
 from subsidies.rules import requirement_label
 from subsidies.selectors import claim_list, may_see_personal_data, placements_of_duplicates, roster_list
+from subsidies.services.claims import (
+    CLAIM_MOVES,
+    CLAIM_TRANSITIONS,
+    claim_reject,
+    claim_reopen,
+    claim_review,
+    missing_materials,
+)
+from subsidies.services.payee_notice import payee_notice_publish
+from subsidies.services.payouts import claim_approve, claim_pay, fund_remaining
+from subsidies.services.rosters import roster_duplicate_warnings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -24,17 +36,6 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def buttons(admin_obj, obj) -> str:
-    if obj is None or obj.pk is None:
-        return ""
-    opts = admin_obj.model._meta
-    links = [
-        (reverse(f"admin:{opts.app_label}_{opts.model_name}_{suffix}", args=[obj.pk]), title)
-        for suffix, title in admin_obj.available_actions(obj)
-    ]
-    return format_html_join(" ", '<a class="button" href="{}">{}</a>', links) if links else "—"
-
-
 class FundForm(forms.ModelForm):
     class Meta:
         model = Fund
@@ -43,7 +44,7 @@ class FundForm(forms.ModelForm):
     def clean_budget(self):
         budget = self.cleaned_data["budget"]
         if self.instance.pk:
-            used = self.instance.budget - services.fund_remaining(self.instance)
+            used = self.instance.budget - fund_remaining(self.instance)
             if budget < used:
                 raise forms.ValidationError(f"该资金已批准 {used:,.2f} 元，预算不能低于此数。")
         return budget
@@ -70,18 +71,18 @@ class FundAdmin(ScopedAdmin):
             if change:
                 # Checked again under the lock an approval takes, so the two cannot cross.
                 locked = Fund.objects.select_for_update().get(pk=obj.pk)
-                used = locked.budget - services.fund_remaining(locked)
+                used = locked.budget - fund_remaining(locked)
                 if obj.budget < used:
                     raise PermissionDenied(f"该资金已批准 {used:,.2f} 元，预算不能低于此数。")
             super().save_model(request, obj, form, change)
 
     @admin.display(description="已批准（元）")
     def approved(self, obj):
-        return f"{obj.budget - services.fund_remaining(obj):,.2f}"
+        return f"{obj.budget - fund_remaining(obj):,.2f}"
 
     @admin.display(description="剩余（元）")
     def remaining(self, obj):
-        return f"{services.fund_remaining(obj):,.2f}"
+        return f"{fund_remaining(obj):,.2f}"
 
     def has_delete_permission(self, request, obj=None):
         return False  # a budget line that money was approved against stays on record
@@ -113,6 +114,17 @@ class RejectForm(ConfirmForm):
         self.intro = "已审核通过或正在公示的申报，如公示期间收到异议并核实，可在此不予补助。"
 
 
+class ReopenForm(ConfirmForm):
+    reason = forms.CharField(label="撤回重审的原因", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.intro = (
+            f"公示或批准的金额 {obj.amount:,.2f} 元已锁定，考核结果的更正不能改变它。撤回后申报回到待审核，"
+            "已批准的资金随之释放；更正后须重新审核、重新公示，才能批准拨付。"
+        )
+
+
 class ApproveForm(ConfirmForm):
     fund = forms.ModelChoiceField(label="列支资金", queryset=Fund.objects.none())
 
@@ -125,7 +137,7 @@ class ApproveForm(ConfirmForm):
         self.fields["fund"].queryset = Fund.objects.filter(
             year=obj.year, region__path__in=ancestors
         ).select_related("region")
-        self.intro = f"批准时按最新结果重新计算金额并锁定。当前应补助 {obj.amount:,.2f} 元。"
+        self.intro = f"按公示的应享补助金额批准并锁定：{obj.amount:,.2f} 元。"
 
     def limit_to(self, user) -> None:
         from subsidies.selectors import fund_list
@@ -147,28 +159,28 @@ class PayForm(ConfirmForm):
         self.intro = f"拨付 {amount}至 {obj.payee_name}（{account}）。"
 
 
-S = SubsidyClaim.Status
-
-
 def review_claim(claim, data, user) -> str:
-    services.claim_review(claim=claim, actor=user, decision=data["decision"], note=data["note"])
+    claim_review(claim=claim, actor=user, decision=data["decision"], note=data["note"])
     return "审核结论已记录。"
 
 
 def reject_claim(claim, data, user) -> str:
-    services.claim_reject(claim=claim, actor=user, note=data["note"])
+    claim_reject(claim=claim, actor=user, note=data["note"])
     return "已决定不予补助，并通知站点。"
 
 
+def reopen_claim(claim, data, user) -> str:
+    claim_reopen(claim=claim, actor=user, reason=data["reason"])
+    return "申报已撤回重审，金额可随更正调整。"
+
+
 def approve_claim(claim, data, user) -> str:
-    services.claim_approve(claim=claim, actor=user, fund=data["fund"])
+    claim_approve(claim=claim, actor=user, fund=data["fund"])
     return f"已批准 {claim.approved_amount:,.2f} 元。"
 
 
 def pay_claim(claim, data, user) -> str:
-    services.claim_pay(
-        claim=claim, actor=user, paid_on=data["paid_on"], voucher_number=data["voucher_number"]
-    )
+    claim_pay(claim=claim, actor=user, paid_on=data["paid_on"], voucher_number=data["voucher_number"])
     return "拨付已登记。"
 
 
@@ -204,26 +216,14 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         "payout_info",
     ]
     readonly_fields = fields
+    transitions = CLAIM_TRANSITIONS
+    moves = CLAIM_MOVES
     object_actions = {
-        "review": (
-            "审核",
-            ReviewForm,
-            lambda c, d, u: review_claim(c, d, u),
-            lambda c: c.status == S.SUBMITTED,
-        ),
-        "reject": (
-            "不予补助",
-            RejectForm,
-            lambda c, d, u: reject_claim(c, d, u),
-            lambda c: c.status in {S.REVIEWED, S.NOTICED},
-        ),
-        "approve": (
-            "批准",
-            ApproveForm,
-            lambda c, d, u: approve_claim(c, d, u),
-            lambda c: c.status == S.NOTICED,
-        ),
-        "pay": ("登记拨付", PayForm, lambda c, d, u: pay_claim(c, d, u), lambda c: c.status == S.APPROVED),
+        "review": (ReviewForm, review_claim),
+        "reject": (RejectForm, reject_claim),
+        "approve": (ApproveForm, approve_claim),
+        "reopen": (ReopenForm, reopen_claim),
+        "pay": (PayForm, pay_claim),
     }
 
     def get_urls(self):
@@ -246,12 +246,12 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         from subsidies.exports import campaign_totals_xlsx
 
         campaign = campaign_list(actor=request.user).filter(pk=campaign_id).first()
-        if campaign is None or not can_use_admin(request.user):
+        if campaign is None or not may_use_admin(request.user):
             raise Http404("没有这个考核批次，或您无权查看。")
         return xlsx_response(campaign_totals_xlsx(campaign), f"totals-{campaign.code}.xlsx")
 
     def disbursement_view(self, request):
-        if not can_use_admin(request.user):
+        if not may_use_admin(request.user):
             raise Http404
         return xlsx_response(disbursement_xlsx(claim_list(actor=request.user)), "disbursement.xlsx")
 
@@ -259,22 +259,12 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         extra_context = {**(extra_context or {}), "title": "补助申报（拨付表可导出为 Excel）"}
         return super().changelist_view(request, extra_context)
 
-    def get_object(self, request, object_id, from_field=None):
-        # The page offers the workflow moves only to those who may make them; the admin instance is
-        # shared between requests, the object is not.
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj.viewer = request.user
-        return obj
-
     @admin.display(description="办理")
     def workflow(self, obj):
         export = format_html(
             '<a href="{}">导出拨付表</a>', reverse("admin:subsidies_subsidyclaim_disbursement")
         )
-        viewer = getattr(obj, "viewer", None)
-        moves = buttons(self, obj) if viewer is not None and can_change(viewer) else ""
-        return format_html("{} {}", moves, export)
+        return format_html("{} {}", self.move_buttons(obj), export)
 
     @admin.display(description="银行账号")
     def account(self, obj):
@@ -302,7 +292,7 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
                 reverse("admin:subsidies_placementroster_change", args=[roster.pk]),
                 roster.row_count,
             )
-        missing = services.missing_materials(obj)
+        missing = missing_materials(obj)
         tail = format_html('<p class="errornote">缺少：{}</p>', "、".join(missing)) if missing else ""
         return format_html("<ul>{}</ul>{}", items, tail)
 
@@ -359,7 +349,8 @@ class PayeeNoticeAdmin(ScopedAdmin):
         if obj is None and "claims" in form.base_fields:
             # Not form.base_fields["claims"].queryset = ...: that Field object is shared by every form
             # class made from PayeeNoticeForm, so one clerk's request would set another's choices.
-            reviewed = claim_list(actor=request.user).filter(status=SubsidyClaim.Status.REVIEWED)
+            noticeable = states_open_to(move_named(CLAIM_MOVES, "notice"), CLAIM_TRANSITIONS)
+            reviewed = claim_list(actor=request.user).filter(status__in=noticeable)
 
             class ScopedPayeeNoticeForm(form):
                 def __init__(self, *args, **kwargs):
@@ -410,7 +401,7 @@ class PayeeNoticeAdmin(ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # The form checked the period, region and year; the service checks them again and moves the claims.
-        notice = services.payee_notice_publish(
+        notice = payee_notice_publish(
             region=obj.region,
             year=obj.year,
             title=obj.title,
@@ -471,7 +462,7 @@ class PlacementRosterAdmin(ScopedAdmin):
             {
                 "rows": obj.rows.all()[:200],
                 "reveal": may_see_personal_data(obj.viewer),
-                "warnings": services.roster_duplicate_warnings(
+                "warnings": roster_duplicate_warnings(
                     obj, nameable=set(station_list(actor=obj.viewer).values_list("pk", flat=True))
                 ),
             },

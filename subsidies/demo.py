@@ -9,22 +9,21 @@ import random
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from assessment.xlsx import XlsxSheet, write_xlsx
+from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
 from stations.validators import id_number_check_character
 from subsidies.models import ClaimKind, Fund, PayeeNotice, SubsidyClaim
 from subsidies.rules import MATERIALS, ROSTER_COLUMNS, ROSTER_REQUIREMENT
-from subsidies.services import (
-    claim_approve,
+from subsidies.services.claims import (
     claim_create,
     claim_material_add,
-    claim_pay,
     claim_payee_update,
     claim_review,
     claim_submit,
-    payee_notice_publish,
-    roster_import,
 )
+from subsidies.services.payee_notice import payee_notice_publish
+from subsidies.services.payouts import claim_approve, claim_pay
+from subsidies.services.rosters import roster_import
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = [

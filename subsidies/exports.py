@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from assessment.models import Campaign
-from assessment.xlsx import XlsxSheet, write_xlsx
+from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import StationKind
 from subsidies.models import PlacementRoster, SubsidyClaim
 
@@ -99,13 +99,13 @@ def campaign_totals_xlsx(campaign: Campaign) -> bytes:
     totals: dict[tuple[str, str], list] = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
     best_score: dict[tuple[str, str], Decimal] = {}
     for kind, tier, score, subsidy, one_time in campaign.results.values_list(
-        "station__kind", "tier_label", "score", "subsidy", "one_time_subsidy"
+        "station__kind", "tier_label", "score", "entitlement__amount", "one_time_entitlement__amount"
     ):
         key = (kind, tier or "—")
         row = totals[key]
         row[0] += 1
         row[1] += subsidy
-        row[2] += one_time
+        row[2] += one_time or 0
         best_score[key] = max(score, best_score.get(key, score))
     labels = dict(StationKind.choices)
     kind_order = {kind: index for index, kind in enumerate(StationKind.values)}

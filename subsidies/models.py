@@ -1,7 +1,7 @@
 """Subsidy claims and the money trail: materials, placement rosters, payee notice, approval, payout.
 
-Every yuan is traceable: a claim's amount is computed from the campaign's final result or the
-policy's one-time amount (never typed), snapshot at approval against a fund's budget, and paid
+Every yuan is traceable: a claim is filed against an entitlement (`assessment.Entitlement`) and
+carries its amount (never typed), snapshot at approval against a fund's budget, and paid
 once, with the voucher number.
 """
 
@@ -9,15 +9,14 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from assessment.models import Entitlement
 from stations.validators import mask_id_number, mask_phone
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
 
-class ClaimKind(models.TextChoices):
-    PERFORMANCE = "performance", "年度绩效补助"
-    ONE_TIME = "one_time", "一次性运营补助"
-    START_UP = "start_up", "启动资金"
+# A claim is of its entitlement's kind; the kinds are defined once, with the ledger.
+ClaimKind = Entitlement.Kind
 
 
 class Fund(models.Model):
@@ -88,6 +87,9 @@ class SubsidyClaim(models.Model):
     )
     kind = models.CharField("补助类型", max_length=16, choices=ClaimKind.choices)
     year = models.PositiveSmallIntegerField("年度")
+    entitlement = models.ForeignKey(
+        Entitlement, verbose_name="应享补助", on_delete=models.PROTECT, related_name="claims", editable=False
+    )
     campaign = models.ForeignKey(
         "assessment.Campaign",
         verbose_name="考核批次",

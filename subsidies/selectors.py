@@ -2,8 +2,9 @@
 
 from django.db.models import Count, QuerySet
 
+from core.scoping import register_scope
 from stations.models import User
-from stations.selectors import can_read_everything, is_regional, register_scope, station_list
+from stations.selectors import can_read_everything, is_regional, station_list
 from subsidies.models import (
     ClaimMaterial,
     Fund,

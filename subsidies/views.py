@@ -8,16 +8,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.permissions import Forbidden, operates
+from core.uploads import stored_file_response
+from core.workflow import available_moves
 from stations.selectors import operated_station_list
-from subsidies import services
 from subsidies.forms import ClaimStartForm, MaterialForm, PayeeForm, RosterUploadForm
 from subsidies.models import PayeeNotice, PlacementRoster
 from subsidies.rules import MATERIALS, ROSTER_REQUIREMENT
 from subsidies.selectors import claim_list, claim_material_list, may_see_personal_data, roster_list
+from subsidies.services import claims as claim_services
+from subsidies.services import rosters as roster_services
 
 
-def _error_text(exc: Exception) -> str:
-    return exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+def _error_text(exc: ValidationError | Forbidden) -> str:
+    return exc.messages[0]
 
 
 @login_required
@@ -29,13 +33,13 @@ def claim_index(request):
             raise Http404
         if form.is_valid():
             try:
-                claim = services.claim_create(
+                claim = claim_services.claim_create(
                     station=form.cleaned_data["station"],
                     kind=form.cleaned_data["kind"],
                     year=form.cleaned_data["year"],
                     actor=request.user,
                 )
-            except (ValidationError, PermissionError) as exc:
+            except (ValidationError, Forbidden) as exc:
                 form.add_error(None, _error_text(exc))
             else:
                 messages.success(request, f"已创建申报，应补助 {claim.amount:,.2f} 元。请上传材料后提交。")
@@ -49,9 +53,11 @@ def claim_index(request):
 @login_required
 def claim_detail(request, pk):
     claim = get_object_or_404(claim_list(actor=request.user), pk=pk)
-    editable = (
-        claim.status in services.EDITABLE and claim.station.operators.filter(pk=request.user.pk).exists()
+    moves = available_moves(
+        claim, request.user, table=claim_services.CLAIM_TRANSITIONS, moves=claim_services.CLAIM_MOVES
     )
+    # Papers and account are kept while the claim may still be submitted, by whoever may submit it.
+    editable = any(move.name == "submit" for move in moves)
     have = {}
     for material in claim.materials.all():
         have.setdefault(material.requirement, []).append(material)
@@ -69,7 +75,7 @@ def claim_detail(request, pk):
             "editable": editable,
             "checklist": checklist,
             "roster": roster,
-            "missing": services.missing_materials(claim),
+            "missing": claim_services.missing_materials(claim),
             "payee_form": PayeeForm(instance=claim) if editable else None,
             "material_form": MaterialForm(choices=upload_choices) if editable else None,
             "roster_form": RosterUploadForm() if editable and claim.kind == "performance" else None,
@@ -79,7 +85,7 @@ def claim_detail(request, pk):
 
 def _editable_claim(request, pk):
     claim = get_object_or_404(claim_list(actor=request.user), pk=pk)
-    if not claim.station.operators.filter(pk=request.user.pk).exists():
+    if not operates(request.user, claim.station):
         raise Http404
     return claim
 
@@ -91,7 +97,7 @@ def claim_payee(request, pk):
     form = PayeeForm(request.POST)
     if form.is_valid():
         try:
-            services.claim_payee_update(
+            claim_services.claim_payee_update(
                 claim=claim,
                 actor=request.user,
                 name=form.cleaned_data["payee_name"],
@@ -99,7 +105,7 @@ def claim_payee(request, pk):
                 account=form.cleaned_data["payee_account"],
             )
             messages.success(request, "收款账户已保存。")
-        except (ValidationError, PermissionError) as exc:
+        except (ValidationError, Forbidden) as exc:
             messages.error(request, _error_text(exc))
     else:
         messages.error(request, "请完整填写收款单位、开户银行和银行账号。")
@@ -115,14 +121,14 @@ def claim_material(request, pk):
     )
     if form.is_valid():
         try:
-            material = services.claim_material_add(
+            material = claim_services.claim_material_add(
                 claim=claim,
                 actor=request.user,
                 requirement=form.cleaned_data["requirement"],
                 uploaded=form.cleaned_data["file"],
             )
             messages.success(request, f"已上传：{material.original_name}")
-        except (ValidationError, PermissionError) as exc:
+        except (ValidationError, Forbidden) as exc:
             messages.error(request, _error_text(exc))
     else:
         messages.error(request, "请选择材料和文件。")
@@ -139,17 +145,17 @@ def claim_roster(request, pk):
         return redirect("subsidies:claim_detail", pk=claim.pk)
     upload = form.cleaned_data["file"]
     try:
-        roster, warnings = services.roster_import(
+        roster, warnings = roster_services.roster_import(
             station=claim.station, year=claim.year, file=upload, source_name=upload.name, actor=request.user
         )
-    except services.RosterRefused as exc:
+    except roster_services.RosterRefused as exc:
         messages.error(request, str(exc))
         for problem in exc.problems[:50]:
             messages.error(request, str(problem))
         if len(exc.problems) > 50:
             messages.error(request, f"另有 {len(exc.problems) - 50} 处问题未列出。")
-    except PermissionError as exc:
-        messages.error(request, str(exc))
+    except Forbidden as exc:
+        messages.error(request, exc.message)
     else:
         messages.success(request, f"花名册已导入：{roster.row_count} 人。")
         for warning in warnings[:20]:
@@ -162,17 +168,15 @@ def claim_roster(request, pk):
 def claim_submit(request, pk):
     claim = _editable_claim(request, pk)
     try:
-        services.claim_submit(claim=claim, actor=request.user)
+        claim_services.claim_submit(claim=claim, actor=request.user)
         messages.success(request, "申报已提交，等待人社局审核。")
-    except (ValidationError, PermissionError) as exc:
+    except (ValidationError, Forbidden) as exc:
         messages.error(request, _error_text(exc))
     return redirect("subsidies:claim_detail", pk=claim.pk)
 
 
 @login_required
 def material_download(request, pk):
-    from assessment.views import stored_file_response
-
     material = get_object_or_404(claim_material_list(actor=request.user), pk=pk)
     return stored_file_response(
         material.file.name, filename=material.original_name, content_type=material.content_type
@@ -182,7 +186,7 @@ def material_download(request, pk):
 @login_required
 def roster_template(request):
     response = HttpResponse(
-        services.roster_template(),
+        roster_services.roster_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = 'attachment; filename="placement-roster-template.xlsx"'

@@ -11,6 +11,7 @@ class World:
     """Two counties under one city, each with one station and its people.
 
     Everything named *_a belongs to county A, *_b to county B; a user of A must never see B.
+    assessor_a reaches no station until a campaign assigns them one.
     """
 
     province: Region
@@ -44,7 +45,6 @@ def world(db) -> World:
     assessor_a = make_user("assessor_a", role=User.Role.ASSESSOR, region=county_a)
     station_a.operators.add(operator_a)
     station_b.operators.add(operator_b)
-    station_a.assessors.add(assessor_a)
     return World(
         province=province,
         city=city,

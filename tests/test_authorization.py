@@ -19,6 +19,7 @@ from assessment.models import (
     Campaign,
     CampaignResult,
     CampaignStation,
+    Entitlement,
     Evidence,
     Objection,
     Policy,
@@ -31,7 +32,8 @@ from assessment.services.campaigns import assessor_assign, campaign_open, confli
 from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
-from stations.models import AuditEntry, Region, Station, User
+from core.models import AuditEntry
+from stations.models import Region, Station, User
 from stations.services import station_status_change
 from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
 
@@ -197,7 +199,17 @@ def build_campaigns(world):
             score=Decimal("88.50"),
             tier="good",
             tier_label="良好",
-            subsidy=Decimal("50000.00"),
+            entitlement=Entitlement.objects.create(
+                station=station,
+                year=built[side].year,
+                kind="performance",
+                amount=Decimal("50000.00"),
+                policy=built[side].policy,
+                basis="campaign_result",
+                campaign=built[side],
+                explanation="良好，绩效补助 50000.00 元",
+                decided_at=now,
+            ),
             computed_at=now,
         )
         objections[side] = Objection.objects.create(
@@ -248,7 +260,7 @@ def build_money(world, campaigns, policy_a, policy_b):
         Placement,
         SubsidyClaim,
     )
-    from subsidies.services import claim_material_add
+    from subsidies.services.claims import claim_material_add
 
     now = timezone.now()
     built = {model: {} for model in (Fund, SubsidyClaim, ClaimMaterial, PlacementRoster, PayeeNotice, Payout)}
@@ -366,7 +378,8 @@ def test_site_pages_answer_each_role_as_expected(client, world, role):
         "bureau_a": {"a"},
         "auditor_a": {"a"},
         "operator_a": {"a"},
-        "assessor_a": {"a"},
+        # No campaign assigns assessor_a anything here; their reach through one is walked below.
+        "assessor_a": set(),
         "bureau_b": {"b"},
     }.get(role, set())
     operated = {"operator_a": {"a"}}.get(role, set())

@@ -3,7 +3,7 @@ and Excel tables (results, the public-notice list, the December construction sum
 
 `pdf.render_pdf` is the one way to make a PDF: WeasyPrint with a URL fetcher that serves only the
 product's own static files. `score_sheet` builds a station's sheet and its fingerprint; `tables`
-yields the rows the shared writer `assessment.xlsx.write_xlsx` turns into workbooks.
+yields the rows the shared writer `core.xlsx.write_xlsx` turns into workbooks.
 """
 
 import logging

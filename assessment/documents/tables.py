@@ -1,5 +1,5 @@
 """Excel tables of a campaign: the result table, the public-notice list and the December
-construction summary. Each export is a class that yields rows; `assessment.xlsx.write_xlsx` is
+construction summary. Each export is a class that yields rows; `core.xlsx.write_xlsx` is
 the one writer (user text stays text, never a formula).
 
 Every export is scoped: the views pass the acting user, whose campaign has been found through
@@ -24,7 +24,7 @@ from assessment.documents.score_sheet import (
 )
 from assessment.models import Campaign, CampaignStation, ScoreSheet
 from assessment.scoring import compiled_policy
-from assessment.xlsx import XlsxSheet, write_xlsx
+from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, StationKind, User
 from stations.selectors import station_list
 

@@ -6,12 +6,22 @@ Modules, in the order a score is made:
 - `inputs`: reading and checking a unit's entered values.
 - `scoring`: `compile_rubric` once, then `CompiledRubric.score_sheet` per sheet; `annual_score`.
 - `validation`: `validate_rubric` and `validate_inputs`.
-- `tiers`, `subsidy`: thresholds and ranked bands, then money, eligibility, elimination, groups.
+- `tiers`: thresholds and ranked bands.
+- `decision`: `decide_campaign`, the one decision from scores to every amount (eligibility,
+  tiers or bands, elimination, groups, one-time), and `decide_one_time` / `decide_start_up`.
 - `simulate`: `evaluate_cases`, the logic of the `evaluate` command.
 - `decimal_math`: the one half-up rounding and the number formats.
 """
 
 from assessment.engine.decimal_math import format_two_places, round_half_up
+from assessment.engine.decision import (
+    DecisionUnit,
+    Grant,
+    UnitDecision,
+    decide_campaign,
+    decide_one_time,
+    decide_start_up,
+)
 from assessment.engine.inputs import InputProblem
 from assessment.engine.scoring import (
     CompiledRubric,
@@ -38,13 +48,6 @@ from assessment.engine.specs import (
     ThresholdTierSpec,
     TierSchemeSpec,
 )
-from assessment.engine.subsidy import (
-    RankedOutcome,
-    RankedUnit,
-    YearlyOutcome,
-    decide_ranked_outcomes,
-    decide_yearly_outcome,
-)
 from assessment.engine.tiers import (
     allocate_band_counts,
     assign_ranked_bands,
@@ -55,8 +58,10 @@ from assessment.engine.validation import validate_inputs, validate_rubric
 
 __all__ = [
     "CompiledRubric",
+    "DecisionUnit",
     "EligibilitySpec",
     "EliminationSpec",
+    "Grant",
     "GroupDeductionSpec",
     "InputProblem",
     "InputSpec",
@@ -65,8 +70,6 @@ __all__ = [
     "PartWholeSpec",
     "PolicySpec",
     "RankedBandSpec",
-    "RankedOutcome",
-    "RankedUnit",
     "RubricError",
     "RubricFinding",
     "RubricSpec",
@@ -76,13 +79,14 @@ __all__ = [
     "SubsidyScheduleSpec",
     "ThresholdTierSpec",
     "TierSchemeSpec",
-    "YearlyOutcome",
+    "UnitDecision",
     "allocate_band_counts",
     "annual_score",
     "assign_ranked_bands",
     "compile_rubric",
-    "decide_ranked_outcomes",
-    "decide_yearly_outcome",
+    "decide_campaign",
+    "decide_one_time",
+    "decide_start_up",
     "format_two_places",
     "lowest_ranked_flags",
     "round_half_up",

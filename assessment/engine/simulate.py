@@ -26,10 +26,10 @@ from decimal import Decimal
 from typing import Any
 
 from assessment.engine.decimal_math import format_two_places, round_half_up
+from assessment.engine.decision import DecisionUnit, decide_campaign
 from assessment.engine.inputs import read_number
 from assessment.engine.scoring import CompiledRubric, annual_score, compile_rubric
 from assessment.engine.specs import PolicySpec
-from assessment.engine.subsidy import RankedUnit, decide_ranked_outcomes, decide_yearly_outcome
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
@@ -261,10 +261,7 @@ def evaluate_cases(
             unit["final_score"] = unit["score"]
         outputs = [{"code": unit["code"], "score": format_two_places(unit["score"])} for unit in units]
 
-    if policy.tier_scheme.method == "ranked":
-        _apply_ranking(policy, units, outputs, explain)
-    else:
-        _apply_thresholds(policy, units, outputs, assessed_on, explain)
+    _apply_decision(policy, units, outputs, assessed_on, explain)
     return {"policy": policy.code, "units": outputs}, []
 
 
@@ -296,52 +293,42 @@ def _score_months(
     return outputs
 
 
-def _apply_ranking(
-    policy: PolicySpec, units: list[dict[str, Any]], outputs: list[dict[str, Any]], explain: bool
-) -> None:
-    ranked = [
-        RankedUnit(
-            code=unit["code"],
-            kind=unit["kind"],
-            level=unit["level"],
-            group=unit["group"],
-            score=unit["final_score"],
-        )
-        for unit in units
-    ]
-    for output, outcome in zip(outputs, decide_ranked_outcomes(policy, ranked), strict=True):
-        output["band"] = outcome.band
-        output["eliminated"] = outcome.eliminated
-        output["subsidy"] = format_two_places(outcome.amount)
-        if explain:
-            output.setdefault("explanation", []).append(outcome.explanation)
-
-
-def _apply_thresholds(
+def _apply_decision(
     policy: PolicySpec,
     units: list[dict[str, Any]],
     outputs: list[dict[str, Any]],
     assessed_on: date | None,
     explain: bool,
 ) -> None:
-    with_recognition = _uses_recognition(policy)
-    for output, unit in zip(outputs, units, strict=True):
-        outcome = decide_yearly_outcome(
-            policy,
+    """The campaign's own decision (`decide_campaign`), written out in the simulator's shape."""
+    decision_units = [
+        DecisionUnit(
+            code=unit["code"],
             kind=unit["kind"],
             score=unit["final_score"],
-            assessed_on=assessed_on,
+            level=unit.get("level"),
+            group=unit.get("group"),
             recognized_on=unit.get("recognized_on"),
-            one_time_paid=bool(unit.get("one_time_paid")),
             purchase_contract=unit.get("purchase_contract"),
+            one_time_decided=bool(unit.get("one_time_paid")),
         )
-        if with_recognition:
-            output["eligible"] = outcome.eligible
-            output["tier"] = outcome.tier
-            output["performance_subsidy"] = format_two_places(outcome.performance_subsidy)
-            output["one_time_subsidy"] = format_two_places(outcome.one_time_subsidy)
+        for unit in units
+    ]
+    ranked = policy.tier_scheme.method == "ranked"
+    with_recognition = _uses_recognition(policy)
+    decisions = decide_campaign(policy, decision_units, assessed_on=assessed_on)
+    for output, decision in zip(outputs, decisions, strict=True):
+        if ranked:
+            output["band"] = decision.tier
+            output["eliminated"] = decision.eliminated
+            output["subsidy"] = format_two_places(decision.performance_subsidy)
+        elif with_recognition:
+            output["eligible"] = decision.eligible
+            output["tier"] = decision.tier
+            output["performance_subsidy"] = format_two_places(decision.performance_subsidy)
+            output["one_time_subsidy"] = format_two_places(decision.one_time_subsidy)
         else:
-            output["tier"] = outcome.tier
-            output["subsidy"] = format_two_places(outcome.performance_subsidy)
+            output["tier"] = decision.tier
+            output["subsidy"] = format_two_places(decision.performance_subsidy)
         if explain:
-            output.setdefault("explanation", []).append(outcome.explanation)
+            output.setdefault("explanation", []).append(decision.explanation)

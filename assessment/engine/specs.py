@@ -277,6 +277,8 @@ class TierSchemeSpec:
     bands: tuple[RankedBandSpec, ...] = ()
     ranked_levels: tuple[str, ...] = ()
     level_bands: Mapping[str, str] = field(default_factory=dict)
+    # What a clerk reads for a fixed band, by level (Heshan: {"district": "区级"}).
+    level_band_labels: Mapping[str, str] = field(default_factory=dict)
     elimination: EliminationSpec | None = None
     group_deduction: GroupDeductionSpec | None = None
 
@@ -303,6 +305,7 @@ class TierSchemeSpec:
             "bands": [band.to_dict() for band in self.bands],
             "ranked_levels": list(self.ranked_levels),
             "level_bands": dict(self.level_bands),
+            "level_band_labels": dict(self.level_band_labels),
             "elimination": self.elimination.to_dict() if self.elimination else None,
             "group_deduction": self.group_deduction.to_dict() if self.group_deduction else None,
         }
@@ -319,6 +322,7 @@ class TierSchemeSpec:
             bands=tuple(RankedBandSpec.from_dict(band) for band in data.get("bands") or ()),
             ranked_levels=tuple(data.get("ranked_levels") or ()),
             level_bands=dict(data.get("level_bands") or {}),
+            level_band_labels=dict(data.get("level_band_labels") or {}),
             elimination=EliminationSpec.from_dict(elimination) if elimination else None,
             group_deduction=GroupDeductionSpec.from_dict(group_deduction) if group_deduction else None,
         )

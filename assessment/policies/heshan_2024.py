@@ -694,6 +694,7 @@ POLICY = PolicySpec(
         ),
         ranked_levels=("province", "city"),
         level_bands={"district": "district"},
+        level_band_labels={"district": "区级"},
         elimination=EliminationSpec(lowest_count=3, below_score=Decimal(95), scope="all_units"),
         group_deduction=GroupDeductionSpec(amount=Decimal(10000)),
     ),

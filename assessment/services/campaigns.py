@@ -7,19 +7,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.engine.decision import DecisionUnit, decide_campaign, eligibility_refusal
 from assessment.engine.scoring import annual_score
-from assessment.engine.subsidy import (
-    RankedUnit,
-    decide_ranked_outcomes,
-    decide_yearly_outcome,
-    is_recognised_long_enough,
-)
-from assessment.models import Campaign, CampaignResult, CampaignStation, Objection, ScoreSheet
+from assessment.models import Campaign, CampaignResult, CampaignStation, Entitlement, Objection, ScoreSheet
 from assessment.scoring import compiled_policy
-from assessment.services.notify import notify_after_commit
+from assessment.services.entitlements import entitlements_record_campaign, one_time_decided_elsewhere
 from assessment.services.policies import policy_freeze
+from core.notify import notify_after_commit
+from core.permissions import is_assigned_assessor, may_manage, require
+from core.workflow import InvalidTransition, Move, record_audit, transition
 from stations.models import Station, User
-from stations.workflow import InvalidTransition, record_audit, transition
+from stations.selectors import bureau_staff_for
 
 CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
     Campaign.Status.DRAFT: {Campaign.Status.OPEN},
@@ -28,14 +26,29 @@ CAMPAIGN_TRANSITIONS: dict[str, set[str]] = {
     Campaign.Status.NOTICE: {Campaign.Status.PUBLISHED},
     Campaign.Status.PUBLISHED: set(),
 }
+# Results stand but are not final: a correction of a sheet recomputes them.
+RESULTS_STANDING = frozenset({Campaign.Status.RESULTS, Campaign.Status.NOTICE})
+# The result list is public from the notice on: the notice page and the links to it.
+RESULTS_PUBLIC = frozenset({Campaign.Status.NOTICE, Campaign.Status.PUBLISHED})
+
+
+def _runs_campaign(campaign: Campaign, actor: User | None) -> bool:
+    return may_manage(actor, campaign.region)
+
+
+CAMPAIGN_MOVES = (
+    Move("open", "开始考核", to=Campaign.Status.OPEN, allowed=_runs_campaign),
+    Move("import", "导入数据（Excel）", at=Campaign.Status.OPEN, allowed=_runs_campaign),
+    Move("results", "计算结果", to=Campaign.Status.RESULTS, allowed=_runs_campaign),
+    Move("recompute", "重新计算结果", at=RESULTS_STANDING, allowed=_runs_campaign),
+    Move("notice", "开始公示", to=Campaign.Status.NOTICE, allowed=_runs_campaign),
+    Move("publish", "通报结果", to=Campaign.Status.PUBLISHED, allowed=_runs_campaign),
+)
 
 
 def require_bureau(actor: User, campaign: Campaign) -> None:
-    """Only bureau staff of the campaign's region (or a superuser) run it."""
-    if not (
-        actor.is_superuser or (actor.is_bureau and actor.region and actor.region.contains(campaign.region))
-    ):
-        raise PermissionError("只有本区域的人社局工作人员可以办理此事项。")
+    """Only bureau staff of the campaign's region (or a superuser) run it; anyone else is Forbidden."""
+    require(may_manage(actor, campaign.region), "只有本区域的人社局工作人员可以办理此事项。")
 
 
 def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Station, str]]]:
@@ -45,23 +58,17 @@ def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Sta
     revoked), and it was recognised long enough before the assessment day when the policy says so.
     """
     policy = campaign.policy
+    spec, _ = compiled_policy(policy)
     candidates = Station.objects.filter(region__path__startswith=campaign.region.path, kind__in=policy.kinds)
     taking_part, left_out = [], []
     for station in candidates.order_by("code"):
+        refusal = eligibility_refusal(
+            spec, recognized_on=station.recognized_on, assessed_on=campaign.assessed_on
+        )
         if station.status != Station.Status.ACTIVE:
             left_out.append((station, f"站点状态为“{station.get_status_display()}”"))
-        elif policy.min_months_recognised and not station.recognized_on:
-            left_out.append((station, "没有认定日期"))
-        elif policy.min_months_recognised and not is_recognised_long_enough(
-            station.recognized_on, campaign.assessed_on, policy.min_months_recognised
-        ):
-            left_out.append(
-                (
-                    station,
-                    f"认定于 {station.recognized_on}，至 {campaign.assessed_on} "
-                    f"未满 {policy.min_months_recognised} 个月",
-                )
-            )
+        elif refusal:
+            left_out.append((station, refusal))
         else:
             taking_part.append(station)
     return taking_part, left_out
@@ -85,8 +92,11 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
 
     Before: the campaign is a draft, its policy covers its year, the monthly/yearly period matches
     the policy. After: the policy is frozen, one CampaignStation per station and one ScoreSheet per
-    station and period exist, the campaign is open, and the operators are told. `stations` narrows
-    the eligible list (never widens it). Raises ValidationError, InvalidTransition, PermissionError.
+    station and period exist, the campaign is open, and the operators are told. Each station's
+    default assessor (if still an active assessor) is copied into its entry, declaration pending,
+    recorded and told as `assessor_assign` would; later changes to either leave the other alone.
+    `stations` narrows the eligible list (never widens it). Raises ValidationError,
+    InvalidTransition, Forbidden.
     """
     require_bureau(actor, campaign)
     if campaign.year != campaign.policy.year:
@@ -128,7 +138,33 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
             region=campaign.region,
         )
         policy_freeze(policy=campaign.policy, actor=actor, reason=f"考核批次 {campaign.code} 使用")
-        CampaignStation.objects.bulk_create(CampaignStation(campaign=campaign, station=s) for s in eligible)
+        # Read the defaults afresh: `stations` may be objects loaded before the bureau changed them.
+        defaults = dict(
+            Station.objects.filter(
+                pk__in=[s.pk for s in eligible],
+                default_assessor__role=User.Role.ASSESSOR,
+                default_assessor__is_active=True,
+            ).values_list("pk", "default_assessor")
+        )
+        assessors = User.objects.in_bulk(set(defaults.values()))
+        entries = CampaignStation.objects.bulk_create(
+            CampaignStation(campaign=campaign, station=s, assessor=assessors.get(defaults.get(s.pk)))
+            for s in eligible
+        )
+        assigned: dict[User, list[Station]] = defaultdict(list)
+        for entry in entries:
+            if entry.assessor is not None:
+                record_audit(
+                    target=entry,
+                    actor=actor,
+                    action="campaign.assessor_assign",
+                    station=entry.station,
+                    reason="开始考核时复制站点的默认评估人员",
+                    changes={"assessor": ["", str(entry.assessor)]},
+                )
+                assigned[entry.assessor].append(entry.station)
+        for assessor, assessed in assigned.items():
+            _assessor_notify(assessor=assessor, stations=assessed)
         ScoreSheet.objects.bulk_create(
             ScoreSheet(campaign=campaign, station=s, period=period)
             for s in eligible
@@ -168,13 +204,23 @@ def assessor_assign(*, entry: CampaignStation, assessor: User | None, actor: Use
             changes={"assessor": [str(before or ""), str(assessor or "")]},
         )
         if assessor is not None:
-            notify_after_commit(
-                recipients=[assessor],
-                subject=f"评估任务：{locked.station.name}",
-                body="请登录系统，先声明与该站点无利益冲突，再查看评分表并进行现场评估。",
-            )
+            _assessor_notify(assessor=assessor, stations=[locked.station])
     entry.assessor, entry.declaration, entry.declared_at = assessor, locked.declaration, None
     return entry
+
+
+def _assessor_notify(*, assessor: User, stations: list[Station]) -> None:
+    """Tell an assessor of new assignments: one message, however many stations a campaign gives them."""
+    if len(stations) == 1:
+        subject = f"评估任务：{stations[0].name}"
+        body = "请登录系统，先声明与该站点无利益冲突，再查看评分表并进行现场评估。"
+    else:
+        subject = f"评估任务：{stations[0].name}等 {len(stations)} 个站点"
+        body = (
+            f"您被指派评估：{'、'.join(station.name for station in stations)}。"
+            "请登录系统，逐一声明与这些站点无利益冲突，再查看评分表并进行现场评估。"
+        )
+    notify_after_commit(recipients=[assessor], subject=subject, body=body)
 
 
 def conflict_declare(
@@ -186,14 +232,11 @@ def conflict_declare(
     handed back (assessor cleared) for the bureau to reassign, and the bureau is told. Either way
     the declaration is recorded in the history.
     """
-    from assessment.services.notify import bureau_staff_for
-
     with transaction.atomic():
         locked = (
             CampaignStation.objects.select_for_update().select_related("station__region").get(pk=entry.pk)
         )
-        if locked.assessor_id != actor.pk:
-            raise PermissionError("只有被指派的评估人员可以声明。")
+        require(is_assigned_assessor(actor, locked), "只有被指派的评估人员可以声明。")
         if has_conflict:
             if not statement.strip():
                 raise ValidationError("请说明利益冲突的情况。")
@@ -233,87 +276,48 @@ def _station_score(sheets: list[ScoreSheet]) -> tuple[Decimal, str]:
     return score, f"{len(totals)} 个月月度得分平均 {score} 分"
 
 
-def _one_time_already_paid(station_ids: list[int]) -> set[int]:
-    """Stations whose one-time subsidy has been claimed (and not refused): a result shows none again."""
-    from subsidies.models import ClaimKind, SubsidyClaim
-
-    claimed = SubsidyClaim.objects.filter(station_id__in=station_ids, kind=ClaimKind.ONE_TIME).exclude(
-        status=SubsidyClaim.Status.REJECTED
-    )
-    return set(claimed.values_list("station_id", flat=True))
-
-
-def _result_rows(campaign: Campaign, sheets: list[ScoreSheet]) -> list[CampaignResult]:
-    """The campaign's results from its locked sheets, through the policy engine."""
+def _result_rows(campaign: Campaign, sheets: list[ScoreSheet], actor: User) -> list[CampaignResult]:
+    """The campaign's results from its locked sheets: one decision, written into the ledger."""
     spec, _ = compiled_policy(campaign.policy)
     by_station: dict[int, list[ScoreSheet]] = defaultdict(list)
     for sheet in sheets:
         by_station[sheet.station_id].append(sheet)
     stations = {s.station_id: s.station for s in sheets}
+    order = sorted(by_station, key=lambda sid: stations[sid].code)
+    scored = {sid: _station_score(by_station[sid]) for sid in order}
+    decided_elsewhere = one_time_decided_elsewhere(campaign=campaign, station_ids=order)
+    units = [
+        DecisionUnit(
+            code=stations[sid].code,
+            kind=stations[sid].kind,
+            score=scored[sid][0],
+            level=stations[sid].recognition_level or None,
+            group=stations[sid].assessment_group or None,
+            recognized_on=stations[sid].recognized_on,
+            purchase_contract=stations[sid].purchase_contract,
+            one_time_decided=sid in decided_elsewhere,
+        )
+        for sid in order
+    ]
+    decisions = dict(zip(order, decide_campaign(spec, units, assessed_on=campaign.assessed_on), strict=True))
+    ledger = entitlements_record_campaign(campaign=campaign, decisions=decisions, actor=actor)
     now = timezone.now()
-    rows: list[CampaignResult] = []
-    if spec.tier_scheme.method == "ranked":
-        scored = {sid: _station_score(group) for sid, group in by_station.items()}
-        units = [
-            RankedUnit(
-                code=stations[sid].code,
-                kind=stations[sid].kind,
-                level=stations[sid].recognition_level or None,
-                group=stations[sid].assessment_group or None,
-                score=scored[sid][0],
-            )
-            for sid in sorted(scored, key=lambda sid: stations[sid].code)
-        ]
-        by_code = {stations[sid].code: sid for sid in scored}
-        labels = {band.code: band.label for band in spec.tier_scheme.bands}
-        labels.update(dict.fromkeys(spec.tier_scheme.level_bands.values(), "区级"))
-        for outcome in decide_ranked_outcomes(spec, units):
-            sid = by_code[outcome.code]
-            rows.append(
-                CampaignResult(
-                    campaign=campaign,
-                    station=stations[sid],
-                    score=scored[sid][0],
-                    tier=outcome.band or "",
-                    tier_label=labels.get(outcome.band, "") if outcome.band else "不分档",
-                    eliminated=outcome.eliminated,
-                    subsidy=outcome.amount,
-                    explanation=f"{scored[sid][1]}；{outcome.explanation}",
-                    computed_at=now,
-                )
-            )
-    else:
-        already_paid = _one_time_already_paid(list(stations))
-        for sid, group in sorted(by_station.items(), key=lambda pair: stations[pair[0]].code):
-            station = stations[sid]
-            score, how = _station_score(group)
-            contract = None
-            if station.purchase_contract_start and station.purchase_contract_end:
-                contract = (station.purchase_contract_start, station.purchase_contract_end)
-            outcome = decide_yearly_outcome(
-                spec,
-                kind=station.kind,
-                score=score,
-                assessed_on=campaign.assessed_on,
-                recognized_on=station.recognized_on,
-                one_time_paid=sid in already_paid,
-                purchase_contract=contract,
-            )
-            rows.append(
-                CampaignResult(
-                    campaign=campaign,
-                    station=station,
-                    score=score,
-                    eligible=outcome.eligible,
-                    tier=outcome.tier or "",
-                    tier_label=outcome.tier_label,
-                    subsidy=outcome.performance_subsidy,
-                    one_time_subsidy=outcome.one_time_subsidy,
-                    explanation=f"{how}；{outcome.explanation}",
-                    computed_at=now,
-                )
-            )
-    return rows
+    return [
+        CampaignResult(
+            campaign=campaign,
+            station=stations[sid],
+            score=decision.score,
+            eligible=decision.eligible,
+            tier=decision.tier or "",
+            tier_label=decision.tier_label,
+            eliminated=decision.eliminated,
+            entitlement=ledger[(sid, Entitlement.Kind.PERFORMANCE)],
+            one_time_entitlement=ledger.get((sid, Entitlement.Kind.ONE_TIME)),
+            explanation=f"{scored[sid][1]}；{decision.explanation}",
+            computed_at=now,
+        )
+        for sid, decision in decisions.items()
+    ]
 
 
 def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[CampaignResult]:
@@ -328,7 +332,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
     require_bureau(actor, campaign)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.status not in {Campaign.Status.OPEN, Campaign.Status.RESULTS, Campaign.Status.NOTICE}:
+        if locked.status != Campaign.Status.OPEN and locked.status not in RESULTS_STANDING:
             raise InvalidTransition(
                 f"考核批次“{locked}”当前为“{locked.get_status_display()}”，不能计算结果。"
             )
@@ -338,7 +342,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
             raise ValidationError(
                 f"还有 {len(unlocked)} 个站点的评分表未审定锁定：{'、'.join(unlocked[:10])}"
             )
-        rows = _result_rows(locked, sheets)
+        rows = _result_rows(locked, sheets, actor)
         CampaignResult.objects.filter(campaign=locked).delete()
         CampaignResult.objects.bulk_create(rows)
         if locked.status == Campaign.Status.OPEN:

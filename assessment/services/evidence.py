@@ -1,50 +1,12 @@
-"""Storing an uploaded file: checked by content, saved under a random name, recorded, never orphaned."""
-
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+"""Storing an evidence file for a score sheet or a rectification answer: checked, stored, recorded."""
 
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import models, transaction
 
-from assessment.evidence import (
-    MAX_EVIDENCE_BYTES,
-    EvidenceCheck,
-    EvidenceError,
-    check_evidence_file,
-    evidence_storage_name,
-    safe_display_name,
-)
 from assessment.models import Evidence
+from core.uploads import stored_upload
+from core.workflow import record_audit
 from stations.models import Station, User
-from stations.workflow import record_audit
-
-
-@dataclass(frozen=True)
-class StoredUpload:
-    name: str  # the random storage name
-    display_name: str  # the uploader's file name, made safe to show
-    check: EvidenceCheck
-
-
-@contextmanager
-def stored_upload(uploaded, *, prefix: str, max_bytes: int = MAX_EVIDENCE_BYTES) -> Iterator[StoredUpload]:
-    """Check `uploaded` by its content and store it; inside the block, write the row that refers to it.
-
-    Raises ValidationError with the checker's message for a refused file (nothing is stored). If
-    the block raises, the stored file is removed again, so no file is left without its row.
-    """
-    try:
-        check = check_evidence_file(uploaded, max_bytes=max_bytes)
-    except EvidenceError as exc:
-        raise ValidationError(str(exc)) from exc
-    name = default_storage.save(evidence_storage_name(check, prefix=prefix), uploaded)
-    try:
-        yield StoredUpload(name=name, display_name=safe_display_name(uploaded.name), check=check)
-    except BaseException:
-        default_storage.delete(name)
-        raise
 
 
 def evidence_store(

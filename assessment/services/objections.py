@@ -11,15 +11,25 @@ from django.utils import timezone
 
 from assessment.models import Campaign, Objection
 from assessment.services.campaigns import require_bureau
-from assessment.services.evidence import stored_upload
-from assessment.services.notify import bureau_staff_for, notify_after_commit
+from core.notify import notify_after_commit
+from core.permissions import may_manage
+from core.uploads import stored_upload
+from core.workflow import Move, record_audit, transition
 from stations.models import Station, User
-from stations.workflow import record_audit, transition
+from stations.selectors import bureau_staff_for
 
 OBJECTION_TRANSITIONS: dict[str, set[str]] = {
     Objection.Status.OPEN: {Objection.Status.ANSWERED},
     Objection.Status.ANSWERED: set(),
 }
+OBJECTION_MOVES = (
+    Move(
+        "answer",
+        "答复异议",
+        to=Objection.Status.ANSWERED,
+        allowed=lambda objection, actor: may_manage(actor, objection.campaign.region),
+    ),
+)
 
 # An address may file a few objections an hour: enough for a citizen, too few to flood the clerks.
 OBJECTIONS_PER_ADDRESS_PER_HOUR = 3

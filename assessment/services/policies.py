@@ -1,9 +1,12 @@
-"""Writes of policies: installing a spec as rows, freezing, and making a new version."""
+"""Writes of policies: installing a spec as rows, freezing, making a new version, and the shipped seeds."""
+
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from assessment.engine.spec_diff import spec_differences
 from assessment.engine.specs import ItemSpec, PolicySpec
 from assessment.models import (
     OneTimeAmount,
@@ -14,8 +17,8 @@ from assessment.models import (
     SubsidyAmount,
     TierThreshold,
 )
-from stations.models import Region, User
-from stations.workflow import record_audit
+from core.workflow import record_audit
+from stations.models import Region, StationKind, User
 
 
 class PolicyFrozen(PermissionDenied):
@@ -71,6 +74,7 @@ def policy_install(*, spec: PolicySpec, region: Region, version: int = 1) -> Pol
         fallback_label=scheme.fallback_label,
         ranked_levels=list(scheme.ranked_levels),
         level_bands=dict(scheme.level_bands),
+        level_band_labels=dict(scheme.level_band_labels),
         elimination_lowest_count=scheme.elimination.lowest_count if scheme.elimination else None,
         elimination_below_score=scheme.elimination.below_score if scheme.elimination else None,
         elimination_scope=scheme.elimination.scope if scheme.elimination else "",
@@ -158,24 +162,159 @@ SEED_POLICY_REGIONS: dict[str, list[tuple[str, str, int]]] = {
 }
 
 
-def seed_policies_install() -> list[Policy]:
-    """Install each seed policy that is not in the database yet; never touch one that is.
+class SeedStatus(models.TextChoices):
+    CURRENT = "current", "已是最新"
+    MISSING = "missing", "未安装"
+    DIFFERS = "differs", "与数据库不同"
 
-    Runs after every `migrate` (see apps.py) and from load_demo, so `evaluate` works on a fresh
-    database; a bureau's edits live in later versions and are never overwritten.
+
+@dataclass(frozen=True)
+class SeedPolicyState:
+    """How one shipped seed policy stands against the newest version of its code in the database.
+
+    `differences` are lines like "补助标准 零工驿站·优秀 50000 → 60000" (database → shipped).
     """
+
+    code: str
+    status: SeedStatus
+    version: int | None = None
+    frozen: bool = False
+    differences: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SeedPoliciesReport:
+    installed: list[Policy] = field(default_factory=list)
+    differing: list[SeedPolicyState] = field(default_factory=list)
+
+
+class SeedPolicyUnknown(LookupError):
+    """No seed policy with this code is shipped."""
+
+
+def _seed_spec(code: str) -> PolicySpec:
     from assessment.policies import SEED_POLICIES
+
+    try:
+        return SEED_POLICIES[code]
+    except KeyError:
+        known = "、".join(SEED_POLICIES)
+        raise SeedPolicyUnknown(f"没有编码为 {code!r} 的随附政策；随附政策有：{known}。") from None
+
+
+def _seed_state(code: str, newest: Policy | None) -> SeedPolicyState:
+    from assessment.selectors import policy_spec
+
+    if newest is None:
+        return SeedPolicyState(code=code, status=SeedStatus.MISSING)
+    try:
+        stored = policy_spec(newest)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+        # Rows edited outside the admin may not make a spec; say so rather than fail a migrate.
+        differences = [f"数据库中的 v{newest.version} 无法读取为政策（{type(error).__name__}: {error}）"]
+    else:
+        differences = spec_differences(stored, _seed_spec(code), kind_labels=dict(StationKind.choices))
+    return SeedPolicyState(
+        code=code,
+        status=SeedStatus.DIFFERS if differences else SeedStatus.CURRENT,
+        version=newest.version,
+        frozen=newest.is_frozen,
+        differences=tuple(differences),
+    )
+
+
+def seed_policy_states() -> list[SeedPolicyState]:
+    """Each shipped seed policy compared with the newest version of its code; changes nothing."""
+    from assessment.policies import SEED_POLICIES
+
+    return [
+        _seed_state(code, Policy.objects.filter(code=code).order_by("-version").first())
+        for code in SEED_POLICIES
+    ]
+
+
+def _seed_region(code: str) -> Region:
     from stations.services import region_create
 
-    installed = []
+    region = None
+    for region_code, name, level in SEED_POLICY_REGIONS[code]:
+        region = Region.objects.filter(code=region_code).first() or region_create(
+            code=region_code, name=name, level=level, parent=region
+        )
+    return region
+
+
+def seed_policy_install(*, code: str) -> Policy | None:
+    """Install the shipped seed policy `code` as the next version of its code, if it is not there.
+
+    Before: `code` is a shipped seed (else SeedPolicyUnknown). When the newest version in the
+    database already equals the shipped spec, nothing changes and None is returned. Otherwise the
+    spec is installed as version 1 (no version yet) or newest + 1, with an audit row (no actor; the
+    reason names the seed and the differences), and the new policy is returned.
+
+    Existing versions are never changed, frozen or not. A frozen one is what campaigns scored
+    with. A draft (unfrozen) newest version could be rewritten in place, but it may hold a
+    bureau's edits in progress or be the policy of a campaign about to open; a new version loses
+    nothing, and the draft stays there to compare with or to delete in the admin.
+    """
+    spec = _seed_spec(code)
     with transaction.atomic():
-        for code, spec in SEED_POLICIES.items():
-            if Policy.objects.filter(code=code).exists():
-                continue
-            parent = None
-            for region_code, name, level in SEED_POLICY_REGIONS[code]:
-                parent = Region.objects.filter(code=region_code).first() or region_create(
-                    code=region_code, name=name, level=level, parent=parent
-                )
-            installed.append(policy_install(spec=spec, region=parent))
-    return installed
+        # The lock makes two concurrent installs of the same code take turns; the second then
+        # finds the first one's version equal to the seed and does nothing.
+        newest = Policy.objects.select_for_update().filter(code=code).order_by("-version").first()
+        state = _seed_state(code, newest)
+        if state.status == SeedStatus.CURRENT:
+            return None
+        policy = policy_install(
+            spec=spec, region=_seed_region(code), version=1 if newest is None else newest.version + 1
+        )
+        _record_seed_install(policy, state)
+    return policy
+
+
+def _record_seed_install(policy: Policy, state: SeedPolicyState) -> None:
+    if state.status == SeedStatus.MISSING:
+        reason = f"按随附种子政策 {policy.code} 安装（数据库中原无此政策）"
+    else:
+        frozen = "已冻结" if state.frozen else "未冻结"
+        reason = (
+            f"按随附种子政策 {policy.code} 安装为 v{policy.version}；"
+            f"原最新版本 v{state.version}（{frozen}，保持不变）与之不同：" + "；".join(state.differences)
+        )
+    record_audit(
+        target=policy,
+        actor=None,
+        action="policy.seed_install",
+        reason=reason,
+        changes={"from_version": state.version, "differences": list(state.differences)},
+        region=policy.region,
+    )
+
+
+def seed_policies_install() -> SeedPoliciesReport:
+    """Install each seed policy that is not in the database yet; report, never change, the others.
+
+    Runs after every `migrate` (see apps.py) and from load_demo, so `evaluate` works on a fresh
+    database. A code already there is compared with the shipped spec: a fix to a seed must not
+    silently miss an existing database, nor silently replace what a bureau runs with. The
+    differing ones are returned; `manage.py seed_policies --install CODE` installs one as a new
+    version.
+    """
+    from assessment.policies import SEED_POLICIES
+
+    report = SeedPoliciesReport()
+    with transaction.atomic():
+        # A fresh database getting its seeds is set-up, like Django's content types, and leaves no
+        # audit row; a seed added to a database in use is a change and does.
+        in_use = Policy.objects.exists()
+        for code in SEED_POLICIES:
+            newest = Policy.objects.filter(code=code).order_by("-version").first()
+            state = _seed_state(code, newest)
+            if state.status == SeedStatus.DIFFERS:
+                report.differing.append(state)
+            elif state.status == SeedStatus.MISSING:
+                policy = policy_install(spec=SEED_POLICIES[code], region=_seed_region(code))
+                if in_use:
+                    _record_seed_install(policy, state)
+                report.installed.append(policy)
+    return report

@@ -7,10 +7,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.models import Campaign, RectificationOrder
-from assessment.services.notify import notify_after_commit
+from core.models import AuditEntry
+from core.notify import notify_after_commit
+from core.permissions import Forbidden, is_superuser, may_manage, operates, require
+from core.workflow import Move, record_audit, transition
 from stations.models import Station, User
 from stations.services import station_status_change
-from stations.workflow import record_audit, transition
 
 RECTIFICATION_TRANSITIONS: dict[str, set[str]] = {
     RectificationOrder.Status.ISSUED: {
@@ -30,6 +32,35 @@ RECTIFICATION_TRANSITIONS: dict[str, set[str]] = {
     RectificationOrder.Status.REVOKED: set(),
 }
 
+
+def _manages(order: RectificationOrder, actor: User | None) -> bool:
+    return may_manage(actor, order.station.region)
+
+
+RECTIFICATION_MOVES = (
+    Move(
+        "respond",
+        "提交整改情况",
+        to=RectificationOrder.Status.RESPONDED,
+        allowed=lambda order, actor: operates(actor, order.station),
+    ),
+    Move(
+        "verify",
+        "核实整改",
+        to={RectificationOrder.Status.VERIFIED, RectificationOrder.Status.ISSUED},
+        at=RectificationOrder.Status.RESPONDED,
+        allowed=_manages,
+    ),
+    Move("propose", "提请撤销资格", to=RectificationOrder.Status.REVOCATION_PROPOSED, allowed=_manages),
+    Move(
+        "decide",
+        "审批撤销资格",
+        to={RectificationOrder.Status.REVOKED, RectificationOrder.Status.ISSUED},
+        at=RectificationOrder.Status.REVOCATION_PROPOSED,
+        allowed=_manages,
+    ),
+)
+
 OPEN_STATUSES = {
     RectificationOrder.Status.ISSUED,
     RectificationOrder.Status.RESPONDED,
@@ -38,10 +69,7 @@ OPEN_STATUSES = {
 
 
 def _require_bureau_for(actor: User, station: Station) -> None:
-    if not (
-        actor.is_superuser or (actor.is_bureau and actor.region and actor.region.contains(station.region))
-    ):
-        raise PermissionError("只有站点所在区域的人社局工作人员可以办理整改事项。")
+    require(may_manage(actor, station.region), "只有站点所在区域的人社局工作人员可以办理整改事项。")
 
 
 def rectification_issue(
@@ -77,8 +105,7 @@ def rectification_issue(
 
 def rectification_respond(*, order: RectificationOrder, actor: User, response: str) -> RectificationOrder:
     """The station's operator reports what was done, before the deadline."""
-    if not (actor.is_operator and order.station.operators.filter(pk=actor.pk).exists()):
-        raise PermissionError("只有本站点的运营人员可以提交整改情况。")
+    require(operates(actor, order.station), "只有本站点的运营人员可以提交整改情况。")
     if not response.strip():
         raise ValidationError("请填写整改情况。")
     if timezone.localdate() > order.deadline:
@@ -97,8 +124,7 @@ def rectification_respond(*, order: RectificationOrder, actor: User, response: s
 
 
 def _require_response_open(order: RectificationOrder, actor: User) -> None:
-    if not (actor.is_operator and order.station.operators.filter(pk=actor.pk).exists()):
-        raise PermissionError("只有本站点的运营人员可以提交整改材料。")
+    require(operates(actor, order.station), "只有本站点的运营人员可以提交整改材料。")
     if order.status != RectificationOrder.Status.ISSUED:
         raise ValidationError(f"整改通知当前为“{order.get_status_display()}”，不能再上传材料。")
     if timezone.localdate() > order.deadline:
@@ -207,8 +233,6 @@ def rectification_decide_revocation(
     """
     from django.contrib.contenttypes.models import ContentType
 
-    from stations.models import AuditEntry
-
     _require_bureau_for(actor, order.station)
     if not reason.strip():
         raise ValidationError("请写明审批意见。")
@@ -222,8 +246,8 @@ def rectification_decide_revocation(
         .values_list("actor_id", flat=True)
         .first()
     )
-    if approve and proposer == actor.pk and not actor.is_superuser:
-        raise PermissionError("提请人不能审批自己的撤销提议，请由另一位工作人员审批。")
+    if approve and proposer == actor.pk and not is_superuser(actor):
+        raise Forbidden("提请人不能审批自己的撤销提议，请由另一位工作人员审批。")
     with transaction.atomic():
         if approve:
             transition(

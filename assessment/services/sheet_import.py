@@ -15,9 +15,9 @@ from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy, score_inputs
 from assessment.services.campaigns import require_bureau
 from assessment.services.sheets import SHEET_TRANSITIONS
-from assessment.xlsx import XlsxError, XlsxSheet, column_letter, read_xlsx_rows, write_xlsx
+from core.workflow import record_audit, transition
+from core.xlsx import XlsxError, XlsxSheet, column_letter, read_xlsx_rows, write_xlsx
 from stations.models import User
-from stations.workflow import record_audit, transition
 
 FIXED_COLUMNS = ["站点编码", "期间", "站点名称"]
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
@@ -120,7 +120,7 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
 
     Rows fill the on-site column (the bureau's data analysis) of sheets that are not locked yet;
     such a sheet counts as assessed by the importing clerk. Raises SheetImportError with every
-    problem, or PermissionError.
+    problem, or Forbidden.
     """
     require_bureau(actor, campaign)
     if campaign.status != Campaign.Status.OPEN:

@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import leaf_points, score_inputs
-from assessment.services.campaigns import require_bureau
+from assessment.services.campaigns import RESULTS_STANDING, require_bureau
 from assessment.services.evidence import evidence_store
+from core.permissions import is_assigned_assessor, may_manage, operates, require
+from core.workflow import Move, record_audit, transition
 from stations.models import User
-from stations.workflow import record_audit, transition
 
 SHEET_TRANSITIONS: dict[str, set[str]] = {
     ScoreSheet.Status.DRAFT: {ScoreSheet.Status.SUBMITTED, ScoreSheet.Status.ASSESSED},
@@ -22,6 +23,46 @@ SHEET_TRANSITIONS: dict[str, set[str]] = {
     # A locked sheet changes only through `sheet_correct`, which records the reason.
     ScoreSheet.Status.LOCKED: set(),
 }
+
+
+def _in_open_campaign(sheet: ScoreSheet) -> bool:
+    """Sheets are filled in, scored and locked while their campaign is open."""
+    return sheet.campaign.status == Campaign.Status.OPEN
+
+
+def _results_final(campaign: Campaign) -> bool:
+    """Published results are final: no sheet of the campaign is corrected any more."""
+    return campaign.status == Campaign.Status.PUBLISHED
+
+
+SHEET_MOVES = (
+    Move(
+        "self_evaluation",
+        "填写自评",
+        to=ScoreSheet.Status.SUBMITTED,
+        allowed=lambda sheet, actor: operates(actor, sheet.station) and _in_open_campaign(sheet),
+    ),
+    Move(
+        "onsite",
+        "现场评分",
+        to=ScoreSheet.Status.ASSESSED,
+        allowed=lambda sheet, actor: assessor_may_score(actor, sheet) and _in_open_campaign(sheet),
+    ),
+    Move(
+        "lock",
+        "审定锁定",
+        to=ScoreSheet.Status.LOCKED,
+        allowed=lambda sheet, actor: may_manage(actor, sheet.campaign.region) and _in_open_campaign(sheet),
+    ),
+    Move(
+        "correct",
+        "更正审定分数",
+        at=ScoreSheet.Status.LOCKED,
+        allowed=lambda sheet, actor: (
+            may_manage(actor, sheet.campaign.region) and not _results_final(sheet.campaign)
+        ),
+    ),
+)
 
 
 class SheetInputError(ValidationError):
@@ -46,15 +87,10 @@ def _score_or_raise(sheet: ScoreSheet, raw: dict[str, Any]) -> tuple[dict[str, A
     return result, total
 
 
-def _is_operator(actor: User, sheet: ScoreSheet) -> bool:
-    return actor.is_operator and sheet.station.operators.filter(pk=actor.pk).exists()
-
-
 def _require_self_evaluation_open(sheet: ScoreSheet, actor: User) -> None:
-    if not _is_operator(actor, sheet):
-        raise PermissionError("只有本站点的运营人员可以填写自评。")
+    require(operates(actor, sheet.station), "只有本站点的运营人员可以填写自评。")
     campaign = sheet.campaign
-    if campaign.status != Campaign.Status.OPEN:
+    if not _in_open_campaign(sheet):
         raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”，不能填写自评。")
     if timezone.now() > campaign.self_evaluation_due:
         raise ValidationError(
@@ -147,19 +183,18 @@ def evidence_remove(*, evidence: Evidence, actor: User) -> None:
 
 def assessor_may_score(actor: User, sheet: ScoreSheet) -> bool:
     """The assigned assessor, once they declared no conflict of interest."""
-    return CampaignStation.objects.filter(
-        campaign_id=sheet.campaign_id,
-        station_id=sheet.station_id,
-        assessor=actor,
-        declaration=CampaignStation.Declaration.NO_CONFLICT,
-    ).exists()
+    entry = CampaignStation.objects.filter(campaign_id=sheet.campaign_id, station_id=sheet.station_id).first()
+    return (
+        entry is not None
+        and is_assigned_assessor(actor, entry)
+        and entry.declaration == CampaignStation.Declaration.NO_CONFLICT
+    )
 
 
 def _require_onsite_open(sheet: ScoreSheet, actor: User) -> None:
-    if not assessor_may_score(actor, sheet):
-        raise PermissionError("只有被指派且已声明无利益冲突的评估人员可以进行现场评分。")
+    require(assessor_may_score(actor, sheet), "只有被指派且已声明无利益冲突的评估人员可以进行现场评分。")
     campaign = sheet.campaign
-    if campaign.status != Campaign.Status.OPEN:
+    if not _in_open_campaign(sheet):
         raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”，不能进行现场评分。")
     if timezone.localdate() > campaign.onsite_due:
         raise ValidationError(f"现场评估已于 {campaign.onsite_due:%Y年%m月%d日} 截止，请联系人社局调整期限。")
@@ -253,7 +288,7 @@ def sheet_lock(
     The final inputs are the on-site inputs unless the reviewer gives others (then with a reason).
     """
     require_bureau(actor, sheet.campaign)
-    if sheet.campaign.status != Campaign.Status.OPEN:
+    if not _in_open_campaign(sheet):
         raise ValidationError("只有进行中的考核批次可以审定评分表。")
     with transaction.atomic():
         # Read the on-site inputs under the row lock: an import may have changed them a moment ago.
@@ -295,7 +330,7 @@ def sheet_correct(*, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any
     if not reason.strip():
         raise ValidationError("更正审定分数必须写明原因。")
     campaign = sheet.campaign
-    if campaign.status == Campaign.Status.PUBLISHED:
+    if _results_final(campaign):
         raise ValidationError("结果已通报，不能再更正。")
     inputs = _clean_raw(final_inputs)
     result, total = _score_or_raise(sheet, inputs)
@@ -314,7 +349,7 @@ def sheet_correct(*, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any
             reason=reason.strip(),
             changes={"final_total": [str(before), str(total)]},
         )
-        if campaign.status in {Campaign.Status.RESULTS, Campaign.Status.NOTICE}:
+        if campaign.status in RESULTS_STANDING:
             campaign_results_compute(campaign=campaign, actor=actor)
     sheet.final_inputs, sheet.final_result, sheet.final_total = inputs, result, total
     return sheet

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from assessment.models import Campaign, CampaignResult, Objection, RectificationOrder, ScoreSheet
 from assessment.services.objections import objection_file
-from stations.models import AuditEntry, Station
+from core.models import AuditEntry
+from stations.models import Station
 from stations.services import station_status_change
 from tests.assessment.steps import assign_assessor, points_inputs, score_onsite
 from tests.factories import make_station

@@ -13,9 +13,11 @@ from assessment.models import Campaign, CampaignResult, CampaignStation, Policy,
 from assessment.services.campaigns import campaign_open, campaign_results_compute, eligible_stations
 from assessment.services.policies import policy_new_version
 from assessment.services.sheets import sheet_lock, sheet_onsite_save, sheet_onsite_submit
-from stations.models import AuditEntry, Region, User
+from core.models import AuditEntry
+from core.permissions import Forbidden
+from core.workflow import InvalidTransition
+from stations.models import Region, User
 from stations.services import station_status_change
-from stations.workflow import InvalidTransition
 from tests.assessment.builders import heshan_perfect_month
 from tests.assessment.steps import assign_assessor, lock_sheets
 from tests.factories import make_region, make_station, make_user
@@ -68,7 +70,7 @@ def test_opening_narrowed_to_an_ineligible_station_is_refused(world, campaign):
 
 
 def test_opening_is_refused_to_another_countys_bureau(world, campaign):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         campaign_open(campaign=campaign, actor=world.bureau_b)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DRAFT

@@ -15,8 +15,8 @@ from django.utils import timezone
 from assessment.models import Campaign, ScoreSheet
 from assessment.services.campaigns import campaign_notice_start, campaign_publish, campaign_results_compute
 from assessment.services.sheets import sheet_lock
-from stations.models import AuditEntry
-from stations.workflow import InvalidTransition
+from core.models import AuditEntry
+from core.workflow import InvalidTransition
 from tests.assessment.steps import assign_assessor, lock_sheets, points_inputs, score_onsite
 
 pytestmark = [

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
+from assessment.engine.decision import DecisionUnit, decide_campaign
 from assessment.engine.specs import RankedBandSpec
-from assessment.engine.subsidy import RankedUnit, decide_ranked_outcomes
 from assessment.engine.tiers import (
     allocate_band_counts,
     assign_ranked_bands,
@@ -86,7 +86,7 @@ def test_only_three_units_are_eliminated_when_four_distinct_scores_are_below_95(
     units = [_unit(f"L{score}", "city", None, score) for score in ("90", "91", "92", "93", "99")]
     # 93 has 3 strictly lower scores: not among the lowest 3, so it keeps its money although below 95.
     # 5 ranked -> A 2, B 2, C 1: 99 A, 93 A, 92 B, 91 B, 90 C.
-    assert _by_code(decide_ranked_outcomes(HESHAN, units)) == {
+    assert _by_code(decide_campaign(HESHAN, units)) == {
         "L90": ("C", True, D("0.00")),
         "L91": ("B", True, D("0.00")),
         "L92": ("B", True, D("0.00")),
@@ -100,7 +100,7 @@ def test_lowest_three_can_hold_more_than_three_when_tied():
 
 
 def _unit(code, level, group, score, kind="community"):
-    return RankedUnit(code=code, kind=kind, level=level, group=group, score=D(score))
+    return DecisionUnit(code=code, kind=kind, level=level, group=group, score=D(score))
 
 
 def _by_code(outcomes):
@@ -122,7 +122,7 @@ def test_heshan_bands_money_elimination_and_groups_worked_by_hand():
     # Lowest 3 of all 8: D2 90, U5 94, U4 96; below 95: D2 and U5 -> eliminated, amount 0.
     # Groups G3 (U5) and G4 (D2) lose 10,000 each on their other members: D1 30,000 -> 20,000;
     # N1 has no level (0) and stays at 0.
-    assert _by_code(decide_ranked_outcomes(HESHAN, units)) == {
+    assert _by_code(decide_campaign(HESHAN, units)) == {
         "U1": ("A", False, D("60000.00")),
         "U2": ("A", False, D("60000.00")),
         "U3": ("B", False, D("50000.00")),
@@ -145,7 +145,7 @@ def test_group_loses_the_deduction_once_even_with_two_eliminated_members():
     ]
     # 6 ranked -> 2/2/2: K1 K2 A, K3 K4 B, E2 E1 C. Lowest 3: E1, E2, K4; E1 and E2 below 95.
     # G1 has two eliminated members but K1 loses 10,000 once: 60,000 -> 50,000.
-    assert _by_code(decide_ranked_outcomes(HESHAN, units)) == {
+    assert _by_code(decide_campaign(HESHAN, units)) == {
         "E1": ("C", True, D("0.00")),
         "E2": ("C", True, D("0.00")),
         "K1": ("A", False, D("50000.00")),
@@ -161,7 +161,7 @@ def test_ties_at_the_bottom_eliminate_every_tied_unit_below_the_line():
     # 5 ranked -> A 2, B 2, C 1: 99 A; the two 92s share position 1 -> A; 91 B; 90 C.
     # Fewer than 3 units score strictly below 90, 91 and each 92 -> all four are among the lowest 3
     # and below 95 -> eliminated.
-    assert _by_code(decide_ranked_outcomes(HESHAN, units)) == {
+    assert _by_code(decide_campaign(HESHAN, units)) == {
         "T90": ("C", True, D("0.00")),
         "T91": ("B", True, D("0.00")),
         "T92": ("A", True, D("0.00")),
@@ -176,7 +176,7 @@ def test_a_score_of_exactly_95_is_not_eliminated_but_94_99_is():
         _unit("X2", "city", "G", "94.99"),
         _unit("X3", "city", "H", "99"),
     ]
-    outcomes = _by_code(decide_ranked_outcomes(HESHAN, units))
+    outcomes = _by_code(decide_campaign(HESHAN, units))
     # 3 ranked -> 1/1/1: X3 A, X1 B, X2 C. All three are among the lowest 3; only X2 is below 95.
     # X1 shares group G with X2: 50,000 - 10,000 = 40,000.
     assert outcomes == {
@@ -190,12 +190,12 @@ def test_nobody_is_eliminated_when_the_lowest_score_95_or_more():
     units = [
         _unit(f"H{index}", "province", "G", score) for index, score in enumerate(("95", "96", "97", "100"))
     ]
-    assert not any(outcome.eliminated for outcome in decide_ranked_outcomes(HESHAN, units))
+    assert not any(outcome.eliminated for outcome in decide_campaign(HESHAN, units))
 
 
 def test_explanation_says_rank_band_and_why_money_was_lost():
     units = [_unit("E1", "city", "G1", "80"), _unit("K1", "city", "G1", "99")]
-    outcome = {outcome.code: outcome for outcome in decide_ranked_outcomes(HESHAN, units)}
+    outcome = {outcome.code: outcome for outcome in decide_campaign(HESHAN, units)}
     assert "列第 1 位" in outcome["K1"].explanation
     assert "所在小组 G1 有单位被末位淘汰，扣减 10000.00 元，实得 50000.00 元" in outcome["K1"].explanation
     assert "末位淘汰，不予补助" in outcome["E1"].explanation

@@ -7,12 +7,34 @@ from fractions import Fraction
 import pytest
 
 from assessment.engine.decimal_math import format_plain, round_half_up
+from assessment.engine.decision import (
+    DecisionUnit,
+    add_calendar_months,
+    decide_campaign,
+    is_recognised_long_enough,
+)
 from assessment.engine.scoring import annual_score
-from assessment.engine.subsidy import add_calendar_months, decide_yearly_outcome, is_recognised_long_enough
 from assessment.engine.tiers import threshold_tier
 from assessment.policies import SEED_POLICIES
 
 D = Decimal
+
+
+def decide_yearly_outcome(
+    policy, *, kind, score, assessed_on=None, recognized_on=None, one_time_paid=False, purchase_contract=None
+):
+    """One station through the campaign's decision, as a threshold policy decides each on its own."""
+    unit = DecisionUnit(
+        code="U1",
+        kind=kind,
+        score=score,
+        recognized_on=recognized_on,
+        purchase_contract=purchase_contract,
+        one_time_decided=one_time_paid,
+    )
+    return decide_campaign(policy, [unit], assessed_on=assessed_on)[0]
+
+
 YUNMENG = SEED_POLICIES["yunmeng-2024"]
 QUANZHOU = SEED_POLICIES["quanzhou-2023"]
 

@@ -2,6 +2,7 @@
 may see the sheet, and every bad file refused with a message, no row and no file left behind."""
 
 import datetime
+import errno
 from pathlib import Path
 
 import pytest
@@ -9,11 +10,11 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from assessment.evidence import MAX_EVIDENCE_BYTES
 from assessment.models import Evidence
-from stations.models import AuditEntry
+from core.filechecks import MAX_EVIDENCE_BYTES
+from core.models import AuditEntry
 from tests.assessment.steps import assign_assessor
-from tests.test_evidence import make_png
+from tests.core.test_filechecks import make_png
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
@@ -177,3 +178,20 @@ def test_another_stations_operator_cannot_remove_a_file(client, world, sheet, me
     assert client.post(reverse("assessment:evidence_delete", args=[evidence.pk])).status_code == 404
     assert Evidence.objects.exists()
     assert len(stored_files(media)) == 1
+
+
+def test_a_failed_file_write_is_a_server_error_not_a_refusal(client, world, sheet, media, monkeypatch):
+    # EACCES on the media folder raises the builtin PermissionError (an OSError). The view used to
+    # catch it as if it were a refusal and show "[Errno 13] Permission denied" to the operator;
+    # now only core.permissions.Forbidden is a refusal, and a broken disk is an error that is logged.
+    from django.core.files.storage import FileSystemStorage
+
+    def fail(self, name, content):
+        raise PermissionError(errno.EACCES, "Permission denied", name)
+
+    monkeypatch.setattr(FileSystemStorage, "_save", fail)
+    client.force_login(world.operator_a)
+    with pytest.raises(PermissionError):
+        upload(client, sheet, "台账.pdf", PDF)
+    assert not Evidence.objects.filter(sheet=sheet).exists()
+    assert not stored_files(media)

@@ -19,9 +19,10 @@ from assessment.services.campaigns import (
     campaign_results_compute,
 )
 from assessment.services.objections import OBJECTIONS_PER_ADDRESS_PER_HOUR, objection_answer, objection_file
-from stations.models import AuditEntry
+from core.models import AuditEntry
+from core.permissions import Forbidden
 from tests.assessment.steps import lock_sheets, start_notice
-from tests.test_evidence import make_png
+from tests.core.test_filechecks import make_png
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def test_an_answer_needs_text_and_the_regions_bureau(world, noticed):
     objection = file_directly(noticed, world.station_a)
     with pytest.raises(ValidationError):
         objection_answer(objection=objection, actor=world.bureau_a, response="  ")
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         objection_answer(objection=objection, actor=world.bureau_b, response="已核实")
     objection.refresh_from_db()
     assert objection.status == Objection.Status.OPEN

@@ -18,7 +18,9 @@ from assessment.services.rectification import (
     rectification_respond,
     rectification_verify,
 )
-from stations.models import AuditEntry, Station
+from core.models import AuditEntry
+from core.permissions import Forbidden
+from stations.models import Station
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
@@ -94,7 +96,7 @@ def test_another_stations_operator_cannot_see_or_answer_the_order(client, world,
     url = reverse("assessment:rectification_detail", args=[order.pk])
     assert client.get(url).status_code == 404
     assert client.post(url, {"response": "冒名提交"}).status_code == 404
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         rectification_respond(order=order, actor=world.operator_b, response="冒名提交")
     order.refresh_from_db()
     assert order.status == RectificationOrder.Status.ISSUED
@@ -133,7 +135,7 @@ def test_a_refused_answer_goes_back_with_a_new_deadline(world, order):
 
 def test_the_operator_cannot_verify_their_own_answer(world, order):
     rectification_respond(order=order, actor=world.operator_a, response="已补齐。")
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         rectification_verify(order=order, actor=world.operator_a, accepted=True, note="自己核实")
     order.refresh_from_db()
     assert order.status == RectificationOrder.Status.RESPONDED
@@ -164,7 +166,7 @@ def test_a_lapsed_order_is_proposed_for_revocation(world, proposed):
 
 
 def test_the_proposer_cannot_approve_their_own_revocation(world, proposed):
-    with pytest.raises(PermissionError, match="另一位工作人员"):
+    with pytest.raises(Forbidden, match="另一位工作人员"):
         rectification_decide_revocation(order=proposed, actor=world.bureau_a, approve=True, reason="同意")
     proposed.refresh_from_db()
     assert proposed.status == RectificationOrder.Status.REVOCATION_PROPOSED
@@ -181,7 +183,7 @@ def test_another_clerk_approves_and_the_station_is_revoked(world, bureau_a2, pro
 
 
 def test_another_countys_clerk_cannot_approve(world, proposed):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         rectification_decide_revocation(order=proposed, actor=world.bureau_b, approve=True, reason="同意")
     assert status_of(world.station_a) == Station.Status.RECTIFYING
 

@@ -19,7 +19,7 @@ from assessment.services.rectification import (
 from assessment.services.sheets import sheet_correct
 from stations.selectors import audit_entry_list
 from tests.assessment.steps import lock_sheets
-from tests.test_evidence import make_png
+from tests.core.test_filechecks import make_png
 
 
 def admin_form_data(client, url):

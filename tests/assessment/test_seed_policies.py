@@ -1,13 +1,20 @@
-"""The seeds' policies on sheets worked by hand, and their round trip through JSON."""
+"""The seeds' policies on sheets worked by hand, their round trip through JSON, and their drift check."""
 
+import io
 import json
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 
 from assessment.engine.scoring import compile_rubric
+from assessment.engine.spec_diff import spec_differences
 from assessment.engine.specs import PolicySpec
+from assessment.models import Policy, SubsidyAmount
 from assessment.policies import SEED_POLICIES, get_policy_spec
+from assessment.selectors import policy_spec
+from assessment.services.policies import policy_freeze, policy_new_version
+from core.models import AuditEntry
 from tests.assessment.builders import heshan_perfect_month
 
 D = Decimal
@@ -200,3 +207,186 @@ def test_heshan_sheet_explains_every_item_in_chinese():
     ) in lines
     assert any(line.startswith("  4.2 人员配置及培训：4.00 分。") and "按 4 分计" in line for line in lines)
     assert lines[-1] == "合计 98.20 分"
+
+
+# Seeds that cannot drift silently: the database's newest version of each shipped policy is
+# compared with the shipped spec; `manage.py seed_policies` reports and, on request, installs the
+# shipped spec as a new version. Lines read "database value → shipped value".
+
+
+def _yunmeng_with(change) -> PolicySpec:
+    data = SEED_POLICIES["yunmeng-2024"].to_dict()
+    change(data)
+    return PolicySpec.from_dict(data)
+
+
+def _item(data, code):
+    return next(
+        item for section in data["rubric"]["sections"] for item in section["items"] if item["code"] == code
+    )
+
+
+def test_equal_policies_have_no_differences_whatever_the_decimal_places():
+    # The database keeps 10.00 where the seed says 10: the same number, not a difference.
+    stored = _yunmeng_with(lambda data: _item(data, "2.1").update(max_points="10.00"))
+    assert spec_differences(stored, SEED_POLICIES["yunmeng-2024"]) == []
+
+
+def test_differences_name_the_item_tier_amount_and_condition_that_changed():
+    def change(data):
+        _item(data, "2.1")["max_points"] = "8"
+        data["tier_scheme"]["thresholds"][0]["min_score"] = "85"
+        data["subsidy_schedule"]["amounts"]["gig_station"]["excellent"] = "50000.00"
+        data["eligibility"]["min_months_recognised"] = 6
+        data["rubric"]["sections"][3]["items"].pop()  # 4.2 is missing from the database
+
+    lines = spec_differences(
+        _yunmeng_with(change), SEED_POLICIES["yunmeng-2024"], kind_labels={"gig_station": "零工驿站"}
+    )
+    assert lines == [
+        "评分项目 2.1 满分 8 → 10",
+        "评分项目 4.2 仅在随附版本中",
+        "等次 优秀 最低分 85 → 90",
+        "补助标准 零工驿站·优秀 50000 → 60000",
+        "参评条件 认定满几个月方可参评 6 → 无",
+    ]
+
+
+def test_heshan_elimination_missing_from_the_database_is_named():
+    data = HESHAN.to_dict()
+    data["tier_scheme"]["elimination"] = None
+    assert spec_differences(PolicySpec.from_dict(data), HESHAN) == [
+        "末位淘汰 无 → 名额 3，分数线（低于） 95，比较范围 all_units"
+    ]
+
+
+def _seed_policies(*args) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("seed_policies", *args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return exit_.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def _versions(code):
+    return list(Policy.objects.filter(code=code).order_by("version").values_list("version", flat=True))
+
+
+@pytest.mark.django_db
+def test_an_up_to_date_database_is_reported_as_such_and_exits_zero():
+    status, out, err = _seed_policies()
+    assert status == 0
+    assert out.splitlines() == [
+        "yunmeng-2024：已是最新（数据库 v1）",
+        "quanzhou-2023：已是最新（数据库 v1）",
+        "heshan-2024：已是最新（数据库 v1）",
+    ]
+    assert err == ""
+
+
+@pytest.mark.django_db
+def test_a_changed_amount_in_the_database_is_reported_and_left_alone():
+    SubsidyAmount.objects.filter(policy__code="yunmeng-2024", kind="gig_station", tier="excellent").update(
+        amount=D(50000)
+    )
+
+    status, out, err = _seed_policies()
+
+    assert status == 1
+    assert "yunmeng-2024：与数据库不同（数据库最新 v1，未冻结；箭头左为数据库，右为随附版本）" in out
+    assert "  补助标准 零工驿站·优秀 50000 → 60000" in out.splitlines()
+    assert "heshan-2024：已是最新（数据库 v1）" in out
+    assert "yunmeng-2024" in err and "--install" in err
+    # Reporting changes nothing.
+    assert _versions("yunmeng-2024") == [1]
+    assert get_policy_spec("yunmeng-2024").subsidy_schedule.amounts["gig_station"]["excellent"] == 50000
+
+
+@pytest.mark.django_db
+def test_install_adds_the_fixed_seed_as_a_new_version_and_leaves_the_frozen_one(monkeypatch):
+    frozen = Policy.objects.get(code="yunmeng-2024", version=1)
+    policy_freeze(policy=frozen, actor=None, reason="考核批次已开始")
+    frozen_spec = policy_spec(frozen)
+    fixed = _yunmeng_with(lambda data: _item(data, "2.1").update(max_points="9"))
+    monkeypatch.setitem(SEED_POLICIES, "yunmeng-2024", fixed)
+
+    status, out, _ = _seed_policies()
+    assert status == 1
+    assert "  评分项目 2.1 满分 10 → 9" in out.splitlines()
+    assert "数据库最新 v1，已冻结" in out
+
+    status, out, _ = _seed_policies("--install", "yunmeng-2024")
+    assert status == 0
+    assert "yunmeng-2024：已安装为 v2；v1（已冻结）保持不变" in out
+    assert "  评分项目 2.1 满分 10 → 9" in out.splitlines()
+    assert _versions("yunmeng-2024") == [1, 2]
+    assert policy_spec(Policy.objects.get(code="yunmeng-2024", version=2)) == fixed
+    frozen.refresh_from_db()
+    assert frozen.is_frozen
+    assert policy_spec(frozen) == frozen_spec
+    entry = AuditEntry.objects.get(action="policy.seed_install")
+    assert entry.actor is None
+    assert "随附种子政策" in entry.reason and "评分项目 2.1 满分 10 → 9" in entry.reason
+
+    status, out, _ = _seed_policies()
+    assert status == 0
+    assert "yunmeng-2024：已是最新（数据库 v2）" in out
+
+
+@pytest.mark.django_db
+def test_install_never_rewrites_a_draft_newest_version_either(world):
+    copy = policy_new_version(policy=Policy.objects.get(code="heshan-2024"), actor=world.bureau_a)
+    SubsidyAmount.objects.filter(policy=copy, kind="community").update(amount=D(1))
+    draft_spec = policy_spec(copy)
+
+    status, out, _ = _seed_policies("--install-all")
+
+    assert status == 0
+    assert "heshan-2024：已安装为 v3；v2（未冻结）保持不变" in out
+    assert "yunmeng-2024：已是最新（数据库 v1），未安装新版本" in out
+    assert _versions("heshan-2024") == [1, 2, 3]
+    assert _versions("yunmeng-2024") == [1]
+    assert policy_spec(copy) == draft_spec
+    assert get_policy_spec("heshan-2024") == HESHAN
+
+
+@pytest.mark.django_db
+def test_install_of_an_unknown_code_is_refused_by_name():
+    status, out, err = _seed_policies("--install", "nowhere-2024")
+    assert status == 1
+    assert "没有编码为 'nowhere-2024' 的随附政策" in err
+    assert out == ""
+
+
+@pytest.mark.django_db
+def test_migrate_warns_about_a_drifting_seed_and_changes_nothing():
+    SubsidyAmount.objects.filter(policy__code="yunmeng-2024", kind="gig_station", tier="excellent").update(
+        amount=D(50000)
+    )
+    out = io.StringIO()
+
+    call_command("migrate", verbosity=1, interactive=False, stdout=out)
+
+    warnings = [line for line in out.getvalue().splitlines() if "随附版本不同" in line]
+    assert len(warnings) == 1
+    assert "yunmeng-2024" in warnings[0]
+    assert "补助标准 零工驿站·优秀 50000 → 60000" in warnings[0]
+    assert "manage.py seed_policies --install yunmeng-2024" in warnings[0]
+    assert _versions("yunmeng-2024") == [1]
+
+    quiet = io.StringIO()
+    call_command("migrate", verbosity=0, interactive=False, stdout=quiet)
+    assert quiet.getvalue() == ""
+
+
+@pytest.mark.django_db
+def test_migrate_installs_a_seed_missing_from_a_database_in_use_and_records_it():
+    Policy.objects.filter(code="quanzhou-2023").delete()
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+    assert _versions("quanzhou-2023") == [1]
+    assert get_policy_spec("quanzhou-2023") == SEED_POLICIES["quanzhou-2023"]
+    entry = AuditEntry.objects.get(action="policy.seed_install")
+    assert "quanzhou-2023" in entry.reason

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from assessment.models import ScoreSheet
 from assessment.services.campaigns import campaign_open
 from assessment.services.sheet_import import SheetImportError, sheets_import_inputs
-from stations.models import AuditEntry
+from core.models import AuditEntry
 from tests.assessment.builders import heshan_perfect_month
 from tests.assessment.steps import points_inputs
 from tests.factories import make_station

@@ -20,7 +20,9 @@ from assessment.services.sheets import (
     sheet_self_save,
     sheet_self_submit,
 )
-from stations.models import AuditEntry, User
+from core.models import AuditEntry
+from core.permissions import Forbidden
+from stations.models import User
 from tests.assessment.steps import (
     assign_assessor,
     entry_of,
@@ -111,7 +113,7 @@ def test_submission_at_the_deadline_itself_is_accepted(world, sheet):
 
 
 def test_another_stations_operator_can_neither_fill_nor_open_the_sheet(client, world, sheet):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         sheet_self_save(sheet=sheet, actor=world.operator_b, raw=full_inputs(sheet))
     client.force_login(world.operator_b)
     assert client.get(reverse("assessment:sheet_self_edit", args=[sheet.pk])).status_code == 404
@@ -157,7 +159,7 @@ def test_assessor_sees_and_scores_the_sheet_only_after_declaring_no_conflict(cli
     client.force_login(world.assessor_a)
     page = reverse("assessment:sheet_detail", args=[sheet.pk])
     assert client.get(page).status_code == 404
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         sheet_onsite_save(
             sheet=sheet, actor=world.assessor_a, raw=full_inputs(sheet), gap_reasons={}, findings=""
         )
@@ -181,9 +183,9 @@ def test_assessor_sees_and_scores_the_sheet_only_after_declaring_no_conflict(cli
 def test_an_assessor_who_is_not_assigned_cannot_score(world, sheet):
     other = make_user("assessor_x", role=User.Role.ASSESSOR, region=world.county_a)
     assign_assessor(sheet, assessor=world.assessor_a, bureau=world.bureau_a)
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         sheet_onsite_save(sheet=sheet, actor=other, raw=full_inputs(sheet), gap_reasons={}, findings="")
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         conflict_declare(entry=entry_of(sheet), actor=other, has_conflict=False)
 
 
@@ -352,7 +354,7 @@ def test_the_bureau_locks_an_assessed_sheet_with_the_on_site_scores(world, asses
 
 @pytest.mark.parametrize("who", ["bureau_b", "assessor_a", "operator_a", "auditor_a"])
 def test_only_the_regions_bureau_locks(world, assessed, who):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         sheet_lock(sheet=assessed, actor=getattr(world, who))
     assert reload(assessed).status == ScoreSheet.Status.ASSESSED
 

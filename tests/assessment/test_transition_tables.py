@@ -15,8 +15,8 @@ from assessment.services.campaigns import CAMPAIGN_TRANSITIONS
 from assessment.services.objections import OBJECTION_TRANSITIONS
 from assessment.services.rectification import RECTIFICATION_TRANSITIONS
 from assessment.services.sheets import SHEET_TRANSITIONS
-from stations.models import AuditEntry
-from stations.workflow import InvalidTransition, transition
+from core.models import AuditEntry
+from core.workflow import InvalidTransition, transition
 
 TABLES = {
     "campaign": (Campaign, CAMPAIGN_TRANSITIONS),

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pytest
 
+from assessment.engine.decision import DecisionUnit, decide_campaign
 from assessment.engine.scoring import compile_rubric
-from assessment.engine.subsidy import RankedUnit, decide_ranked_outcomes
 from assessment.policies import SEED_POLICIES
 from tests.assessment.builders import heshan_perfect_month
 
@@ -59,7 +59,7 @@ def test_ranking_a_provinces_units():
     policy = SEED_POLICIES["heshan-2024"]
     rng = random.Random(2)
     units = [
-        RankedUnit(
+        DecisionUnit(
             code=f"U{i:05d}",
             kind=rng.choice(["community", "village"]),
             level=rng.choice(["province", "city", "city", "district", None]),
@@ -69,7 +69,7 @@ def test_ranking_a_provinces_units():
         for i in range(30_000)
     ]
     started = time.perf_counter()
-    outcomes = decide_ranked_outcomes(policy, units)
+    outcomes = decide_campaign(policy, units)
     elapsed = time.perf_counter() - started
     paid = sum(o.amount for o in outcomes)
     print(

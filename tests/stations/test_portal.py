@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from stations.models import AuditEntry
+from core.models import AuditEntry
 
 
 def test_operator_with_one_station_lands_on_it_after_login(client, world):
@@ -55,7 +55,7 @@ def test_bad_phone_shows_the_error_next_to_the_field_and_keeps_the_old_value(cli
 def test_detail_page_masks_the_station_heads_mobile(client, world):
     world.station_a.station_head_phone = "13912345678"
     world.station_a.save()
-    client.force_login(world.assessor_a)
+    client.force_login(world.auditor_a)
     page = client.get(reverse("portal:station_detail", args=["AAA-01"])).content.decode()
     assert "139****5678" in page
     assert "13912345678" not in page

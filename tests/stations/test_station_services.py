@@ -1,9 +1,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from stations.models import AuditEntry, Station
+from core.models import AuditEntry
+from core.permissions import Forbidden
+from core.workflow import InvalidTransition
+from stations.models import Station
 from stations.services import STATION_STATUS_TRANSITIONS, station_contact_update, station_status_change
-from stations.workflow import InvalidTransition
 from tests.factories import make_station
 
 ALL_STATUSES = list(Station.Status.values)
@@ -44,7 +46,7 @@ def test_status_change_needs_a_reason(world):
 
 @pytest.mark.parametrize("who", ["auditor_a", "operator_a", "assessor_a", "bureau_b"])
 def test_only_the_stations_own_bureau_changes_its_status(world, who):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         station_status_change(station=world.station_a, to="revoked", actor=getattr(world, who), reason="x")
     world.station_a.refresh_from_db()
     assert world.station_a.status == "active"
@@ -82,7 +84,7 @@ def test_contact_update_refuses_a_bad_phone_and_saves_nothing(world):
 
 
 def test_contact_update_by_another_stations_operator_is_refused(world):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         station_contact_update(station=world.station_a, actor=world.operator_b, data={"opening_hours": "x"})
 
 

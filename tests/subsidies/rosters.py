@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from assessment.evidence import XLSX
+from core.filechecks import XLSX
 from stations.validators import id_number_check_character
 from subsidies.rules import ROSTER_COLUMNS
 

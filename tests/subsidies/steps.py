@@ -17,21 +17,20 @@ from assessment.services.campaigns import campaign_open, campaign_publish
 from stations.models import Station, User
 from subsidies.models import Fund, PayeeNotice, SubsidyClaim
 from subsidies.rules import MATERIALS, ROSTER_REQUIREMENT
-from subsidies.services import (
-    claim_approve,
+from subsidies.services.claims import (
     claim_create,
     claim_material_add,
-    claim_pay,
     claim_payee_update,
     claim_review,
     claim_submit,
-    payee_notice_publish,
-    roster_import,
 )
+from subsidies.services.payee_notice import payee_notice_publish
+from subsidies.services.payouts import claim_approve, claim_pay
+from subsidies.services.rosters import roster_import
 from tests.assessment.steps import lock_sheets, start_notice
+from tests.core.test_filechecks import make_pdf
 from tests.factories import make_station
 from tests.subsidies.rosters import person, roster_upload, upload
-from tests.test_evidence import make_pdf
 
 ACCOUNT = "6222021234567890123"
 

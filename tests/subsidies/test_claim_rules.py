@@ -10,11 +10,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from stations.models import AuditEntry, Station
+from core.models import AuditEntry
+from core.permissions import Forbidden
+from core.workflow import InvalidTransition, transition
+from stations.models import Station
 from stations.services import station_status_change
-from stations.workflow import InvalidTransition, transition
 from subsidies.models import SubsidyClaim
-from subsidies.services import CLAIM_TRANSITIONS, ClaimRefused, claim_create, claim_review
+from subsidies.services.claims import CLAIM_TRANSITIONS, ClaimRefused, claim_create, claim_review
 from tests.factories import make_station
 from tests.subsidies.steps import noticed_campaign, published_campaign, quanzhou_station, submitted_claim
 
@@ -124,7 +126,7 @@ def test_the_database_holds_one_claim_per_station_kind_and_year(world, published
 
 
 def test_an_operator_cannot_claim_for_another_station(world, published):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         claim_create(station=world.station_a, kind="performance", year=2024, actor=world.operator_b)
     assert not SubsidyClaim.objects.exists()
 
@@ -177,6 +179,7 @@ def test_the_database_holds_one_live_one_time_claim_per_station_ever(quanzhou):
             station=station,
             kind="one_time",
             year=2025,  # another year: only the once-ever constraint stands in the way
+            entitlement=first.entitlement,
             policy=first.policy,
             amount=first.amount,
             explanation="绕过服务直接写入",
@@ -185,7 +188,7 @@ def test_the_database_holds_one_live_one_time_claim_per_station_ever(quanzhou):
     assert SubsidyClaim.objects.filter(station=station).count() == 1
 
 
-def test_a_rejected_one_time_claim_does_not_block_a_later_one(quanzhou):
+def test_a_rejected_one_time_claim_does_not_block_a_later_one_on_the_same_entitlement(quanzhou):
     _, bureau, operator = quanzhou
     station = quanzhou_station(quanzhou, code="QZ-01")
     rejected = submitted_claim(station, actor=operator, kind="one_time")
@@ -193,9 +196,13 @@ def test_a_rejected_one_time_claim_does_not_block_a_later_one(quanzhou):
     Station.objects.filter(pk=station.pk).update(recognized_on=datetime.date(2025, 5, 1))
     station.refresh_from_db()
 
-    again = claim_create(station=station, kind="one_time", year=2025, actor=operator)
+    # The one-time amount was decided by the first recognition (2024); the later one decides nothing.
+    message = refusal(lambda: claim_create(station=station, kind="one_time", year=2025, actor=operator))
+    again = claim_create(station=station, kind="one_time", year=2024, actor=operator)
 
+    assert "依据 2024 年的首次认定" in message
     assert again.amount == Decimal("30000.00")
+    assert again.entitlement == rejected.entitlement
     assert SubsidyClaim.objects.filter(station=station, kind="one_time").count() == 2
 
 
@@ -210,25 +217,37 @@ def test_a_rejected_one_time_claim_can_be_filed_again_in_the_recognition_year(qu
     assert again.amount == Decimal("30000.00")
 
 
-@pytest.mark.parametrize(
-    "contract",
-    [
-        (datetime.date(2024, 1, 1), datetime.date(2024, 12, 31)),  # covers the recognition day
-        (datetime.date(2025, 1, 1), datetime.date(2099, 12, 31)),  # runs today
-    ],
-)
-def test_no_one_time_subsidy_during_a_purchase_of_services_contract(quanzhou, contract):
+def test_no_one_time_subsidy_during_a_purchase_of_services_contract(quanzhou):
     station = quanzhou_station(
         quanzhou,
         code="QZ-01",
         operating_mode="purchased",
-        purchase_contract_start=contract[0],
-        purchase_contract_end=contract[1],
+        purchase_contract_start=datetime.date(2024, 1, 1),  # covers the recognition day
+        purchase_contract_end=datetime.date(2024, 12, 31),
     )
 
     message = refusal(lambda: claim_create(station=station, kind="one_time", year=2024, actor=quanzhou[2]))
 
-    assert message == "站点在政府购买服务合同期内，不重复享受补助。"
+    assert message.startswith("本站没有一次性运营补助：")
+    assert "2024-03-01 处于政府购买服务合同期内，不重复享受" in message
+
+
+def test_the_one_time_subsidy_is_decided_on_the_recognition_day_not_on_the_claim_day(quanzhou):
+    # DOMAIN: "not granted while a purchase-of-services contract runs on the day it is decided";
+    # a station recognised outside any campaign has it decided by that recognition.
+    station = quanzhou_station(
+        quanzhou,
+        code="QZ-01",
+        operating_mode="purchased",
+        purchase_contract_start=datetime.date(2025, 1, 1),  # runs today, began after recognition
+        purchase_contract_end=datetime.date(2099, 12, 31),
+    )
+
+    claim = claim_create(station=station, kind="one_time", year=2024, actor=quanzhou[2])
+
+    assert claim.amount == Decimal("30000.00")
+    assert claim.entitlement.amount == Decimal("30000.00")
+    assert "2024-03-01 首次认定" in claim.entitlement.explanation
 
 
 def test_a_purchase_contract_that_ended_before_recognition_does_not_block_the_one_time_subsidy(quanzhou):
@@ -334,7 +353,7 @@ def test_a_claim_moves_exactly_as_the_table_says(quanzhou, start, to):
 
 
 def test_a_reviewed_claim_can_still_be_refused_with_a_reason(quanzhou):
-    from subsidies.services import claim_reject
+    from subsidies.services.claims import claim_reject
 
     _, bureau, operator = quanzhou
     station = quanzhou_station(quanzhou, code="QZ-09")

@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
+from core.workflow import InvalidTransition
 from stations.models import User
-from stations.workflow import InvalidTransition
 from subsidies.models import PayeeNotice, Payout, SubsidyClaim
-from subsidies.services import claim_approve, claim_pay, fund_remaining
+from subsidies.services.payouts import claim_approve, claim_pay, fund_remaining
 from tests.factories import make_station, make_user
 from tests.subsidies.steps import make_fund, notice_payees, published_campaign, reviewed_claim
 

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from stations.models import Station
 from subsidies.exports import campaign_totals_xlsx
 from subsidies.models import Payout, PlacementRoster
-from subsidies.services import claim_create, roster_import
+from subsidies.services.claims import claim_create
+from subsidies.services.rosters import roster_import
 from tests.factories import make_station
 from tests.subsidies.rosters import Text, id_number, person, phone, roster_upload
 from tests.subsidies.steps import ACCOUNT, approved_claim, pay, published_campaign

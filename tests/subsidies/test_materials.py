@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from subsidies.models import ClaimMaterial, SubsidyClaim
-from subsidies.services import claim_create, claim_material_add, claim_payee_update, claim_submit
+from subsidies.services.claims import claim_create, claim_material_add, claim_payee_update, claim_submit
+from tests.core.test_filechecks import make_pdf, make_png
 from tests.subsidies.rosters import upload
 from tests.subsidies.steps import (
     ACCOUNT,
@@ -15,7 +16,6 @@ from tests.subsidies.steps import (
     stored_files,
     submitted_claim,
 )
-from tests.test_evidence import make_pdf, make_png
 
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(240) + b"PE\x00\x00"
 

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from subsidies.models import PayeeNotice, Payout, SubsidyClaim
-from subsidies.services import claim_create, roster_import
+from subsidies.services.claims import claim_create
+from subsidies.services.rosters import roster_import
 from tests.subsidies.rosters import id_number, person, phone, roster_upload
 from tests.subsidies.steps import (
     ACCOUNT,
@@ -326,7 +327,7 @@ def test_the_public_payee_notice_stays_after_approval(client, world, published, 
 
 def test_a_payee_notice_is_not_public_before_it_starts(client, world, published):
     claim = reviewed_claim(world.station_a, operator=world.operator_a, bureau=world.bureau_a)
-    from subsidies.services import payee_notice_publish
+    from subsidies.services.payee_notice import payee_notice_publish
 
     now = timezone.now()
     notice = payee_notice_publish(

@@ -8,19 +8,15 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from assessment.models import CampaignResult
+from assessment.models import Entitlement
+from core.permissions import Forbidden
+from core.workflow import InvalidTransition
 from stations.models import Station
 from stations.services import station_status_change
-from stations.workflow import InvalidTransition
 from subsidies.models import PayeeNotice, Payout, SubsidyClaim
-from subsidies.services import (
-    claim_approve,
-    claim_pay,
-    claim_review,
-    claim_submit,
-    fund_remaining,
-    payee_notice_publish,
-)
+from subsidies.services.claims import claim_review, claim_submit
+from subsidies.services.payee_notice import payee_notice_publish
+from subsidies.services.payouts import claim_approve, claim_pay, fund_remaining
 from tests.factories import make_station
 from tests.subsidies.steps import (
     ACCOUNT,
@@ -84,7 +80,7 @@ def test_a_returned_claim_can_be_corrected_and_submitted_again(world, published)
 def test_only_the_stations_bureau_reviews(world, published, who):
     claim = submitted_claim(world.station_a, actor=world.operator_a)
 
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         claim_review(claim=claim, actor=getattr(world, who), decision="pass", note="")
 
     claim.refresh_from_db()
@@ -164,7 +160,7 @@ def test_a_clerk_cannot_publish_a_notice_for_a_region_above_their_own(world, pub
     claim = reviewed_claim(world.station_a, operator=world.operator_a, bureau=world.bureau_a)
     now = timezone.now()
 
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         payee_notice_publish(
             region=world.province,
             year=2024,
@@ -211,30 +207,27 @@ def test_approval_waits_for_the_end_of_the_payee_notice(world, noticed, fund_a):
     )
 
 
-def test_an_amount_changed_since_the_payee_notice_is_not_approved_and_an_approved_one_is_kept(
-    world, noticed, fund_a
-):
+def test_the_noticed_amount_is_locked_approved_and_paid_as_the_public_saw_it(world, noticed, fund_a):
     claim, notice = noticed
-    result = CampaignResult.objects.get(station=world.station_a)
-    # A correction after the notice: the public saw 60,000, so approval stops with both figures.
-    CampaignResult.objects.filter(pk=result.pk).update(
-        subsidy=Decimal("50000.00"), explanation="更正后：良好"
-    )
+    entitlement = Entitlement.objects.get(pk=claim.entitlement_id)
+    assert (entitlement.amount, entitlement.status) == (Decimal("60000.00"), "committed")
+
+    # A row changed behind the services' back (they refuse to change a committed entitlement):
+    # the public saw 60,000, so approval stops with both figures.
+    Entitlement.objects.filter(pk=entitlement.pk).update(amount=Decimal("50000.00"))
     with after_notice(notice), pytest.raises(ValidationError, match=r"60,000\.00 元变为 50,000\.00 元"):
         claim_approve(claim=claim, actor=world.bureau_a, fund=fund_a)
     claim.refresh_from_db()
-    assert claim.status == "noticed"
-    assert claim.approved_amount is None
+    assert (claim.status, claim.approved_amount) == ("noticed", None)
 
-    # As noticed, it is approved; a change after the approval does not touch what is paid.
-    CampaignResult.objects.filter(pk=result.pk).update(subsidy=Decimal("60000.00"))
+    Entitlement.objects.filter(pk=entitlement.pk).update(amount=Decimal("60000.00"))
     with after_notice(notice):
         claim_approve(claim=claim, actor=world.bureau_a, fund=fund_a)
-    CampaignResult.objects.filter(pk=result.pk).update(subsidy=Decimal("40000.00"))
     payout = pay(claim, bureau=world.bureau_a)
     claim.refresh_from_db()
-    assert claim.approved_amount == Decimal("60000.00")
-    assert payout.amount == Decimal("60000.00")
+    entitlement.refresh_from_db()
+    assert (claim.approved_amount, payout.amount) == (Decimal("60000.00"), Decimal("60000.00"))
+    assert entitlement.status == "paid"
     assert fund_remaining(fund_a) == Decimal("940000.00")
 
 
@@ -297,7 +290,7 @@ def test_a_station_revoked_during_the_notice_is_not_approved(world, noticed, fun
 @pytest.mark.parametrize("who", ["auditor_a", "operator_a", "bureau_b"])
 def test_only_the_stations_bureau_approves(world, noticed, fund_a, who):
     claim, notice = noticed
-    with after_notice(notice), pytest.raises(PermissionError):
+    with after_notice(notice), pytest.raises(Forbidden):
         claim_approve(claim=claim, actor=getattr(world, who), fund=fund_a)
 
 
@@ -376,6 +369,6 @@ def test_a_payout_needs_a_voucher_number(world, approved):
 
 @pytest.mark.parametrize("who", ["auditor_a", "bureau_b"])
 def test_only_the_stations_bureau_records_a_payout(world, approved, who):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         pay(approved, bureau=getattr(world, who))
     assert not Payout.objects.exists()

@@ -8,8 +8,11 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from core.permissions import Forbidden
 from subsidies.models import Payout, SubsidyClaim
-from subsidies.services import RosterRefused, claim_approve, claim_reject, roster_import
+from subsidies.services.claims import claim_reject
+from subsidies.services.payouts import claim_approve
+from subsidies.services.rosters import RosterRefused, roster_import
 from tests.subsidies.rosters import id_number
 from tests.subsidies.steps import after_notice, make_fund, notice_payees, reviewed_claim
 
@@ -26,7 +29,7 @@ def test_a_county_clerk_cannot_approve_against_a_fund_above_their_reach(client, 
     claim, notice = noticed_claim
     province_fund = make_fund(world.province, budget="1000000.00", code="province-2024")
     own_fund = make_fund(world.county_a, budget="1000000.00", code="county-2024")
-    with after_notice(notice), pytest.raises(PermissionError, match="不在您的管理范围内"):
+    with after_notice(notice), pytest.raises(Forbidden, match="不在您的管理范围内"):
         claim_approve(claim=claim, actor=world.bureau_a, fund=province_fund)
     claim.refresh_from_db()
     assert claim.status == "noticed"
@@ -71,6 +74,7 @@ def test_a_failed_payout_leaves_the_page_ready_to_try_again(client, world, notic
         station=world.station_a,
         kind="start_up",
         year=2024,
+        entitlement=claim.entitlement,
         policy=claim.policy,
         amount=1,
         approved_amount=1,
@@ -99,7 +103,7 @@ def test_a_failed_payout_leaves_the_page_ready_to_try_again(client, world, notic
 
 
 def test_a_phone_typed_with_spaces_is_masked_in_a_refusal(world):
-    from assessment.xlsx import XlsxSheet, write_xlsx
+    from core.xlsx import XlsxSheet, write_xlsx
 
     # No header row: the reader quotes the first row's cells in its message.
     row = ["张三", id_number(1), "138 1234 5679", "某公司", "普工", "2024-03-01", "3000"]

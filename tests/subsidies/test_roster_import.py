@@ -12,11 +12,13 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
-import subsidies.services
-from stations.models import AuditEntry
+import subsidies.services.rosters
+from core.models import AuditEntry
+from core.permissions import Forbidden
 from subsidies.models import Placement, PlacementRoster
 from subsidies.rules import ROSTER_COLUMNS
-from subsidies.services import RosterRefused, roster_import
+from subsidies.services.rosters import RosterRefused, roster_import
+from tests.core.test_filechecks import make_xlsm, make_zip_bomb
 from tests.subsidies.rosters import (
     Text,
     id_number,
@@ -28,7 +30,6 @@ from tests.subsidies.rosters import (
     with_wrong_check_character,
 )
 from tests.subsidies.steps import import_roster, submitted_claim
-from tests.test_evidence import make_xlsm, make_zip_bomb
 
 ROSTER_2024 = [person(1), person(2), person(3)]
 
@@ -241,7 +242,7 @@ def test_the_roster_is_frozen_once_the_claim_is_submitted(world, published):
 
 
 def test_another_stations_operator_cannot_import(world):
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         roster_import(
             station=world.station_a,
             year=2024,
@@ -302,7 +303,7 @@ def test_text_that_merely_starts_with_an_equals_sign_is_not_a_formula(world):
 
 
 def test_more_rows_than_the_cap_are_refused(world, monkeypatch):
-    monkeypatch.setattr(subsidies.services, "ROSTER_MAX_ROWS", 3)
+    monkeypatch.setattr(subsidies.services.rosters, "ROSTER_MAX_ROWS", 3)
 
     (message,) = problems(world, roster_bytes([person(n) for n in range(1, 5)]))
 
@@ -310,7 +311,7 @@ def test_more_rows_than_the_cap_are_refused(world, monkeypatch):
 
 
 def test_more_rows_than_the_cap_are_refused_even_when_the_sheet_understates_its_size(world, monkeypatch):
-    monkeypatch.setattr(subsidies.services, "ROSTER_MAX_ROWS", 3)
+    monkeypatch.setattr(subsidies.services.rosters, "ROSTER_MAX_ROWS", 3)
     data = with_dimension(roster_bytes([person(n) for n in range(1, 5)]), "A1:G2")
 
     (message,) = problems(world, data)
@@ -413,7 +414,7 @@ def test_the_same_person_in_different_years_is_no_warning(world):
 
 
 def test_the_portal_shows_the_operator_each_problem_and_imports_nothing(client, world, published):
-    from subsidies.services import claim_create
+    from subsidies.services.claims import claim_create
 
     claim = claim_create(station=world.station_a, kind="performance", year=2024, actor=world.operator_a)
     client.force_login(world.operator_a)
@@ -443,7 +444,7 @@ def test_the_portal_shows_the_operator_each_problem_and_imports_nothing(client, 
 def test_id_numbers_and_phones_never_reach_the_logs(client, world, published, caplog, tmp_path):
     from django.core.management import call_command
 
-    from subsidies.services import claim_create
+    from subsidies.services.claims import claim_create
 
     claim = claim_create(station=world.station_a, kind="performance", year=2024, actor=world.operator_a)
     request_logger = logging.getLogger("django.request")  # does not propagate to the root logger

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from stations.models import Station
-from subsidies.services import RosterRefused, roster_import, roster_template
+from subsidies.services.rosters import RosterRefused, roster_import, roster_template
 
 
 class Command(BaseCommand):

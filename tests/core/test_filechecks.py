@@ -11,7 +11,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 from openpyxl import Workbook
 
-from assessment.evidence import (
+from core.filechecks import (
     ALLOWED_TYPES,
     DOCX,
     MAX_EVIDENCE_BYTES,

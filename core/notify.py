@@ -6,11 +6,12 @@ from django.conf import settings
 from django.core.mail import send_mass_mail
 from django.db import transaction
 
-from stations.models import User
 
+def notify_after_commit(*, recipients: Iterable, subject: str, body: str) -> None:
+    """Queue one email per recipient with an address; nothing is sent if the transaction rolls back.
 
-def notify_after_commit(*, recipients: Iterable[User], subject: str, body: str) -> None:
-    """Queue one email per recipient with an address; nothing is sent if the transaction rolls back."""
+    A recipient is any user (`email`, `is_active`); inactive ones are skipped.
+    """
     addresses = sorted({user.email for user in recipients if user.email and user.is_active})
     if not addresses:
         return
@@ -18,9 +19,3 @@ def notify_after_commit(*, recipients: Iterable[User], subject: str, body: str) 
         (f"[站点考核] {subject}", body, settings.DEFAULT_FROM_EMAIL, [address]) for address in addresses
     ]
     transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
-
-
-def bureau_staff_for(region) -> list[User]:
-    """Bureau staff whose region contains `region` (the people a station's matters go to)."""
-    paths = [region.path[: i + 1] for i in range(1, len(region.path)) if region.path[i] == "/"]
-    return list(User.objects.filter(role=User.Role.BUREAU, is_active=True, region__path__in=paths))

@@ -6,22 +6,18 @@ object outside the user's reach answers 404 instead of the admin's usual redirec
 existence is not revealed.
 """
 
+from collections.abc import Mapping, Sequence
+
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import ImproperlyConfigured
 from django.http import Http404, HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html_join
 
-from stations.models import User
-from stations.selectors import scoped_queryset
-
-ADMIN_ROLES = frozenset({User.Role.BUREAU, User.Role.AUDITOR})
-
-
-def can_use_admin(user: User) -> bool:
-    return user.is_active and user.is_staff and (user.is_superuser or user.role in ADMIN_ROLES)
-
-
-def can_change(user: User) -> bool:
-    return user.is_active and (user.is_superuser or (user.role == User.Role.BUREAU and user.is_staff))
+from core.permissions import Forbidden, may_change_in_admin, may_use_admin
+from core.scoping import scoped_queryset
+from core.workflow import Move, available_moves, move_named
 
 
 class BureauAdminSite(admin.AdminSite):
@@ -30,7 +26,7 @@ class BureauAdminSite(admin.AdminSite):
     index_title = "考核与补助管理"
 
     def has_permission(self, request: HttpRequest) -> bool:
-        return can_use_admin(request.user)
+        return may_use_admin(request.user)
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -45,16 +41,16 @@ class ScopedAdmin(admin.ModelAdmin):
         return qs.order_by(*ordering) if ordering else qs
 
     def has_module_permission(self, request):
-        return can_use_admin(request.user)
+        return may_use_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return can_use_admin(request.user)
+        return may_use_admin(request.user)
 
     def has_add_permission(self, request):
-        return can_change(request.user)
+        return may_change_in_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return can_change(request.user)
+        return may_change_in_admin(request.user)
 
     def has_delete_permission(self, request, obj=None):
         # Records of public money and assessments are corrected or revoked, not deleted.
@@ -87,16 +83,16 @@ class ScopedInline(admin.TabularInline):
     extra = 0
 
     def has_view_permission(self, request, obj=None):
-        return can_use_admin(request.user)
+        return may_use_admin(request.user)
 
     def has_add_permission(self, request, obj=None):
-        return can_change(request.user)
+        return may_change_in_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return can_change(request.user)
+        return may_change_in_admin(request.user)
 
     def has_delete_permission(self, request, obj=None):
-        return can_change(request.user)
+        return may_change_in_admin(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs.setdefault("queryset", scoped_queryset(db_field.related_model, actor=request.user))
@@ -106,31 +102,59 @@ class ScopedInline(admin.TabularInline):
 class ObjectActionMixin:
     """One admin page per workflow move: a small form, a service call, the clerk's message.
 
-    `object_actions` maps a URL suffix to (title, form class, perform(obj, data, user) -> message,
-    allowed(obj) -> bool). Out-of-reach objects answer 404, people who may not change answer 403,
-    and a domain error (ValidationError, InvalidTransition, PermissionError) is shown on the form.
+    `transitions` and `moves` are the workflow's table and its named moves (`core.workflow.Move`);
+    `object_actions` maps a move's name to (form class, perform(obj, data, user) -> message). The
+    page shows a move's button exactly when `available_moves` offers it to the person looking.
+    Out-of-reach objects answer 404, people who may not change answer 403, and a domain error
+    (ValidationError, InvalidTransition, Forbidden) is shown on the form.
     """
 
+    transitions: Mapping[str, set[str]] = {}
+    moves: Sequence[Move] = ()
     object_actions: dict = {}
 
     def get_urls(self):
-        from django.urls import path
-
+        unknown = set(self.object_actions) - {move.name for move in self.moves}
+        if unknown:
+            raise ImproperlyConfigured(f"{type(self).__name__}: no move named {', '.join(sorted(unknown))}.")
         info = self.model._meta.app_label, self.model._meta.model_name
         urls = [
             path(
-                f"<path:object_id>/{suffix}/",
-                self.admin_site.admin_view(self._action_view(suffix)),
-                name=f"{info[0]}_{info[1]}_{suffix}",
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(self._action_view(name)),
+                name=f"{info[0]}_{info[1]}_{name}",
             )
-            for suffix in self.object_actions
+            for name in self.object_actions
         ]
         return urls + super().get_urls()
 
-    def available_actions(self, obj):
+    def get_object(self, request, object_id, from_field=None):
+        # The page's read-only fields (where the buttons are) are not given the request; the admin
+        # instance is shared between requests, the object is not, so it carries who is looking.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.viewer = request.user
+        return obj
+
+    def open_moves(self, obj, actor) -> list[Move]:
+        """The moves with a page here that `actor` may make on `obj` now."""
         return [
-            (suffix, title) for suffix, (title, _, _, allowed) in self.object_actions.items() if allowed(obj)
+            move
+            for move in available_moves(obj, actor, table=self.transitions, moves=self.moves)
+            if move.name in self.object_actions
         ]
+
+    def move_buttons(self, obj, *, empty: str = "—") -> str:
+        """A button for each open move, for the person looking at the page (`empty` when none is open)."""
+        viewer = getattr(obj, "viewer", None)
+        if obj is None or obj.pk is None or viewer is None:
+            return ""
+        opts = self.model._meta
+        links = [
+            (reverse(f"admin:{opts.app_label}_{opts.model_name}_{move.name}", args=[obj.pk]), move.label)
+            for move in self.open_moves(obj, viewer)
+        ]
+        return format_html_join(" ", '<a class="button" href="{}">{}</a>', links) if links else empty
 
     def _action_view(self, suffix):
         def view(request, object_id):
@@ -138,14 +162,14 @@ class ObjectActionMixin:
             from django.core.exceptions import PermissionDenied, ValidationError
             from django.http import HttpResponseRedirect
             from django.template.response import TemplateResponse
-            from django.urls import reverse
 
             obj = self.get_object(request, unquote(object_id))
             if obj is None:
                 self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-            if not can_change(request.user):
+            if not may_change_in_admin(request.user):
                 raise PermissionDenied
-            title, form_class, perform, allowed = self.object_actions[suffix]
+            move = move_named(self.moves, suffix)
+            form_class, perform = self.object_actions[suffix]
             form = form_class(request.POST or None, request.FILES or None, obj=obj)
             if hasattr(form, "limit_to"):
                 form.limit_to(request.user)  # choices the acting user may reach (e.g. funds)
@@ -156,9 +180,9 @@ class ObjectActionMixin:
                     obj.refresh_from_db()  # the refused move rolled back: show the row as it is
                     for text in exc.messages:
                         form.add_error(None, text)
-                except PermissionError as exc:
+                except Forbidden as exc:
                     obj.refresh_from_db()
-                    form.add_error(None, str(exc))
+                    form.add_error(None, exc.message)
                 else:
                     self.message_user(request, message, messages.SUCCESS)
                     opts = self.model._meta
@@ -167,11 +191,11 @@ class ObjectActionMixin:
                     )
             context = {
                 **self.admin_site.each_context(request),
-                "title": f"{title}：{obj}",
+                "title": f"{move.label}：{obj}",
                 "object": obj,
                 "form": form,
                 "opts": self.opts,
-                "allowed": allowed(obj),
+                "allowed": move in self.open_moves(obj, request.user),
                 "intro": getattr(form, "intro", ""),
             }
             return TemplateResponse(request, "admin/object_action.html", context)

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-import assessment.xlsx
-from assessment.xlsx import (
+import core.xlsx
+from core.xlsx import (
     DECIMAL_FORMAT,
     XlsxError,
     XlsxSheet,
@@ -472,7 +472,7 @@ def test_refuses_too_many_rows_while_reading_when_the_dimension_understates_them
 
 
 def test_stops_reading_a_long_run_of_blank_rows_below_the_last_allowed_row(monkeypatch):
-    monkeypatch.setattr(assessment.xlsx, "EMPTY_ROWS_AFTER_CAP", 3)
+    monkeypatch.setattr(core.xlsx, "EMPTY_ROWS_AFTER_CAP", 3)
     workbook = Workbook()
     worksheet = workbook.active
     for row in data_rows(2):
@@ -510,7 +510,7 @@ def test_refuses_a_zip_bomb_before_openpyxl_opens_it(xlsx_bomb, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("openpyxl must not see a zip bomb")
 
-    monkeypatch.setattr(assessment.xlsx, "load_workbook", fail)
+    monkeypatch.setattr(core.xlsx, "load_workbook", fail)
 
     with pytest.raises(XlsxError, match="解压后有 60 MB，超过 50 MB 上限"):
         read_xlsx_rows(xlsx_bomb, max_rows=10, max_bytes=1024 * 1024)

@@ -1,4 +1,5 @@
-"""The operator portal: thin views over selectors and services."""
+"""The portal's own pages: home (stations and assessment tasks), a station's page and its contact
+form. Thin views over the selectors and services of every app."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -6,7 +7,8 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from stations.admin_base import can_use_admin
+from assessment.selectors import assignment_list, rectification_list, sheet_list
+from core.permissions import Forbidden, may_use_admin, operates
 from stations.forms import StationContactForm
 from stations.models import Station
 from stations.selectors import operated_station_list, station_get, station_list
@@ -18,22 +20,18 @@ def home(request):
     stations = list(station_list(actor=request.user).order_by("code")[:200])
     if request.user.is_operator and len(stations) == 1:
         return redirect("portal:station_detail", code=stations[0].code)
-    from assessment.selectors import assignment_list
-
     assignments = assignment_list(actor=request.user).order_by("campaign__code", "station__code")[:200]
     return render(
         request,
         "portal/home.html",
-        {"stations": stations, "assignments": assignments, "show_admin_link": can_use_admin(request.user)},
+        {"stations": stations, "assignments": assignments, "show_admin_link": may_use_admin(request.user)},
     )
 
 
 @login_required
 def station_detail(request, code):
     station = station_get(actor=request.user, code=code)
-    from assessment.selectors import rectification_list, sheet_list
-
-    can_edit = operated_station_list(actor=request.user).filter(pk=station.pk).exists()
+    can_edit = operates(request.user, station)
     sheets = sheet_list(actor=request.user).filter(station=station).order_by("-campaign__year", "period")[:60]
     orders = rectification_list(actor=request.user).filter(station=station)[:20]
     return render(
@@ -56,6 +54,8 @@ def station_contact_edit(request, code):
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
+        except Forbidden as exc:
+            form.add_error(None, exc.message)
         else:
             messages.success(request, "联系信息已保存。" if changed else "没有需要保存的修改。")
             return redirect("portal:station_detail", code=station.code)

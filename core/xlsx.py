@@ -28,7 +28,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from assessment.evidence import XLSX, EvidenceError, check_office_zip, format_size, safe_display_name
+from core.filechecks import XLSX, EvidenceError, check_office_zip, format_size, safe_display_name
 
 DECIMAL_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"

@@ -209,6 +209,10 @@ class Command(BaseCommand):
             users[username] = user
         stations["YM-GS-01"].operators.set([users["operator1"]])
         stations["YM-GS-02"].operators.set([users["operator2"]])
+        # The default a new campaign copies; assessor1 sees these only once a campaign assigns them.
+        Station.objects.filter(code__in=["YM-GS-01", "YM-GS-02", "YM-GS-03", "YM-DS-01"]).update(
+            default_assessor=users["assessor1"]
+        )
         return users
 
     def load_policies_and_campaigns(self, users) -> str:

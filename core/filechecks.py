@@ -1,4 +1,4 @@
-"""Checks on evidence files that station operators upload: the bytes decide what a file is.
+"""Checks on uploaded files (evidence, claim papers, attachments): the bytes decide what a file is.
 
 Operators attach ledgers （台账）， photos and the annual operations report from a phone; assessors and
 auditors later open them on office PCs. A file is accepted only when its content is one of five

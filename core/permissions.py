@@ -1,0 +1,92 @@
+"""Who may do what: named predicates for services, views, admin pages and templates alike.
+
+Every predicate answers False for an anonymous or inactive user before it looks at anything else;
+an active superuser passes every predicate about a region or the admin. Services turn a False into
+a refusal with `require(...)`, which raises `Forbidden` with a message the person refused can act
+on; views and admin pages catch `Forbidden` (never the builtin PermissionError, an OSError that a
+failed file write raises too) and show that message.
+
+Core imports no domain app, so the predicates read their arguments duck-typed: a user has
+`is_authenticated`, `is_active`, `is_superuser`, `is_staff`, `is_bureau`, `is_auditor`,
+`is_operator` and `region`; a region has `contains(other_region)`; a station has `operators`; a
+campaign's entry for a station has `assessor_id`.
+"""
+
+from django.core.exceptions import PermissionDenied
+
+
+class Forbidden(PermissionDenied):
+    """A refusal by the rules of who may do what, with the message for the person refused.
+
+    A PermissionDenied, so one that no view catches answers 403 rather than 500; `messages` reads
+    like a ValidationError's, so a view can show either the same way.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def messages(self) -> list[str]:
+        return [self.message]
+
+
+def require(allowed: bool, message: str) -> None:
+    """Raise Forbidden(message) unless `allowed`: `require(may_manage(actor, region), "…")`."""
+    if not allowed:
+        raise Forbidden(message)
+
+
+def is_active_user(actor) -> bool:
+    """Somebody logged in whose account is active."""
+    return actor is not None and bool(actor.is_authenticated) and bool(actor.is_active)
+
+
+def is_superuser(actor) -> bool:
+    """An active superuser: reads and changes everything."""
+    return is_active_user(actor) and actor.is_superuser
+
+
+def _in_reach(actor, region) -> bool:
+    return actor.region is not None and region is not None and actor.region.contains(region)
+
+
+def may_manage(actor, region) -> bool:
+    """Bureau staff whose region is `region` or encloses it, or a superuser: they run its matters."""
+    if not is_active_user(actor):
+        return False
+    return actor.is_superuser or (actor.is_bureau and _in_reach(actor, region))
+
+
+def may_read(actor, region) -> bool:
+    """Bureau staff or auditors of `region` or an enclosing region, or a superuser."""
+    if not is_active_user(actor):
+        return False
+    return actor.is_superuser or ((actor.is_bureau or actor.is_auditor) and _in_reach(actor, region))
+
+
+def operates(actor, station) -> bool:
+    """An operator of `station`: keeps its data, fills in its self-evaluation, files its claims."""
+    return is_active_user(actor) and actor.is_operator and station.operators.filter(pk=actor.pk).exists()
+
+
+def is_assigned_assessor(actor, entry) -> bool:
+    """The person a campaign assigned to assess this station (`entry` is the campaign's station row)."""
+    return is_active_user(actor) and entry.assessor_id is not None and entry.assessor_id == actor.pk
+
+
+def may_use_admin(actor) -> bool:
+    """Bureau staff and auditors work in the admin (auditors read-only); everyone else in the portal."""
+    if not (is_active_user(actor) and actor.is_staff):
+        return False
+    return actor.is_superuser or actor.is_bureau or actor.is_auditor
+
+
+def may_change_in_admin(actor) -> bool:
+    """Bureau staff (and superusers) change things in the admin; auditors only look."""
+    if not is_active_user(actor):
+        return False
+    return actor.is_superuser or (actor.is_bureau and actor.is_staff)

@@ -1,0 +1,174 @@
+"""The placement roster (岗位推荐成功花名册): import with every row checked first, all or nothing;
+people placed by two stations flagged; the template a clerk fills."""
+
+import re
+
+from django.db import transaction
+
+from core.permissions import may_manage, operates, require
+from core.workflow import record_audit
+from stations.models import Station, User
+from stations.selectors import station_list
+from stations.validators import mask_contact, mask_id_number, mask_phone
+from subsidies.models import ClaimKind, Placement, PlacementRoster, SubsidyClaim
+from subsidies.rules import (
+    ROSTER_COLUMNS,
+    ROSTER_MAX_BYTES,
+    ROSTER_MAX_ROWS,
+    RosterProblem,
+    check_roster_rows,
+)
+from subsidies.services.claims import EDITABLE
+
+S = SubsidyClaim.Status
+
+
+class RosterRefused(Exception):
+    """A roster file that cannot be imported; `problems` lists every row and column at fault."""
+
+    def __init__(self, problems: list[RosterProblem] | list[str]):
+        self.problems = problems
+        super().__init__(f"花名册未导入：共 {len(problems)} 处问题。")
+
+
+def roster_import(
+    *, station: Station, year: int, file, source_name: str, actor: User | None
+) -> tuple[PlacementRoster, list[str]]:
+    """Import (or replace) the station's roster for `year`: every row checked first, all or nothing.
+
+    Returns the roster and warnings: people also placed by another station the same year, which
+    bureau staff should look at (not a refusal). Raises RosterRefused with every problem, or
+    Forbidden. `actor` None is the command line, run by the bureau's administrator.
+    """
+    from core.xlsx import XlsxError, read_xlsx_rows
+
+    if actor is not None:
+        require(
+            operates(actor, station) or may_manage(actor, station.region),
+            "只有本站点的运营人员或所在区域的人社局工作人员可以导入花名册。",
+        )
+    locked_claims = SubsidyClaim.objects.filter(
+        station=station, year=year, kind=ClaimKind.PERFORMANCE
+    ).exclude(status__in=[*EDITABLE, S.REJECTED])
+    submitted_message = "本年度补助申报已提交，花名册不能再替换；如需更正，请联系人社局退回申报。"
+    if locked_claims.exists():
+        raise RosterRefused([submitted_message])
+    try:
+        table = read_xlsx_rows(
+            file, max_rows=ROSTER_MAX_ROWS, max_bytes=ROSTER_MAX_BYTES, expected_header=ROSTER_COLUMNS
+        )
+    except XlsxError as exc:
+        # The reader quotes header cells it did not expect; a file without its header row puts a
+        # person's ID number and phone there. `from None`: the unmasked text must not ride along.
+        raise RosterRefused([_without_personal_data(str(exc))]) from None
+    rows, problems = check_roster_rows(table.rows, year=year)
+    if problems:
+        raise RosterRefused(problems)
+    with transaction.atomic():
+        # Lock the year's claims and look again: a submission may have happened while the file was read.
+        claims = SubsidyClaim.objects.select_for_update().filter(
+            station=station, year=year, kind=ClaimKind.PERFORMANCE
+        )
+        if any(c.status not in {*EDITABLE, S.REJECTED} for c in claims):
+            raise RosterRefused([submitted_message])
+        roster, _ = PlacementRoster.objects.update_or_create(
+            station=station,
+            year=year,
+            defaults={"source_name": source_name[:100], "row_count": len(rows), "imported_by": actor},
+        )
+        roster.rows.all().delete()
+        Placement.objects.bulk_create(
+            (
+                Placement(
+                    roster=roster,
+                    row_number=r.row_number,
+                    name=r.name,
+                    id_number=r.id_number,
+                    phone=r.phone,
+                    employer=r.employer,
+                    job=r.job,
+                    start_date=r.start_date,
+                    wage=r.wage,
+                    year=year,
+                    station=station,
+                )
+                for r in rows
+            ),
+            batch_size=2000,
+        )
+        record_audit(
+            target=roster,
+            actor=actor,
+            action="roster.import",
+            station=station,
+            reason=f"{source_name[:100]}：{len(rows)} 人",
+        )
+    nameable = None if actor is None else set(station_list(actor=actor).values_list("pk", flat=True))
+    return roster, roster_duplicate_warnings(roster, nameable=nameable)
+
+
+_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+_MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+_DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d){6,}")
+
+
+def _without_personal_data(text: str) -> str:
+    """`text` with anything shaped like a resident ID number or a mobile number masked."""
+    text = _ID_NUMBER_LIKE.sub(lambda match: mask_id_number(match.group().upper()), text)
+    text = _MOBILE_LIKE.sub(lambda match: mask_phone(match.group()), text)
+    # Phones typed with spaces or dashes ("138 1234 5679"): any run of 7 or more digits.
+    return _DIGIT_RUN.sub(lambda match: mask_contact(match.group()), text)
+
+
+def roster_duplicate_warnings(roster: PlacementRoster, *, nameable: set[int] | None = None) -> list[str]:
+    """People of this roster also on another station's roster of the same year (ID numbers not shown).
+
+    `nameable` are the stations the reader may know of: others are counted, not named, so a
+    warning never reveals another region's station (None names every station).
+    """
+    ids = roster.rows.values("id_number")
+    others = (
+        Placement.objects.filter(year=roster.year, id_number__in=ids)
+        .exclude(station=roster.station)
+        .values_list("id_number", "station_id", "station__code")
+    )
+    other_stations: dict[str, set[tuple[int, str]]] = {}
+    for id_number, station_id, code in others:
+        other_stations.setdefault(id_number, set()).add((station_id, code))
+    warnings = []
+    for row_number, name, id_number in roster.rows.filter(id_number__in=list(other_stations)).values_list(
+        "row_number", "name", "id_number"
+    ):
+        stations = other_stations[id_number]
+        named = sorted(code for sid, code in stations if nameable is None or sid in nameable)
+        hidden = len(stations) - len(named)
+        where = "、".join(named + ([f"其他 {hidden} 个站点"] if hidden else []))
+        warnings.append(f"第 {row_number} 行 {name}：同年也在 {where} 的花名册中")
+    return warnings
+
+
+def roster_template() -> bytes:
+    """The roster template: the header a clerk fills, and a sheet of instructions."""
+    from core.xlsx import XlsxSheet, write_xlsx
+
+    notes = [
+        ["姓名", "必填"],
+        ["身份证号码", "18 位，末位可为 X；按校验位和出生日期检查"],
+        ["手机号码", "11 位手机号码"],
+        ["用工单位", "必填"],
+        ["岗位", "必填"],
+        ["上岗日期", "YYYY-MM-DD，须在申报年度内"],
+        ["月工资（元）", "大于 0，最多两位小数"],
+    ]
+    return write_xlsx(
+        [
+            XlsxSheet(
+                title="花名册", header=ROSTER_COLUMNS, rows=[], column_widths=[10, 22, 14, 30, 16, 12, 12]
+            ),
+            XlsxSheet(title="填写说明", header=["列", "要求"], rows=notes, column_widths=[14, 50]),
+        ]
+    )
