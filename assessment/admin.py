@@ -12,6 +12,7 @@ from assessment.models import (
     Campaign,
     CampaignResult,
     CampaignStation,
+    Entitlement,
     Objection,
     OneTimeAmount,
     Policy,
@@ -612,13 +613,41 @@ class CampaignResultAdmin(ScopedAdmin):
         "tier_label",
         "eligible",
         "eliminated",
-        "subsidy",
-        "one_time_subsidy",
+        "subsidy_amount",
+        "one_time_amount",
     ]
     list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "tier_label", "eliminated"]
     search_fields = ["station__code", "station__name"]
-    list_select_related = ["station", "campaign"]
+    list_select_related = ["station", "campaign", "entitlement", "one_time_entitlement"]
     readonly_fields = [f.name for f in CampaignResult._meta.fields]
+
+    @admin.display(description="年度补助（元）", ordering="entitlement__amount")
+    def subsidy_amount(self, obj):
+        return obj.subsidy
+
+    @admin.display(description="一次性补助（元）")
+    def one_time_amount(self, obj):
+        return obj.one_time_subsidy if obj.one_time_entitlement_id else "—"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a record of the assessment: corrected through its workflow, never deleted
+
+
+@admin.register(Entitlement)
+class EntitlementAdmin(ScopedAdmin):
+    """The ledger, read-only: rows are written by the decisions and moved by the claims."""
+
+    list_display = ["station", "year", "kind", "amount", "basis", "status", "campaign", "decided_at"]
+    list_filter = ["year", "kind", "basis", "status"]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "campaign"]
+    readonly_fields = [f.name for f in Entitlement._meta.fields]
 
     def has_add_permission(self, request):
         return False

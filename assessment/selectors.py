@@ -255,6 +255,20 @@ def result_list(*, actor: User) -> QuerySet:
     return results.none()
 
 
+def entitlement_list(*, actor: User) -> QuerySet:
+    """The ledger rows the actor may read: the region's for bureau staff and auditors, an operator's own."""
+    from assessment.models import Entitlement
+
+    rows = Entitlement.objects.select_related("station__region", "policy", "campaign")
+    if can_read_everything(actor):
+        return rows
+    if is_regional(actor):
+        return rows.filter(station__region__path__startswith=actor.region.path)
+    if actor.is_authenticated and actor.is_active and actor.role == User.Role.OPERATOR:
+        return rows.filter(station__operators=actor)
+    return rows.none()
+
+
 def objection_list(*, actor: User) -> QuerySet:
     from assessment.models import Objection
 
@@ -284,6 +298,7 @@ def _register_campaign_scopes() -> None:
         Campaign,
         CampaignResult,
         CampaignStation,
+        Entitlement,
         Evidence,
         Objection,
         RectificationOrder,
@@ -295,6 +310,7 @@ def _register_campaign_scopes() -> None:
     register_scope(ScoreSheet, sheet_list)
     register_scope(Evidence, evidence_list)
     register_scope(CampaignResult, result_list)
+    register_scope(Entitlement, entitlement_list)
     register_scope(Objection, objection_list)
     register_scope(RectificationOrder, rectification_list)
 

@@ -21,14 +21,13 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from assessment.documents.pdf import render_pdf
-from assessment.engine.decimal_math import round_half_up
+from assessment.engine.scoring import annual_score
 from assessment.models import Campaign, CampaignResult, Evidence, ScoreSheet
 from assessment.scoring import leaf_points
 from assessment.selectors import result_list, sheet_list
@@ -160,10 +159,10 @@ def campaign_period_label(campaign: Campaign) -> str:
 
 
 def mean_of(values: list[Decimal | None]) -> Decimal | None:
-    """The mean rounded half-up to 2 decimals, as the annual score is; None if any value is missing."""
+    """The engine's annual mean (`annual_score`) of `values`; None while any of them is missing."""
     if not values or any(v is None for v in values):
         return None
-    return round_half_up(sum((Fraction(v) for v in values), Fraction(0)) / len(values))
+    return annual_score(values)
 
 
 class RegionNames:
@@ -304,7 +303,8 @@ def build_document(
         evidence=evidence,
         fingerprint=fingerprint(data),
         section_means=[None if m is None else str(m) for m in means],
-        annual_total=mean_of(totals),
+        # The result's score is the one decided; the mean stands in only before results exist.
+        annual_total=result.score if result is not None else mean_of(totals),
     )
 
 

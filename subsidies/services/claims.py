@@ -56,8 +56,8 @@ CLAIM_MOVES = (
     Move("review", "审核", to={S.REVIEWED, S.RETURNED, S.REJECTED}, at=S.SUBMITTED, allowed=_handles_claims),
     Move("notice", "列入补助对象公示", to=S.NOTICED, allowed=_handles_claims),
     Move("reject", "不予补助", to=S.REJECTED, at={S.REVIEWED, S.NOTICED}, allowed=_handles_claims),
-    Move("reopen", "撤回重审", to=S.SUBMITTED, at={S.NOTICED, S.APPROVED}, allowed=_handles_claims),
     Move("approve", "批准", to=S.APPROVED, allowed=_handles_claims),
+    Move("reopen", "撤回重审", to=S.SUBMITTED, at={S.NOTICED, S.APPROVED}, allowed=_handles_claims),
     Move("pay", "登记拨付", to=S.PAID, allowed=_handles_claims),
 )
 

@@ -1,7 +1,9 @@
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from stations.models import Station
 from tests.factories import make_station
 
 
@@ -42,6 +44,27 @@ def test_status_change_page_records_the_reason(client, world):
     assert world.station_a.status == "rectifying"
     page = client.get(reverse("admin:stations_station_change", args=[world.station_a.pk])).content.decode()
     assert "台账不全" in page
+
+
+@pytest.mark.parametrize(("state", "offered"), [("active", True), ("rectifying", True), ("revoked", False)])
+def test_the_status_button_shows_exactly_while_the_table_allows_a_change(client, world, state, offered):
+    Station.objects.filter(pk=world.station_a.pk).update(status=state)
+    button = f'href="{reverse("admin:stations_station_status", args=[world.station_a.pk])}"'
+    change = reverse("admin:stations_station_change", args=[world.station_a.pk])
+
+    client.force_login(world.bureau_a)
+    assert (button in client.get(change).content.decode()) is offered
+    client.force_login(world.auditor_a)
+    assert button not in client.get(change).content.decode()
+
+
+def test_a_revoked_stations_status_page_refuses_to_change_it(client, world):
+    Station.objects.filter(pk=world.station_a.pk).update(status="revoked")
+    client.force_login(world.bureau_a)
+
+    page = client.get(reverse("admin:stations_station_status", args=[world.station_a.pk])).content.decode()
+
+    assert "当前状态下不能办理此事项" in page
 
 
 def test_auditor_sees_the_station_form_without_a_save_button(client, world):

@@ -9,6 +9,17 @@ from stations.services import STATION_STATUS_TRANSITIONS, station_contact_update
 from tests.factories import make_station
 
 ALL_STATUSES = list(Station.Status.values)
+# The station workflow as it is meant to be, written out: the oracle for STATION_STATUS_TRANSITIONS.
+EXPECTED_STATION_TRANSITIONS = {
+    "active": {"rectifying", "revoked"},
+    "rectifying": {"active", "revoked"},
+    "revoked": set(),  # final: a revoked station comes back only through a new recognition
+}
+
+
+def test_the_table_is_the_one_written_out_here():
+    assert set(EXPECTED_STATION_TRANSITIONS) == set(ALL_STATUSES)
+    assert {s: set(ends) for s, ends in STATION_STATUS_TRANSITIONS.items()} == EXPECTED_STATION_TRANSITIONS
 
 
 @pytest.mark.parametrize("start", ALL_STATUSES)
@@ -17,7 +28,7 @@ def test_every_status_move_is_allowed_or_refused_as_the_table_says(world, start,
     station = make_station(region=world.town_a)
     Station.objects.filter(pk=station.pk).update(status=start)
     station.refresh_from_db()
-    allowed = to in STATION_STATUS_TRANSITIONS[start]
+    allowed = to in EXPECTED_STATION_TRANSITIONS[start]
     if allowed:
         station_status_change(station=station, to=to, actor=world.bureau_a, reason="年度考核不合格")
         station.refresh_from_db()

@@ -316,11 +316,22 @@ def test_no_start_up_grant_for_a_revoked_unit(heshan):
 # --- the transition table ------------------------------------------------------------------------
 
 STATUSES = SubsidyClaim.Status.values
+# The claim workflow as it is meant to be, written out: the oracle for CLAIM_TRANSITIONS.
+EXPECTED_CLAIM_TRANSITIONS = {
+    "draft": {"submitted"},
+    "submitted": {"reviewed", "returned", "rejected"},
+    "returned": {"submitted"},
+    "reviewed": {"noticed", "rejected"},
+    "noticed": {"approved", "rejected", "submitted"},  # back to submitted: the recorded reopening
+    "approved": {"paid", "submitted"},
+    "rejected": set(),
+    "paid": set(),
+}
 
 
-def test_the_table_names_every_claim_status_and_nothing_else():
-    assert set(CLAIM_TRANSITIONS) == set(STATUSES)
-    assert set().union(*CLAIM_TRANSITIONS.values()) <= set(STATUSES)
+def test_the_table_is_the_one_written_out_here():
+    assert set(EXPECTED_CLAIM_TRANSITIONS) == set(STATUSES)
+    assert {state: set(ends) for state, ends in CLAIM_TRANSITIONS.items()} == EXPECTED_CLAIM_TRANSITIONS
 
 
 @pytest.mark.parametrize(("start", "to"), [(s, t) for s in STATUSES for t in STATUSES])
@@ -336,7 +347,7 @@ def test_a_claim_moves_exactly_as_the_table_says(quanzhou, start, to):
     )
     before = history.count()
 
-    if to in CLAIM_TRANSITIONS[start]:
+    if to in EXPECTED_CLAIM_TRANSITIONS[start]:
         transition(claim, to=to, table=CLAIM_TRANSITIONS, actor=bureau, action="test.claim", reason="走查")
         claim.refresh_from_db()
         assert claim.status == to
