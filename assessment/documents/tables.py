@@ -22,6 +22,7 @@ from assessment.documents.score_sheet import (
     scoped_results,
     station_sheet_groups,
 )
+from assessment.engine.decision import tier_labels
 from assessment.models import Campaign, CampaignStation, ScoreSheet
 from assessment.scoring import compiled_policy
 from core.xlsx import XlsxSheet, write_xlsx
@@ -226,8 +227,12 @@ class ConstructionSummaryTable(TableExport):
         spec, _ = compiled_policy(self.campaign.policy)
         scheme = spec.tier_scheme
         if scheme.method == "ranked":
-            labels = [band.label for band in scheme.bands]
-            labels += ["区级"] if scheme.level_bands else []
+            fixed = {
+                code: label
+                for code, label in tier_labels(spec).items()
+                if code in scheme.level_bands.values()
+            }
+            labels = [band.label for band in scheme.bands] + list(dict.fromkeys(fixed.values()))
             labels += ["末位淘汰"] if scheme.elimination else []
         else:
             labels = [threshold.label for threshold in scheme.thresholds]

@@ -161,8 +161,10 @@ def claim_create(*, station: Station, kind: str, year: int, actor: User) -> Subs
 def claim_amount_refresh(claim: SubsidyClaim) -> Entitlement:
     """Copy the entitlement's amount onto the claim (a correction may have changed it); refuse 0.
 
-    Call inside a transaction; the entitlement row is locked until it ends.
+    Call inside a transaction; the claim and then the entitlement row are locked until it ends
+    (claim before entitlement, the order every move here takes, so two moves cannot deadlock).
     """
+    SubsidyClaim.objects.select_for_update().filter(pk=claim.pk).first()
     entitlement = Entitlement.objects.select_for_update().get(pk=claim.entitlement_id)
     if entitlement.amount <= 0:
         raise ClaimRefused(f"更正后本站没有{claim.get_kind_display()}：{entitlement.explanation}")
