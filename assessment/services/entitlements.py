@@ -269,40 +269,32 @@ def entitlement_start_up_decide(*, station: Station, year: int, actor: User | No
         )
 
 
-def entitlement_commit(*, entitlement: Entitlement, actor: User, reason: str) -> Entitlement:
-    """Lock the amount: a claim on it went on a payee notice (the public sees the amount)."""
+def _entitlement_move(
+    entitlement: Entitlement, *, to: str, action: str, actor: User, reason: str
+) -> Entitlement:
     return transition(
         entitlement,
-        to=E.COMMITTED,
+        to=to,
         table=ENTITLEMENT_TRANSITIONS,
         actor=actor,
-        action="entitlement.commit",
+        action=action,
         reason=reason,
         station=entitlement.station,
+    )
+
+
+def entitlement_commit(*, entitlement: Entitlement, actor: User, reason: str) -> Entitlement:
+    """Lock the amount: a claim on it went on a payee notice (the public sees the amount)."""
+    return _entitlement_move(
+        entitlement, to=E.COMMITTED, action="entitlement.commit", actor=actor, reason=reason
     )
 
 
 def entitlement_release(*, entitlement: Entitlement, actor: User, reason: str) -> Entitlement:
     """Unlock the amount: the claim on it was refused or reopened for a new review (with a reason)."""
-    return transition(
-        entitlement,
-        to=E.OPEN,
-        table=ENTITLEMENT_TRANSITIONS,
-        actor=actor,
-        action="entitlement.release",
-        reason=reason,
-        station=entitlement.station,
-    )
+    return _entitlement_move(entitlement, to=E.OPEN, action="entitlement.release", actor=actor, reason=reason)
 
 
 def entitlement_mark_paid(*, entitlement: Entitlement, actor: User, reason: str) -> Entitlement:
     """The amount was paid: it can never change again."""
-    return transition(
-        entitlement,
-        to=E.PAID,
-        table=ENTITLEMENT_TRANSITIONS,
-        actor=actor,
-        action="entitlement.paid",
-        reason=reason,
-        station=entitlement.station,
-    )
+    return _entitlement_move(entitlement, to=E.PAID, action="entitlement.paid", actor=actor, reason=reason)

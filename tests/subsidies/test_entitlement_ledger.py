@@ -72,6 +72,19 @@ def noticed_quanzhou_campaign(quanzhou, station: Station, *, total: int = 92) ->
     return start_notice(campaign, bureau=bureau)
 
 
+def approved_one_time_claim(quanzhou, station: Station):
+    """The station's one-time claim through the campaign, review, payee notice and approval."""
+    district, bureau, operator = quanzhou
+    noticed_quanzhou_campaign(quanzhou, station)
+    fund = make_fund(district, budget="100000.00", year=2023)
+    claim = reviewed_claim(station, operator=operator, bureau=bureau, kind="one_time", year=2023)
+    notice = notice_payees([claim], bureau=bureau)
+    with after_notice(notice):
+        claim.refresh_from_db()
+        claim_approve(claim=claim, actor=bureau, fund=fund)
+    return claim, fund
+
+
 def test_the_one_time_amount_on_the_public_notice_is_the_one_claimed(
     client, quanzhou, recognised_during_a_contract
 ):
@@ -130,14 +143,8 @@ def test_a_correction_cannot_change_an_amount_on_the_payee_notice_until_the_clai
 
 def test_reopening_an_approved_claim_gives_its_budget_back(quanzhou, recognised_during_a_contract):
     station = recognised_during_a_contract
-    district, bureau, operator = quanzhou
-    noticed_quanzhou_campaign(quanzhou, station)
-    fund = make_fund(district, budget="100000.00", year=2023)
-    claim = reviewed_claim(station, operator=operator, bureau=bureau, kind="one_time", year=2023)
-    notice = notice_payees([claim], bureau=bureau)
-    with after_notice(notice):
-        claim.refresh_from_db()
-        claim_approve(claim=claim, actor=bureau, fund=fund)
+    _, bureau, _ = quanzhou
+    claim, fund = approved_one_time_claim(quanzhou, station)
 
     claim_reopen(claim=claim, actor=bureau, reason="收到举报，重新审核")
 
@@ -148,14 +155,8 @@ def test_reopening_an_approved_claim_gives_its_budget_back(quanzhou, recognised_
 
 def test_a_paid_claim_is_never_reopened_and_its_entitlement_is_paid(quanzhou, recognised_during_a_contract):
     station = recognised_during_a_contract
-    district, bureau, operator = quanzhou
-    noticed_quanzhou_campaign(quanzhou, station)
-    fund = make_fund(district, budget="100000.00", year=2023)
-    claim = reviewed_claim(station, operator=operator, bureau=bureau, kind="one_time", year=2023)
-    notice = notice_payees([claim], bureau=bureau)
-    with after_notice(notice):
-        claim.refresh_from_db()
-        claim_approve(claim=claim, actor=bureau, fund=fund)
+    _, bureau, _ = quanzhou
+    claim, _ = approved_one_time_claim(quanzhou, station)
     payout = pay(claim, bureau=bureau)
 
     with pytest.raises(InvalidTransition):
