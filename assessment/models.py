@@ -486,9 +486,11 @@ class Entitlement(models.Model):
         FIRST_RECOGNITION = "first_recognition", "首次认定"
         START_UP_SELECTION = "start_up_selection", "年初确定为建设单位"
 
+    # Open: a correction may still change it. Locked: a claim on it is on a payee notice or
+    # approved, so the public has seen the amount. Paid: never changes again.
     class Status(models.TextChoices):
-        OPEN = "open", "已确定（更正时随之调整）"
-        COMMITTED = "committed", "已列入补助对象公示或已批准（金额锁定）"
+        OPEN = "open", "已确定"
+        COMMITTED = "committed", "已锁定"
         PAID = "paid", "已拨付"
 
     station = models.ForeignKey(

@@ -118,8 +118,8 @@ class Migration(migrations.Migration):
                     "status",
                     models.CharField(
                         choices=[
-                            ("open", "已确定（更正时随之调整）"),
-                            ("committed", "已列入补助对象公示或已批准（金额锁定）"),
+                            ("open", "已确定"),
+                            ("committed", "已锁定"),
                             ("paid", "已拨付"),
                         ],
                         default="open",
