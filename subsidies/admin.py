@@ -103,7 +103,9 @@ class ReviewForm(ConfirmForm):
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
-        self.intro = f"应补助 {obj.amount:,.2f} 元。依据：{obj.explanation}"
+        # The entitlement as it stands now: passing the review copies it onto the claim.
+        entitlement = obj.entitlement
+        self.intro = f"应补助 {entitlement.amount:,.2f} 元。依据：{entitlement.explanation}"
 
 
 class RejectForm(ConfirmForm):
@@ -335,6 +337,9 @@ class PayeeNoticeForm(forms.ModelForm):
                 self.add_error("claims", f"{claim} 不在{region.name}。")
             if data.get("year") and claim.year != data["year"]:
                 self.add_error("claims", f"{claim} 不是 {data['year']} 年度的申报。")
+            if claim.entitlement.amount <= 0:
+                # A correction took the amount to 0 after the review: the public must not see it.
+                self.add_error("claims", f"{claim} 的应享补助已更正为 0 元，请将其不予补助。")
         return data
 
 

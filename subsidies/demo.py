@@ -185,11 +185,12 @@ def load_subsidy_demo(users: dict[str, User]) -> None:
         voucher_number="HS-2024-记-0318",
     )
 
-    # Heshan's start-up grants, and a Quanzhou one-time subsidy for a station first recognised in 2023.
+    # Heshan's start-up grants, and a Quanzhou one-time subsidy for a station first recognised in 2023
+    # too late to take part in that year's campaign (so its recognition decides the amount).
     start_up = claim_create(
         station=Station.objects.get(code="HS-V-01"), kind=ClaimKind.START_UP, year=2024, actor=admin
     )
     _prepare(start_up, admin)
     claim_create(
-        station=Station.objects.get(code="QZ-GS-02"), kind=ClaimKind.ONE_TIME, year=2023, actor=admin
+        station=Station.objects.get(code="QZ-GS-06"), kind=ClaimKind.ONE_TIME, year=2023, actor=admin
     )

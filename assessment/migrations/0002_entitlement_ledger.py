@@ -10,48 +10,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def label_fixed_bands(apps, schema_editor):
-    Policy = apps.get_model("assessment", "Policy")
-    for policy in Policy.objects.exclude(level_bands={}):
-        if "district" in (policy.level_bands or {}) and not policy.level_band_labels:
-            policy.level_band_labels = {"district": "区级"}
-            policy.save(update_fields=["level_band_labels"])
-
-
-def results_into_ledger(apps, schema_editor):
-    CampaignResult = apps.get_model("assessment", "CampaignResult")
-    Entitlement = apps.get_model("assessment", "Entitlement")
-    for result in CampaignResult.objects.select_related("campaign").iterator(chunk_size=2000):
-        campaign = result.campaign
-        result.entitlement = Entitlement.objects.create(
-            station_id=result.station_id,
-            year=campaign.year,
-            kind="performance",
-            amount=result.subsidy,
-            policy_id=campaign.policy_id,
-            basis="campaign_result",
-            campaign=campaign,
-            explanation=f"{campaign.name}：{result.explanation}",
-            decided_at=result.computed_at,
-        )
-        if (
-            result.one_time_subsidy
-            and not Entitlement.objects.filter(station_id=result.station_id, kind="one_time").exists()
-        ):
-            result.one_time_entitlement = Entitlement.objects.create(
-                station_id=result.station_id,
-                year=campaign.year,
-                kind="one_time",
-                amount=result.one_time_subsidy,
-                policy_id=campaign.policy_id,
-                basis="first_recognition",
-                campaign=campaign,
-                explanation=f"{campaign.name}：{result.explanation}",
-                decided_at=result.computed_at,
-            )
-        result.save(update_fields=["entitlement", "one_time_entitlement"])
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("assessment", "0001_policies_campaigns_sheets"),
@@ -69,7 +27,6 @@ class Migration(migrations.Migration):
                 verbose_name="固定档次的名称",
             ),
         ),
-        migrations.RunPython(label_fixed_bands, migrations.RunPython.noop),
         migrations.CreateModel(
             name="Entitlement",
             fields=[
@@ -186,43 +143,6 @@ class Migration(migrations.Migration):
                 related_name="+",
                 to="assessment.entitlement",
                 verbose_name="一次性补助",
-            ),
-        ),
-        migrations.RunPython(results_into_ledger, migrations.RunPython.noop),
-        migrations.RemoveField(model_name="campaignresult", name="one_time_subsidy"),
-        migrations.RemoveField(model_name="campaignresult", name="subsidy"),
-        migrations.AlterField(
-            model_name="campaignresult",
-            name="entitlement",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="assessment.entitlement",
-                verbose_name="年度补助",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="entitlement",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("campaign__isnull", False)),
-                fields=("campaign", "station", "kind"),
-                name="entitlement_one_per_campaign_station_kind",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="entitlement",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("kind", "one_time")),
-                fields=("station",),
-                name="entitlement_one_time_once",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="entitlement",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("kind", "start_up")),
-                fields=("station", "year"),
-                name="entitlement_start_up_once_a_year",
             ),
         ),
     ]

@@ -72,6 +72,9 @@ def entitlements_record_campaign(
                 grant.kind, grant.amount, f"{campaign.name}：{grant.explanation}"
             )
 
+    for key, row in existing.items():
+        if key not in due and row.kind == Entitlement.Kind.ONE_TIME and row.status != E.OPEN:
+            due[key] = _Due(row.kind, row.amount, row.explanation)  # locked by a claim: kept as it is
     locked = [
         (row, due[key].amount)
         for key, row in existing.items()
@@ -88,8 +91,8 @@ def entitlements_record_campaign(
             for row, amount in locked[:10]
         )
         raise EntitlementLocked(
-            f"更正会改变已列入补助对象公示、已批准或已拨付的金额：{changes}。"
-            "请先在补助申报中将该申报“撤回重审”（写明原因）；已拨付的不能更正。"
+            f"重新计算会改变已列入补助对象公示、已批准或已拨付的金额：{changes}。"
+            "请先在“补助申报”中将该站点的申报“撤回重审”（写明原因）；已拨付的金额不能再更正。"
         )
 
     to_create, to_update = [], []
@@ -113,14 +116,14 @@ def entitlements_record_campaign(
                     decided_at=now,
                 )
             )
-        elif row.amount != wanted.amount or row.explanation != wanted.explanation:
+        elif row.status == E.OPEN and (row.amount, row.explanation) != (wanted.amount, wanted.explanation):
             if row.amount != wanted.amount:
                 record_audit(
                     target=row,
                     actor=actor,
                     action="entitlement.correct",
                     station=row.station,
-                    reason=f"考核批次 {campaign.code} 更正后重新计算",
+                    reason=f"考核批次 {campaign.code} 重新计算（评分更正或站点资料变更）",
                     changes={"amount": [str(row.amount), str(wanted.amount)]},
                 )
             row.amount, row.explanation, row.decided_at = wanted.amount, wanted.explanation, now
@@ -147,9 +150,14 @@ def entitlements_record_campaign(
 
 
 def one_time_decided_elsewhere(*, campaign: Campaign, station_ids: list[int]) -> set[int]:
-    """Stations whose one-time amount was decided by something other than this campaign."""
+    """Stations whose one-time amount this computation must not decide again.
+
+    Those decided by anything other than this campaign, and those this campaign decided whose
+    amount a claim has since locked (committed or paid): a correction of another station's sheet
+    must not reopen them.
+    """
     decided = Entitlement.objects.filter(station_id__in=station_ids, kind=Entitlement.Kind.ONE_TIME).exclude(
-        campaign=campaign
+        campaign=campaign, status=E.OPEN
     )
     return set(decided.values_list("station_id", flat=True))
 

@@ -101,20 +101,7 @@ def claim_entitlement(*, station: Station, kind: str, year: int, actor: User | N
                 raise ClaimRefused(f"{year} 年度没有已通报的考核结果，结果通报后才能申报年度绩效补助。")
             entitlement = granted[0]
         elif kind == ClaimKind.ONE_TIME:
-            live = SubsidyClaim.objects.filter(station=station, kind=ClaimKind.ONE_TIME).exclude(
-                status=S.REJECTED
-            )
-            if live.exists():
-                raise ClaimRefused("一次性运营补助每个站点只能申报一次，本站已申报过。")
-            if station.recognized_on is None:
-                raise ClaimRefused("一次性运营补助在首次认定当年申报；本站认定日期为 未登记。")
-            # Decided once, by the first recognition: a later recognition does not decide it again.
-            entitlement = entitlement_one_time_decide(station=station, actor=actor)
-            if entitlement.year != year:
-                raise ClaimRefused(
-                    f"一次性运营补助在首次认定当年申报；本站认定日期为 {station.recognized_on}，"
-                    f"一次性运营补助依据 {entitlement.year} 年的首次认定。"
-                )
+            entitlement = _one_time_entitlement(station=station, year=year, actor=actor)
         elif kind == ClaimKind.START_UP:
             entitlement = entitlement_start_up_decide(station=station, year=year, actor=actor)
         else:
@@ -128,15 +115,56 @@ def claim_entitlement(*, station: Station, kind: str, year: int, actor: User | N
     return entitlement
 
 
+def _one_time_entitlement(*, station: Station, year: int, actor: User | None) -> Entitlement:
+    """The one-time entitlement a claim for `year` rests on (002: decided once, by first recognition).
+
+    A station taking part in a campaign of its recognition year has it decided by that campaign
+    (on the assessment day, shown on its public notice), so the claim waits for the published
+    result; any other has it decided by its recognition (`entitlement_one_time_decide`).
+    """
+    live = SubsidyClaim.objects.filter(station=station, kind=ClaimKind.ONE_TIME).exclude(status=S.REJECTED)
+    if live.exists():
+        raise ClaimRefused("一次性运营补助每个站点只能申报一次，本站已申报过。")
+    if station.recognized_on is None:
+        raise ClaimRefused("一次性运营补助在首次认定当年申报；本站认定日期为 未登记。")
+    entitlement = Entitlement.objects.filter(station=station, kind=Entitlement.Kind.ONE_TIME).first()
+    deciding_campaign = (
+        Campaign.objects.filter(
+            entries__station=station,
+            year=station.recognized_on.year,
+            policy__one_time_basis="first_recognition",
+        )
+        .order_by("assessed_on")
+        .first()
+    )
+    if entitlement is None and deciding_campaign is None:
+        # Decided now, by the recognition; inside the claim's transaction, so a refusal keeps nothing.
+        entitlement = entitlement_one_time_decide(station=station, actor=actor)
+    campaign = entitlement.campaign if entitlement is not None else deciding_campaign
+    if campaign is not None and campaign.status != Campaign.Status.PUBLISHED:
+        raise ClaimRefused(
+            f"本站的一次性运营补助由“{campaign.name}”确定，结果通报后才能申报（现为“{campaign.get_status_display()}”）。"
+        )
+    if entitlement is None:
+        raise ClaimRefused(f"按“{campaign.name}”的结果，本站没有一次性运营补助。")
+    if entitlement.year != year:
+        raise ClaimRefused(
+            f"一次性运营补助在首次认定当年申报；本站认定日期为 {station.recognized_on}，"
+            f"一次性运营补助依据 {entitlement.year} 年的首次认定。"
+        )
+    return entitlement
+
+
 def claim_create(*, station: Station, kind: str, year: int, actor: User) -> SubsidyClaim:
     """Start a claim against the station's entitlement; it carries that entitlement's amount."""
     require(
         operates(actor, station) or may_manage(actor, station.region),
         "只有本站点的运营人员或所在区域的人社局工作人员可以申报。",
     )
-    entitlement = claim_entitlement(station=station, kind=kind, year=year, actor=actor)
     try:
         with transaction.atomic():
+            # One transaction with the decision: a refused claim leaves no entitlement behind.
+            entitlement = claim_entitlement(station=station, kind=kind, year=year, actor=actor)
             claim = SubsidyClaim.objects.create(
                 station=station,
                 kind=kind,

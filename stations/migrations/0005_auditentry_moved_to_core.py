@@ -6,7 +6,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("stations", "0002_station_default_assessor"),
+        ("stations", "0004_remove_station_assessors"),
         ("core", "0001_initial"),
     ]
 
