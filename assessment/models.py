@@ -89,6 +89,19 @@ class Policy(models.Model):
     def is_frozen(self) -> bool:
         return self.frozen_at is not None
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        # A fixed band is shown by its label on the notice and the score sheet, never by its code.
+        labels = self.level_band_labels if isinstance(self.level_band_labels, dict) else {}
+        unlabelled = [level for level in (self.level_bands or {}) if not str(labels.get(level, "")).strip()]
+        if isinstance(self.level_bands, dict) and unlabelled:
+            levels = "、".join(unlabelled)
+            example = '{"district": "区级"}'
+            raise ValidationError(
+                {"level_band_labels": f"请为固定档次的认定级别 {levels} 填写名称，如 {example}。"}
+            )
+
 
 class TierThreshold(models.Model):
     policy = models.ForeignKey(
