@@ -14,6 +14,9 @@ no new code here:
   purchase-of-services exclusion) reads `assessed_on` and, per unit, `recognized_on`,
   `one_time_paid`, `purchase_contract`, and answers `eligible`, `tier`, `performance_subsidy`,
   `one_time_subsidy`.
+
+A top-level "policy" (as `manage.py export_campaign_inputs` writes) is optional; when given it must
+be the code of the policy evaluated.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class CaseError:
         return f"{'，'.join(where)}：{self.message}"
 
 
-def _uses_recognition(policy: PolicySpec) -> bool:
+def uses_recognition(policy: PolicySpec) -> bool:
     eligibility = policy.eligibility
     return (
         eligibility.min_months_recognised is not None
@@ -67,7 +70,7 @@ def _unit_keys(policy: PolicySpec) -> tuple[str, ...]:
     keys.append("months" if policy.period == "monthly" else "score")
     if policy.tier_scheme.method == "ranked":
         keys += ["level", "group"]
-    if _uses_recognition(policy):
+    if uses_recognition(policy):
         keys += ["recognized_on", "one_time_paid", "purchase_contract"]
     return tuple(keys)
 
@@ -137,7 +140,7 @@ class _CaseReader:
 
         if self.policy.tier_scheme.method == "ranked":
             self._read_level_and_group(label, raw, unit)
-        if _uses_recognition(self.policy):
+        if uses_recognition(self.policy):
             self._read_recognition(label, raw, unit, assessed_on)
         return unit if len(self.errors) == errors_before and label == code else None
 
@@ -226,7 +229,11 @@ def evaluate_cases(
         reader.error(None, "", '应为一个 JSON 对象，如 {"units": [...]}')
         return None, reader.errors
 
-    top_keys = {"units"} | ({"assessed_on"} if _uses_recognition(policy) else set())
+    # "policy" is optional: a file exported from a campaign names its policy, and must name this one.
+    if "policy" in payload and payload["policy"] != policy.code:
+        reader.error(None, "policy", f"文件的政策 {payload['policy']} 与命令的政策 {policy.code} 不一致")
+        return None, reader.errors
+    top_keys = {"units", "policy"} | ({"assessed_on"} if uses_recognition(policy) else set())
     for key in payload:
         if key not in top_keys:
             reader.error(None, str(key), "不是本政策模拟输入中的字段")
@@ -315,7 +322,7 @@ def _apply_decision(
         for unit in units
     ]
     ranked = policy.tier_scheme.method == "ranked"
-    with_recognition = _uses_recognition(policy)
+    with_recognition = uses_recognition(policy)
     decisions = decide_campaign(policy, decision_units, assessed_on=assessed_on)
     for output, decision in zip(outputs, decisions, strict=True):
         if ranked:
