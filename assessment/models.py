@@ -555,11 +555,7 @@ class Entitlement(models.Model):
         return f"{self.station.code} {self.year} 年度{self.get_kind_display()} {self.amount} 元"
 
 
-class CampaignResultQuerySet(models.QuerySet):
-    pass
-
-
-class CampaignResultManager(models.Manager.from_queryset(CampaignResultQuerySet)):
+class CampaignResultManager(models.Manager):
     """Every read of results brings its entitlements along: the amounts shown are theirs."""
 
     def get_queryset(self):

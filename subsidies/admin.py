@@ -355,7 +355,11 @@ class PayeeNoticeAdmin(ScopedAdmin):
             # Not form.base_fields["claims"].queryset = ...: that Field object is shared by every form
             # class made from PayeeNoticeForm, so one clerk's request would set another's choices.
             noticeable = states_open_to(move_named(CLAIM_MOVES, "notice"), CLAIM_TRANSITIONS)
-            reviewed = claim_list(actor=request.user).filter(status__in=noticeable)
+            reviewed = (
+                claim_list(actor=request.user)
+                .filter(status__in=noticeable)
+                .select_related("entitlement", "station__region")
+            )
 
             class ScopedPayeeNoticeForm(form):
                 def __init__(self, *args, **kwargs):

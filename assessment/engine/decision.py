@@ -124,14 +124,6 @@ class UnitDecision:
     explanation: str
 
     @property
-    def band(self) -> str | None:
-        return self.tier
-
-    @property
-    def amount(self) -> Decimal:
-        return self.performance.amount
-
-    @property
     def performance_subsidy(self) -> Decimal:
         return self.performance.amount
 

@@ -24,26 +24,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from assessment.engine.simulate import uses_recognition
-from assessment.models import Campaign, Entitlement, ScoreSheet
+from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy
 from assessment.services.entitlements import one_time_decided_elsewhere
 
 
 def _iso(day) -> str | None:
     return day.isoformat() if day is not None else None
-
-
-def _one_time_decided_elsewhere(campaign: Campaign, station_ids: list[int]) -> set[int]:
-    """Stations whose one-time amount something other than this campaign decided.
-
-    `one_time_decided_elsewhere` also names the stations whose amount this campaign decided and a
-    claim has since committed or paid (a recomputation must keep them); in the export those are
-    this campaign's own decision, so evaluate must decide them again to reproduce the result.
-    """
-    own = Entitlement.objects.filter(
-        campaign=campaign, station_id__in=station_ids, kind=Entitlement.Kind.ONE_TIME
-    ).values_list("station_id", flat=True)
-    return one_time_decided_elsewhere(campaign=campaign, station_ids=station_ids) - set(own)
 
 
 def campaign_inputs(campaign: Campaign) -> dict[str, Any]:
@@ -81,7 +68,11 @@ def campaign_inputs(campaign: Campaign) -> dict[str, Any]:
     monthly = spec.period == "monthly"
     ranked = spec.tier_scheme.method == "ranked"
     recognition = uses_recognition(spec)
-    decided_elsewhere = _one_time_decided_elsewhere(campaign, order) if recognition else set()
+    # Only what something else decided: the campaign's own one-time amounts, locked by a claim or
+    # not, are its decision, which evaluate must make again to reproduce the result.
+    decided_elsewhere = (
+        one_time_decided_elsewhere(campaign=campaign, station_ids=order) if recognition else set()
+    )
 
     units = []
     for sid in order:

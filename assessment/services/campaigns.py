@@ -11,7 +11,7 @@ from assessment.engine.decision import DecisionUnit, decide_campaign, eligibilit
 from assessment.engine.scoring import annual_score
 from assessment.models import Campaign, CampaignResult, CampaignStation, Entitlement, Objection, ScoreSheet
 from assessment.scoring import compiled_policy
-from assessment.services.entitlements import entitlements_record_campaign, one_time_decided_elsewhere
+from assessment.services.entitlements import entitlements_record_campaign, one_time_kept
 from assessment.services.policies import policy_freeze
 from core.notify import notify_after_commit
 from core.permissions import is_assigned_assessor, may_manage, require
@@ -285,7 +285,7 @@ def _result_rows(campaign: Campaign, sheets: list[ScoreSheet], actor: User) -> l
     stations = {s.station_id: s.station for s in sheets}
     order = sorted(by_station, key=lambda sid: stations[sid].code)
     scored = {sid: _station_score(by_station[sid]) for sid in order}
-    decided_elsewhere = one_time_decided_elsewhere(campaign=campaign, station_ids=order)
+    decided_elsewhere = one_time_kept(campaign=campaign, station_ids=order)
     units = [
         DecisionUnit(
             code=stations[sid].code,

@@ -150,16 +150,26 @@ def entitlements_record_campaign(
 
 
 def one_time_decided_elsewhere(*, campaign: Campaign, station_ids: list[int]) -> set[int]:
-    """Stations whose one-time amount this computation must not decide again.
-
-    Those decided by anything other than this campaign, and those this campaign decided whose
-    amount a claim has since locked (committed or paid): a correction of another station's sheet
-    must not reopen them.
-    """
+    """Stations whose one-time amount something other than this campaign decided (another campaign,
+    or their recognition)."""
     decided = Entitlement.objects.filter(station_id__in=station_ids, kind=Entitlement.Kind.ONE_TIME).exclude(
-        campaign=campaign, status=E.OPEN
+        campaign=campaign
     )
     return set(decided.values_list("station_id", flat=True))
+
+
+def one_time_kept(*, campaign: Campaign, station_ids: list[int]) -> set[int]:
+    """Stations whose one-time amount a recomputation of this campaign must not decide again.
+
+    Those decided elsewhere, and those this campaign decided whose amount a claim has since locked
+    (committed or paid): a correction of another station's sheet must not reopen them.
+    """
+    locked = Entitlement.objects.filter(
+        campaign=campaign, station_id__in=station_ids, kind=Entitlement.Kind.ONE_TIME
+    ).exclude(status=E.OPEN)
+    return one_time_decided_elsewhere(campaign=campaign, station_ids=station_ids) | set(
+        locked.values_list("station_id", flat=True)
+    )
 
 
 def policy_for_grant(*, station: Station, basis: str, year: int) -> Policy | None:

@@ -104,7 +104,9 @@ def _unit(code, level, group, score, kind="community"):
 
 
 def _by_code(outcomes):
-    return {outcome.code: (outcome.band, outcome.eliminated, outcome.amount) for outcome in outcomes}
+    return {
+        outcome.code: (outcome.tier, outcome.eliminated, outcome.performance_subsidy) for outcome in outcomes
+    }
 
 
 def test_heshan_bands_money_elimination_and_groups_worked_by_hand():

@@ -71,7 +71,7 @@ def test_ranking_a_provinces_units():
     started = time.perf_counter()
     outcomes = decide_campaign(policy, units)
     elapsed = time.perf_counter() - started
-    paid = sum(o.amount for o in outcomes)
+    paid = sum(o.performance_subsidy for o in outcomes)
     print(
         f"\n{len(units)} units ranked 3:4:3 with elimination and group deductions in {elapsed:.2f} s; "
         f"total {paid:,.2f} yuan"

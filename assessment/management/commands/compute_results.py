@@ -11,9 +11,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from assessment.models import Campaign
+from assessment.management.campaign_option import campaign_from_option
 from assessment.services.campaigns import campaign_results_compute
 from core.permissions import Forbidden
 from core.workflow import InvalidTransition
@@ -34,14 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", required=True, help="办理人用户名：本区域人社局工作人员或超级用户")
 
     def handle(self, *args: Any, campaign: str, user: str, **options: Any) -> None:
-        try:
-            found = Campaign.objects.select_related("policy", "region").filter(code=campaign).first()
-        except DatabaseError as error:
-            raise CommandError(
-                f"数据库无法读取（请先运行 manage.py migrate）：{type(error).__name__}"
-            ) from error
-        if found is None:
-            raise CommandError(f"没有编码为“{campaign}”的考核批次。")
+        found = campaign_from_option(campaign)
         actor = User.objects.filter(username=user).first()
         if actor is None:
             raise CommandError(f"没有用户名为“{user}”的用户。")

@@ -17,9 +17,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
 
-from assessment.models import Campaign
+from assessment.management.campaign_option import campaign_from_option
 from assessment.selectors import policy_latest
 from assessment.services.campaign_inputs import campaign_inputs
 
@@ -32,14 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="写入的 JSON 文件；已有同名文件时替换")
 
     def handle(self, *args: Any, campaign: str, out: str, **options: Any) -> None:
-        try:
-            found = Campaign.objects.select_related("policy", "region").filter(code=campaign).first()
-        except DatabaseError as error:
-            raise CommandError(
-                f"数据库无法读取（请先运行 manage.py migrate）：{type(error).__name__}"
-            ) from error
-        if found is None:
-            raise CommandError(f"没有编码为“{campaign}”的考核批次。")
+        found = campaign_from_option(campaign)
         try:
             cases = campaign_inputs(found)
         except ValidationError as error:

@@ -16,7 +16,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from assessment.documents.score_sheet import score_sheet_documents, score_sheet_pdf
-from assessment.models import Campaign
+from assessment.management.campaign_option import campaign_from_option
 
 
 class Command(BaseCommand):
@@ -27,10 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, help="directory to write into (created if missing)")
 
     def handle(self, *args, campaign: str, out: str, **options):
-        found = Campaign.objects.select_related("policy", "region").filter(code=campaign).first()
-        if found is None:
-            known = "、".join(Campaign.objects.order_by("code").values_list("code", flat=True)[:20]) or "无"
-            raise CommandError(f"没有编码为“{campaign}”的考核批次（现有：{known}）。")
+        found = campaign_from_option(campaign)
         directory = Path(out)
         try:
             directory.mkdir(parents=True, exist_ok=True)
