@@ -92,3 +92,21 @@ def input_fields(
     """The inputs a sheet of `kind` asks for in `month`: (name, type, label, points max), in sheet order."""
     _, rubric = compiled_policy(policy)
     return [(f.spec.name, f.spec.type, f.spec.label, f.points_max) for f in rubric.field_rules(kind, month)]
+
+
+def column_result(sheet, column: str) -> dict[str, Any]:
+    """The engine's result for one column ("self", "onsite", "final") of a sheet, as `result_json`.
+
+    Every reader of a sheet's points goes through here, never through stored JSON: the result is
+    the inputs scored by the campaign's frozen policy, so it is derived when shown. Empty while the
+    column has no total (not yet scored).
+    """
+    if getattr(sheet, f"{column}_total") is None:
+        return {}
+    result, _, _ = score_inputs(
+        sheet.campaign.policy,
+        kind=sheet.station.kind,
+        month=sheet.month,
+        raw=getattr(sheet, f"{column}_inputs"),
+    )
+    return result or {}

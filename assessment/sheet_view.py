@@ -49,10 +49,10 @@ def _index(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def sheet_rows(sheet: ScoreSheet) -> list[SheetRow]:
     """Rows for every section and item of the sheet's rubric, whether or not a column is scored yet."""
-    from assessment.scoring import compiled_policy
+    from assessment.scoring import column_result, compiled_policy
 
     spec, _ = compiled_policy(sheet.campaign.policy)
-    results = {column: _index(getattr(sheet, f"{column}_result") or {}) for column in COLUMNS}
+    results = {column: _index(column_result(sheet, column)) for column in COLUMNS}
     threshold = sheet.campaign.gap_threshold
     rows: list[SheetRow] = []
 

@@ -204,7 +204,7 @@ def sheet_onsite_edit(request, pk):
             form.add_error(None, exc.message)
         except ValidationError as exc:
             _add_errors(form, exc)
-    gaps = sheet_gaps(sheet) if sheet.onsite_result else {}
+    gaps = sheet_gaps(sheet) if sheet.onsite_total is not None else {}
     return render(
         request,
         "assessment/sheet_onsite_form.html",

@@ -29,7 +29,7 @@ from django.utils import timezone
 from assessment.documents.pdf import render_pdf
 from assessment.engine.scoring import annual_score
 from assessment.models import Campaign, CampaignResult, Evidence, ScoreSheet
-from assessment.scoring import leaf_points
+from assessment.scoring import column_result, leaf_points
 from assessment.selectors import result_list, sheet_list
 from assessment.sheet_view import COLUMNS, SheetRow, sheet_rows
 from stations.models import Region, Station, User
@@ -48,7 +48,7 @@ def group_hex(digest: str, chars: int = 16) -> str:
 
 
 def _column_data(sheet: ScoreSheet, column: str) -> dict[str, Any]:
-    result = getattr(sheet, f"{column}_result") or {}
+    result = column_result(sheet, column)
     total = getattr(sheet, f"{column}_total")
     return {
         "inputs": getattr(sheet, f"{column}_inputs") or {},
@@ -247,7 +247,7 @@ def station_sheet_groups(
             "station__region", "assessed_by", "locked_by"
         )
         if defer_inputs:
-            rows = rows.defer("self_inputs", "onsite_inputs", "final_inputs", "self_result", "onsite_result")
+            rows = rows.defer("self_inputs", "onsite_inputs", "self_result", "onsite_result", "final_result")
         by_station: dict[int, list[ScoreSheet]] = {}
         for sheet in rows.order_by("station__code", "period"):
             sheet.campaign = campaign  # one campaign object (and compiled policy) for the whole batch

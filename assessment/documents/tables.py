@@ -24,7 +24,7 @@ from assessment.documents.score_sheet import (
 )
 from assessment.engine.decision import tier_labels
 from assessment.models import Campaign, CampaignStation, ScoreSheet
-from assessment.scoring import compiled_policy
+from assessment.scoring import column_result, compiled_policy
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, StationKind, User
 from stations.selectors import station_list
@@ -106,7 +106,7 @@ class CampaignResultTable(TableExport):
             by_section: dict[str, list[Decimal | None]] = {code: [] for code in codes}
             for sheet in sheets:
                 found = {
-                    s["code"]: Decimal(s["points"]) for s in (sheet.final_result or {}).get("sections", [])
+                    s["code"]: Decimal(s["points"]) for s in column_result(sheet, "final").get("sections", [])
                 }
                 for code in codes:
                     by_section[code].append(found.get(code))

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
-from assessment.scoring import leaf_points, score_inputs
+from assessment.scoring import column_result, leaf_points, score_inputs
 from assessment.services.campaigns import RESULTS_STANDING, require_bureau
 from assessment.services.evidence import evidence_store
 from core.permissions import is_assigned_assessor, may_manage, operates, require
@@ -238,8 +238,8 @@ def sheet_gaps(
     sheet: ScoreSheet, onsite_result: dict[str, Any] | None = None
 ) -> dict[str, tuple[Decimal, Decimal]]:
     """Items whose on-site points differ from the self-evaluation by more than the campaign's threshold."""
-    onsite = leaf_points(onsite_result if onsite_result is not None else sheet.onsite_result)
-    own = leaf_points(sheet.self_result)
+    onsite = leaf_points(onsite_result if onsite_result is not None else column_result(sheet, "onsite"))
+    own = leaf_points(column_result(sheet, "self"))
     threshold = sheet.campaign.gap_threshold
     return {
         code: (own[code], points)
