@@ -1,11 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
-from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from assessment import admin_forms
+from assessment.campaign_progress import campaign_progress
 from assessment.documents import admin_views as document_views
 from assessment.engine.specs import INPUT_TYPES
 from assessment.models import (
@@ -24,18 +24,22 @@ from assessment.models import (
     SubsidyAmount,
     TierThreshold,
 )
-from assessment.selectors import policy_spec
+from assessment.selectors import campaign_list, policy_spec
 from assessment.services import campaigns as campaign_services
 from assessment.services import objections as objection_services
 from assessment.services import rectification as rectification_services
+from assessment.services import sheet_batch
 from assessment.services import sheets as sheet_services
 from assessment.services.policies import ensure_policy_editable, policy_new_version
-from assessment.services.sheet_import import SheetImportError, import_template, sheets_import_inputs
+from assessment.services.sheet_import import SheetImportError, import_template_sheets, sheets_import_inputs
 from assessment.sheet_view import sheet_rows
 from core.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline
 from core.permissions import may_change_in_admin, may_manage
 from core.workflow import move_named, states_open_to
-from stations.models import StationKind
+from core.xlsx import xlsx_response
+from stations.admin import StationSearchMixin, region_tree_filter
+from stations.models import Region, StationKind
+from stations.selectors import region_list
 from stations.validators import mask_contact
 
 
@@ -296,21 +300,160 @@ class RubricSectionAdmin(ScopedAdmin):
 # ---------------------------------------------------------------- campaigns
 
 
-class CampaignStationInline(ScopedInline):
-    model = CampaignStation
-    fields = ["station", "assessor", "declaration", "declared_at"]
-    readonly_fields = ["station", "declaration", "declared_at"]
-    autocomplete_fields = ["assessor"]
-    verbose_name_plural = "参评站点与评估人员（评估人员须先声明无利益冲突才能查看评分表）"
+class CampaignFilter(admin.SimpleListFilter):
+    """The campaigns in reach, from the campaign table (a handful a year), not from the listed rows."""
 
-    def has_add_permission(self, request, obj=None):
+    title = "考核批次"
+    parameter_name = "campaign"
+
+    def lookups(self, request, model_admin):
+        campaigns = campaign_list(actor=request.user).select_related(None).only("pk", "name")[:100]
+        return [(str(c.pk), c.name) for c in campaigns]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        return queryset.filter(campaign_id=value) if value.isdigit() else queryset.none()
+
+
+class CampaignListMixin:
+    """Lists of a campaign's rows: filtered by campaign and region, searched by station, and
+    reachable by the admin's older link form (?campaign__id__exact=…) too."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "campaign__id__exact" or super().lookup_allowed(lookup, value, request)
+
+
+class AssessorAssignForm(forms.ModelForm):
+    """One entry's assessor, refused on the form (not as a server error) once the campaign left "open"."""
+
+    class Meta:
+        model = CampaignStation
+        fields = ["assessor"]
+
+    def clean(self):
+        data = super().clean()
+        if "assessor" in self.changed_data and self.instance.campaign.status != Campaign.Status.OPEN:
+            self.add_error("assessor", "只有进行中的考核批次可以指派评估人员。")
+        return data
+
+
+ASSIGN_AT_ONCE = 500
+
+
+class AssessorChoiceForm(forms.Form):
+    assessor = forms.ModelChoiceField(
+        label="评估人员",
+        queryset=None,
+        required=False,
+        empty_label="（不指派，取消原有指派）",
+        help_text="新指派的评估人员须先声明无利益冲突，才能查看评分表。",
+    )
+
+    def __init__(self, *args, actor, **kwargs):
+        super().__init__(*args, **kwargs)
+        from stations.models import User
+        from stations.selectors import user_list
+
+        self.fields["assessor"].queryset = (
+            user_list(actor=actor)
+            .filter(role__in=[User.Role.ASSESSOR, User.Role.BUREAU], is_active=True)
+            .order_by("role", "username")
+        )
+
+
+@admin.register(CampaignStation)
+class CampaignStationAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
+    """The stations taking part in campaigns, where the bureau assigns assessors, a page at a time."""
+
+    list_display = ["station", "region_name", "campaign", "assessor", "declaration", "declared_at"]
+    actions = ["assign_assessor"]
+    list_filter = [
+        CampaignFilter,
+        region_tree_filter("station__region__path"),
+        "declaration",
+        ("assessor", admin.EmptyFieldListFilter),
+    ]
+    list_select_related = ["station__region", "campaign", "assessor"]
+    search_fields = ["station__code", "station__name"]
+    autocomplete_fields = ["assessor"]
+    fields = ["campaign", "station", "assessor", "declaration", "declared_at"]
+    readonly_fields = ["campaign", "station", "declaration", "declared_at"]
+    ordering = ["campaign_id", "station__code"]
+    form = AssessorAssignForm
+
+    @admin.display(description="区域")
+    def region_name(self, obj):
+        return obj.station.region.name
+
+    @admin.action(description="为所选站点指派评估人员")
+    def assign_assessor(self, request, queryset):
+        """Assign one assessor to the chosen entries (filter by region and 未指派, select, assign).
+
+        Each entry goes through `assessor_assign` (its declaration reset, an audit row, the
+        assessor told), so one action is held to ASSIGN_AT_ONCE entries.
+        """
+        from django.contrib.admin import helpers
+        from django.core.exceptions import ValidationError
+        from django.template.response import TemplateResponse
+
+        from core.permissions import Forbidden
+
+        if not may_change_in_admin(request.user):
+            self.message_user(request, "您没有指派评估人员的权限。", messages.ERROR)
+            return None
+        count = queryset.count()
+        if count > ASSIGN_AT_ONCE:
+            self.message_user(
+                request,
+                f"一次最多指派 {ASSIGN_AT_ONCE} 个站点（已选 {count} 个），请按区域筛选后分批指派。",
+                messages.ERROR,
+            )
+            return None
+        form = AssessorChoiceForm(request.POST if "apply" in request.POST else None, actor=request.user)
+        if form.is_valid():
+            assessor, done, refused = form.cleaned_data["assessor"], 0, []
+            for entry in queryset.select_related("campaign", "station"):
+                try:
+                    campaign_services.assessor_assign(entry=entry, assessor=assessor, actor=request.user)
+                    done += 1
+                except (ValidationError, Forbidden) as exc:
+                    refused.append(f"{entry.station}：{exc.messages[0]}")
+            who = f"指派给 {assessor}" if assessor else "取消了评估人员"
+            self.message_user(
+                request, f"已为 {done} 个站点{who}。", messages.SUCCESS if done else messages.WARNING
+            )
+            for line in refused[:20]:
+                self.message_user(request, line, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "指派评估人员",
+            "opts": self.opts,
+            "form": form,
+            "entries": queryset.select_related("station", "assessor")[:20],
+            "count": count,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/assessment/assign_assessor.html", context)
+
+    def has_add_permission(self, request):
         return False  # stations join when the campaign opens, by eligibility
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("station", "assessor")
+    def save_model(self, request, obj, form, change):
+        # Assignments go through the service, which resets the declaration and tells the assessor.
+        if "assessor" in form.changed_data:
+            campaign_services.assessor_assign(
+                entry=CampaignStation.objects.select_related("campaign", "station").get(pk=obj.pk),
+                assessor=form.cleaned_data["assessor"],
+                actor=request.user,
+            )
 
 
 # ---- the workflow moves behind the admin's action pages: each calls its service, returns the message
@@ -380,6 +523,21 @@ def _import(campaign, data, user):
     return f"已导入 {count} 张评分表的数据。"
 
 
+class LockAssessedForm(admin_forms.ConfirmForm):
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        waiting = obj.sheets.filter(status=ScoreSheet.Status.ASSESSED).count()
+        self.intro = (
+            f"将审定锁定本批次全部 {waiting} 张“现场评估完成”的评分表：审定数据即现场评估数据，"
+            "每张记入操作记录；其他状态的评分表不变。任何一张不能锁定时，全部不锁定并列出原因。"
+        )
+
+
+def _lock_assessed(campaign, data, user) -> str:
+    count = sheet_batch.sheets_lock_assessed(campaign=campaign, actor=user)
+    return f"已审定锁定 {count} 张评分表。" if count else "没有“现场评估完成”状态的评分表需要锁定。"
+
+
 @admin.register(Campaign)
 class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     list_display = ["code", "name", "policy", "region", "year", "status", "self_evaluation_due", "onsite_due"]
@@ -387,7 +545,6 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     search_fields = ["code", "name"]
     autocomplete_fields = ["region", "policy"]
     readonly_fields = ["status", "workflow", "progress", "documents", "notice_start", "notice_end"]
-    inlines = [CampaignStationInline]
     fieldsets = [
         (
             None,
@@ -417,6 +574,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     object_actions = {
         "open": (admin_forms.CampaignOpenForm, open_campaign),
         "import": (admin_forms.CampaignImportForm, _import),
+        "lock_assessed": (LockAssessedForm, _lock_assessed),
         "results": (admin_forms.ConfirmForm, compute_results),
         "recompute": (admin_forms.ConfirmForm, compute_results),
         "notice": (admin_forms.CampaignNoticeForm, start_notice),
@@ -444,21 +602,52 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
             )
         return buttons
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The progress table's region (a click on a county shows its townships): the admin
+            # instance is shared between requests, so the object carries it.
+            value = request.GET.get("region", "")
+            obj.progress_focus = (
+                region_list(actor=request.user).filter(pk=value).first() if value.isdigit() else None
+            )
+        return obj
+
     @admin.display(description="进度")
     def progress(self, obj):
         if obj is None or obj.pk is None:
             return ""
-        from django.db.models import Count
-
-        counts = dict(obj.sheets.values_list("status").annotate(n=Count("id")))
-        labels = dict(ScoreSheet.Status.choices)
-        parts = [f"{labels[s]} {counts.get(s, 0)}" for s in ScoreSheet.Status.values]
-        open_objections = obj.objections.filter(status=Objection.Status.OPEN).count()
-        text = "评分表：" + "、".join(parts)
-        if open_objections:
-            text += f"；待答复异议 {open_objections} 件"
-        url = reverse("admin:assessment_scoresheet_changelist") + f"?campaign__id__exact={obj.pk}"
-        return format_html('{} <a href="{}">查看评分表</a>', text, url)
+        progress = campaign_progress(obj, focus=getattr(obj, "progress_focus", None))
+        labels = ScoreSheet.Status.choices
+        rows = [
+            {
+                "region": row.region,
+                "path": row.path,
+                "here": row.path == progress.focus.path,
+                "drill": row.path != progress.focus.path and row.region.level < Region.Level.COMMUNITY,
+                "stations": row.stations,
+                "unassigned": row.unassigned,
+                "results": row.results,
+                "cells": [{"value": value, "n": row.sheets.get(value, 0)} for value, _ in labels],
+            }
+            for row in progress.rows
+            if row.region is not None
+        ]
+        return render_to_string(
+            "admin/assessment/campaign_progress.html",
+            {
+                "campaign": obj,
+                "progress": progress,
+                "rows": rows,
+                "states": [
+                    {"value": value, "label": label, "n": progress.total.sheets.get(value, 0)}
+                    for value, label in labels
+                ],
+                "sheet_url": reverse("admin:assessment_scoresheet_changelist") + f"?campaign={obj.pk}",
+                "entry_url": reverse("admin:assessment_campaignstation_changelist") + f"?campaign={obj.pk}",
+                "result_url": reverse("admin:assessment_campaignresult_changelist") + f"?campaign={obj.pk}",
+            },
+        )
 
     @admin.display(description="打印与导出")
     def documents(self, obj):
@@ -478,27 +667,9 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     def import_template_view(self, request, object_id):
         campaign = self.get_object(request, object_id)
         if campaign is None:
-            self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        response = HttpResponse(
-            import_template(campaign=campaign),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{campaign.code}-inputs.xlsx"'
-        return response
-
-    def save_formset(self, request, form, formset, change):
-        # Assignments go through the service, which resets the declaration and tells the assessor.
-        if formset.model is not CampaignStation:
-            return super().save_formset(request, form, formset, change)
-        formset.save(commit=False)  # nothing is written here; it fills what the change message reads
-        for inline_form in formset.forms:
-            if inline_form.instance.pk and "assessor" in inline_form.changed_data:
-                campaign_services.assessor_assign(
-                    entry=CampaignStation.objects.get(pk=inline_form.instance.pk),
-                    assessor=inline_form.cleaned_data["assessor"],
-                    actor=request.user,
-                )
-        return None
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        # Streamed from a temporary file: a province's template is 100,000 rows and more.
+        return xlsx_response(import_template_sheets(campaign=campaign), f"{campaign.code}-inputs.xlsx")
 
 
 def _lock(sheet, data, user):
@@ -520,11 +691,14 @@ def _correct(sheet, data, user):
 
 
 @admin.register(ScoreSheet)
-class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
+class ScoreSheetAdmin(CampaignListMixin, StationSearchMixin, ObjectActionMixin, ScopedAdmin):
     list_display = ["station", "period", "campaign", "status", "self_total", "onsite_total", "final_total"]
-    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "status", "station__kind"]
+    list_filter = [CampaignFilter, "status", region_tree_filter("station__region__path"), "station__kind"]
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign"]
+    # The unique (campaign, station, period) index gives this order without sorting a province's
+    # sheets; sorting by station code would read and sort every sheet of the campaign per page.
+    ordering = ["campaign_id", "station_id", "period"]
     actions = ["lock_selected"]
     fields = [
         "campaign",
@@ -605,7 +779,7 @@ class ScoreSheetAdmin(ObjectActionMixin, ScopedAdmin):
 
 
 @admin.register(CampaignResult)
-class CampaignResultAdmin(ScopedAdmin):
+class CampaignResultAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     list_display = [
         "station",
         "campaign",
@@ -616,7 +790,7 @@ class CampaignResultAdmin(ScopedAdmin):
         "subsidy_amount",
         "one_time_amount",
     ]
-    list_filter = [("campaign", admin.RelatedOnlyFieldListFilter), "tier_label", "eliminated"]
+    list_filter = [CampaignFilter, region_tree_filter("station__region__path"), "tier_label", "eliminated"]
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign", "entitlement", "one_time_entitlement"]
     readonly_fields = [f.name for f in CampaignResult._meta.fields]
@@ -640,7 +814,7 @@ class CampaignResultAdmin(ScopedAdmin):
 
 
 @admin.register(Entitlement)
-class EntitlementAdmin(ScopedAdmin):
+class EntitlementAdmin(StationSearchMixin, ScopedAdmin):
     """The ledger, read-only: rows are written by the decisions and moved by the claims."""
 
     list_display = ["station", "year", "kind", "amount", "basis", "status", "campaign", "decided_at"]
@@ -660,9 +834,9 @@ class EntitlementAdmin(ScopedAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
+class ObjectionAdmin(CampaignListMixin, ObjectActionMixin, ScopedAdmin):
     list_display = ["station", "campaign", "filed_at", "status", "name", "masked_contact"]
-    list_filter = ["status", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", CampaignFilter]
     search_fields = ["station__code", "station__name", "name"]
     list_select_related = ["station", "campaign"]
     fields = [
@@ -738,9 +912,9 @@ class ObjectionAdmin(ObjectActionMixin, ScopedAdmin):
 
 
 @admin.register(RectificationOrder)
-class RectificationOrderAdmin(ObjectActionMixin, ScopedAdmin):
+class RectificationOrderAdmin(CampaignListMixin, StationSearchMixin, ObjectActionMixin, ScopedAdmin):
     list_display = ["station", "campaign", "deadline", "status", "issued_at"]
-    list_filter = ["status", ("campaign", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", CampaignFilter]
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign"]
     autocomplete_fields = ["station", "campaign"]

@@ -91,8 +91,14 @@ class ObjectionForm(forms.ModelForm):
 
     def __init__(self, *args, stations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["station"].queryset = stations
-        self.fields["station"].empty_label = "请选择站点"
+        # A notice may list tens of thousands of units: the visitor types the code (found with the
+        # search on the page), never picks from a drop-down of them all.
+        station = self.fields["station"]
+        station.queryset = stations
+        station.to_field_name = "code"
+        station.widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": "如 HS-C-01"})
+        station.label = "站点编码"
+        station.error_messages["invalid_choice"] = "本次公示名单中没有这个编码，请用上面的查找核对。"
 
 
 class RectificationResponseForm(forms.Form):

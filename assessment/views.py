@@ -255,26 +255,173 @@ def rectification_evidence_upload(request, pk):
     return redirect("assessment:rectification_detail", pk=order.pk)
 
 
+NOTICE_PAGE_SIZE = 50
+# How long a rendered notice listing is kept. Its key changes whenever the campaign's state,
+# notice period or results change, so this bounds only what the key does not see (a station
+# renamed in the meantime).
+NOTICE_CACHE_SECONDS = 600
+NOTICE_ELIMINATED = "末位淘汰"
+
+
+def _notice_filters(request) -> dict[str, str]:
+    """The visitor's search, region, tier and page, cut to what they can mean (anything else is ignored)."""
+    region = request.GET.get("region", "")
+    page = request.GET.get("page", "")
+    return {
+        "q": request.GET.get("q", "").strip()[:50],
+        "region": region if region.isdigit() else "",
+        "tier": request.GET.get("tier", "").strip()[:32],
+        "page": page if page.isdigit() else "1",
+    }
+
+
+def _notice_cache_key(campaign, filters: dict[str, str]) -> str:
+    """The same for everyone who asks for this page of this campaign with these filters, and new
+    as soon as the campaign moves, its notice period is set or its results are computed again.
+
+    Every one of those writes an audit row about the campaign in the same transaction (its
+    results, a recomputation after a correction, the notice, the publication), so the newest such
+    row is the results' version: one indexed look-up, where the newest result of a province's
+    campaign would be a read of all its results on every request.
+    """
+    import hashlib
+
+    version = "|".join(
+        str(part)
+        for part in (
+            campaign.status,
+            campaign.notice_start and campaign.notice_start.timestamp(),
+            campaign.notice_end and campaign.notice_end.timestamp(),
+            campaign.history_version,
+            *(filters[name] for name in ("q", "region", "tier", "page")),
+        )
+    )
+    return f"notice:{campaign.pk}:{hashlib.sha256(version.encode()).hexdigest()[:32]}"
+
+
+def _notice_listing(campaign, filters: dict[str, str]) -> str:
+    """The search form, one page of results and the pager, as HTML: what every visitor sees alike."""
+    from urllib.parse import urlencode
+
+    from django.core.paginator import Paginator
+    from django.db.models import Q
+    from django.template.loader import render_to_string
+
+    from stations.models import Region
+
+    results = campaign.results.select_related("station__region").order_by("-score", "station__code")
+    campaign.region = Region.objects.get(pk=campaign.region_id)
+    # The regions to filter by: the campaign region's children, and their children too while
+    # the list stays short (a province's cities and counties; a county's townships).
+    top = campaign.region
+    nearby = list(
+        Region.objects.filter(path__startswith=top.path, level__in=[top.level + 1, top.level + 2])
+        .exclude(level=Region.Level.COMMUNITY)
+        .order_by("path")[:201]
+    )
+    if len(nearby) > 200:
+        nearby = [region for region in nearby if region.level == top.level + 1]
+    region_choices = [(str(r.pk), ("\u3000" if r.level > top.level + 1 else "") + r.name) for r in nearby]
+    tiers = [
+        label
+        for label in campaign.results.order_by("tier_label").values_list("tier_label", flat=True).distinct()
+        if label
+    ]
+    if campaign.results.filter(eliminated=True).exists():
+        tiers.append(NOTICE_ELIMINATED)
+
+    if filters["q"]:
+        q = filters["q"]
+        results = results.filter(Q(station__code__iexact=q) | Q(station__name__contains=q))
+    if filters["region"]:
+        chosen = Region.objects.filter(pk=filters["region"], path__startswith=top.path).first()
+        results = results.filter(station__region__path__startswith=chosen.path) if chosen else results.none()
+    if filters["tier"] == NOTICE_ELIMINATED:
+        results = results.filter(eliminated=True)
+    elif filters["tier"]:
+        results = results.filter(tier_label=filters["tier"])
+
+    page = Paginator(results, NOTICE_PAGE_SIZE).get_page(filters["page"])
+    kept = {name: filters[name] for name in ("q", "region", "tier") if filters[name]}
+
+    def page_link(number: int) -> str:
+        return "?" + urlencode({**kept, "page": number})
+
+    return render_to_string(
+        "assessment/_notice_list.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "filters": filters,
+            "filtered": bool(kept),
+            "region_choices": region_choices,
+            "tiers": tiers,
+            "in_notice": campaign.status == Campaign.Status.NOTICE,
+            "previous_link": page_link(page.previous_page_number()) if page.has_previous() else "",
+            "next_link": page_link(page.next_page_number()) if page.has_next() else "",
+            "first_link": page_link(1),
+            "last_link": page_link(page.paginator.num_pages),
+        },
+    )
+
+
 def notice_detail(request, code):
-    """The public notice （公示） or the published results （通报） of a campaign: no login."""
-    campaign = get_object_or_404(Campaign, code=code, status__in=RESULTS_PUBLIC)
+    """The public notice （公示） or the published results （通报） of a campaign: no login.
+
+    Paged (50 a page), searched by a station's code or name and filtered by region and tier. The
+    listing is the same for every visitor, so it is rendered once per page and filters and kept in
+    the cache under a key that changes with the campaign's state and results; a request then costs
+    one query (the campaign with its newest history row). The frame around the listing (who is
+    logged in, whether objections are open right now) is rendered per request, except for a
+    visitor with no cookie at all (no session, no messages), who is served the whole cached page.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.cache import cache
+    from django.db.models import CharField, OuterRef, Subquery
+    from django.db.models.functions import Cast
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+    from django.utils.safestring import mark_safe
+
+    from core.models import AuditEntry
+
+    history = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Campaign),
+        object_id=Cast(OuterRef("pk"), CharField()),
+    ).order_by("-id")
+    campaign = get_object_or_404(
+        Campaign.objects.annotate(history_version=Subquery(history.values("id")[:1])),
+        code=code,
+        status__in=RESULTS_PUBLIC,
+    )
     if (
         campaign.status == Campaign.Status.NOTICE
         and campaign.notice_start
         and timezone.now() < campaign.notice_start
     ):
         raise Http404
-    results = campaign.results.select_related("station__region").order_by("-score", "station__code")
-    return render(
-        request,
-        "assessment/notice.html",
-        {
-            "campaign": campaign,
-            "results": results,
-            "in_notice": campaign.status == Campaign.Status.NOTICE,
-            "objections_open": notice_is_open(campaign),
-        },
-    )
+    filters = _notice_filters(request)
+    key = _notice_cache_key(campaign, filters)
+    objections_open = notice_is_open(campaign)
+    whole_page = not request.COOKIES  # nobody logged in, no message waiting: the same page for all
+    page_key = f"{key}:page:{objections_open}"
+    if whole_page and (page := cache.get(page_key)) is not None:
+        return HttpResponse(page)
+    listing = cache.get(key)
+    if listing is None:
+        listing = _notice_listing(campaign, filters)
+        cache.set(key, listing, NOTICE_CACHE_SECONDS)
+    context = {
+        "campaign": campaign,
+        "listing": mark_safe(listing),  # noqa: S308 rendered by our own template, autoescaped
+        "in_notice": campaign.status == Campaign.Status.NOTICE,
+        "objections_open": objections_open,
+    }
+    if whole_page:
+        page = render_to_string("assessment/notice.html", context, request=request)
+        cache.set(page_key, page, NOTICE_CACHE_SECONDS)
+        return HttpResponse(page)
+    return render(request, "assessment/notice.html", context)
 
 
 def _client_address(request) -> str:
@@ -289,16 +436,30 @@ def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+OBJECTION_SEARCH_LIMIT = 20
+
+
 def objection_new(request, code):
+    """The objection form. The unit is named by its code, found with a search over the campaign's
+    list (a notice may hold tens of thousands of units: no drop-down of them all)."""
+    from django.db.models import Q
+
+    from stations.models import Station
+
     campaign = get_object_or_404(Campaign, code=code, status=Campaign.Status.NOTICE)
     if not notice_is_open(campaign):
         return render(request, "assessment/objection_closed.html", {"campaign": campaign}, status=200)
-    stations = campaign.results.values_list("station", flat=True)
-    from stations.models import Station
-
-    form = ObjectionForm(
-        request.POST or None, request.FILES or None, stations=Station.objects.filter(pk__in=stations)
-    )
+    listed = Station.objects.filter(campaign_results__campaign=campaign)
+    query = request.GET.get("q", "").strip()[:50]
+    found = None
+    if query:
+        found = list(
+            listed.filter(Q(code__iexact=query) | Q(name__contains=query))
+            .order_by("code")
+            .values("code", "name")[: OBJECTION_SEARCH_LIMIT + 1]
+        )
+    initial = {"station": request.GET.get("station", "").strip()[:32]}
+    form = ObjectionForm(request.POST or None, request.FILES or None, stations=listed, initial=initial)
     if request.method == "POST" and form.is_valid():
         if form.cleaned_data.get("website"):
             return redirect("notice:detail", code=campaign.code)  # a bot: say nothing, keep nothing
@@ -316,4 +477,15 @@ def objection_new(request, code):
             form.add_error(None, exc.messages[0])
         else:
             return render(request, "assessment/objection_thanks.html", {"campaign": campaign})
-    return render(request, "assessment/objection_form.html", {"campaign": campaign, "form": form})
+    return render(
+        request,
+        "assessment/objection_form.html",
+        {
+            "campaign": campaign,
+            "form": form,
+            "query": query,
+            "found": found[:OBJECTION_SEARCH_LIMIT] if found else found,
+            "more": found is not None and len(found) > OBJECTION_SEARCH_LIMIT,
+            "limit": OBJECTION_SEARCH_LIMIT,
+        },
+    )

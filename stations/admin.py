@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.cache import cache
+from django.db.models import Q
 from django.utils.html import format_html
 
 from core.admin_base import ObjectActionMixin, ScopedAdmin
@@ -9,6 +11,7 @@ from core.models import AuditEntry
 from core.permissions import may_change_in_admin
 from core.workflow import record_audit
 from stations.models import Region, Station, User
+from stations.selectors import region_list
 from stations.services import (
     STATION_MOVES,
     STATION_STATUS_TRANSITIONS,
@@ -17,6 +20,76 @@ from stations.services import (
     user_sync_staff_flag,
 )
 from stations.validators import mask_phone
+
+
+class RegionTreeFilter(admin.SimpleListFilter):
+    """Rows under one region, of any level, chosen by walking down the tree.
+
+    The sidebar offers the chosen region's ancestors, itself and its children (before a choice:
+    the top regions in reach and their children), never every township or community of a
+    province, so it stays a few dozen links however many regions hold rows. Links from other
+    pages (the campaign's progress table) may name any region in reach by its id.
+    `path_lookup` is the lookup from the listed model to `Region.path`.
+    """
+
+    title = "区域"
+    parameter_name = "region"
+    path_lookup = "region__path"
+
+    def chosen(self, request) -> Region | None:
+        value = self.value()
+        if not value or not value.isdigit():
+            return None
+        if not hasattr(self, "_chosen"):
+            self._chosen = region_list(actor=request.user).filter(pk=value).first()
+        return self._chosen
+
+    def lookups(self, request, model_admin):
+        reach = region_list(actor=request.user)
+        chosen = self.chosen(request)
+        if chosen is not None:
+            ancestors = [chosen.path[: i + 1] for i in range(1, len(chosen.path)) if chosen.path[i] == "/"]
+            regions = reach.filter(Q(path__in=ancestors) | Q(parent=chosen))
+        else:
+            top = reach.order_by("level").values_list("level", flat=True).first()
+            if top is None:
+                return []
+            regions = reach.filter(level__in=[top, top + 1])
+        regions = regions.order_by("path")[:300]
+        base = min((r.level for r in regions), default=0)
+        return [(str(r.pk), "\u3000" * (r.level - base) + r.name) for r in regions]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        chosen = self.chosen(request)
+        if chosen is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.path_lookup}__startswith": chosen.path})
+
+
+class StationSearchMixin:
+    """Search a list of rows about stations by the station's code or name, in the station table.
+
+    The station's rows are found first (a province has tens of thousands of stations, its sheets
+    and history millions of rows), then the listed rows by the indexed foreign key, instead of a
+    substring test on a join for every row of the list. `station_lookup` is the path to the station.
+    """
+
+    station_lookup = "station"
+    search_help_text = "输入站点编码或名称中的文字。"
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        stations = Station.objects.filter(Q(code__iexact=term) | Q(name__contains=term)).values("pk")
+        return queryset.filter(**{f"{self.station_lookup}__in": stations}), False
+
+
+def region_tree_filter(path_lookup: str) -> type[RegionTreeFilter]:
+    """A RegionTreeFilter for a model that reaches its region through `path_lookup`."""
+    return type("RegionTreeFilter", (RegionTreeFilter,), {"path_lookup": path_lookup})
 
 
 @admin.register(Region)
@@ -94,7 +167,7 @@ class StationAdmin(ObjectActionMixin, ScopedAdmin):
         "category",
         "operating_mode",
         "recognition_level",
-        ("region", admin.RelatedOnlyFieldListFilter),
+        RegionTreeFilter,
     ]
     search_fields = ["code", "name", "operator_organisation", "operator_credit_code", "address"]
     autocomplete_fields = ["region", "operators", "default_assessor"]
@@ -280,12 +353,33 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         super().save_model(request, obj, form, change)
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    """The kinds of move recorded. Listing them reads the whole history (there is no table of
+    them), so the list is kept in the cache for ten minutes instead of being read on each page."""
+
+    title = "操作"
+    parameter_name = "action"
+
+    def lookups(self, request, model_admin):
+        actions = cache.get_or_set(
+            "audit-actions",
+            lambda: list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()),
+            600,
+        )
+        return [(action, action) for action in actions]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(action=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdmin):
     list_display = ["at", "actor", "action", "object_repr", "from_state", "to_state", "reason"]
-    list_filter = ["action"]
-    search_fields = ["object_repr", "reason", "actor__username"]
-    date_hierarchy = "at"
+    list_filter = [("at", admin.DateFieldListFilter), AuditActionFilter]
+    # Searched by exact fields and prefixes (see get_search_results), never by a substring of
+    # every row's text: a province's history runs to millions of rows.
+    search_fields = ["station__code", "object_repr", "actor__username"]
+    search_help_text = "输入站点编码、操作人用户名，或记录对象开头的文字（如“YM-GS-01 2024”）。"
     readonly_fields = [
         "at",
         "actor",
@@ -300,6 +394,20 @@ class AuditEntryAdmin(ScopedAdmin):
         "changes",
     ]
     exclude = ["region_path"]
+
+    def get_search_results(self, request, queryset, search_term):
+        """A station's code or a user's name matches exactly (both indexed); anything else is a
+        prefix of the recorded object (a station code and period, a claim, a policy)."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        station = Station.objects.filter(code__in={term, term.upper()}).values_list("pk", flat=True).first()
+        if station is not None:
+            return queryset.filter(station_id=station), False
+        actor = User.objects.filter(username=term).values_list("pk", flat=True).first()
+        if actor is not None:
+            return queryset.filter(actor_id=actor), False
+        return queryset.filter(object_repr__startswith=term), False
 
     def has_add_permission(self, request):
         return False

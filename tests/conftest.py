@@ -30,6 +30,16 @@ class World:
     operator_b: User
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a page cached by one test must not answer another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def world(db) -> World:
     province = make_region("420000", "湖北省", Region.Level.PROVINCE)

@@ -45,7 +45,7 @@ def noticed(world, locked):
 
 def objection_data(world, **extra):
     return {
-        "station": world.station_a.pk,
+        "station": world.station_a.code,
         "name": "李四",
         "contact": "13912345678",
         "reason": "该驿站全年多数时间不开门，得分明显偏高。",
@@ -159,7 +159,7 @@ def test_an_objection_after_the_notice_period_is_refused(client, world, noticed)
 
 
 def test_an_objection_about_a_station_not_on_the_list_is_refused(client, world, noticed):
-    response = file_objection(client, noticed, objection_data(world, station=world.station_b.pk))
+    response = file_objection(client, noticed, objection_data(world, station=world.station_b.code))
     assert response.status_code == 200
     assert "station" in response.context["form"].errors
     with pytest.raises(ValidationError, match="不在本次公示名单中"):

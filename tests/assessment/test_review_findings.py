@@ -73,12 +73,20 @@ def test_bureau_creates_a_campaign_in_the_admin(client, world, yunmeng):
     assert Campaign.objects.get(code="ym-2024-b").status == Campaign.Status.DRAFT
 
 
-def test_bureau_assigns_an_assessor_in_the_campaign_inline(client, world, open_campaign):
+def test_bureau_assigns_an_assessor_in_the_campaign_entries_list(client, world, open_campaign):
     client.force_login(world.bureau_a)
-    url = reverse("admin:assessment_campaign_change", args=[open_campaign.pk])
-    data = admin_form_data(client, url)
-    data["entries-0-assessor"] = world.assessor_a.pk  # the one participating station's row
-    response = client.post(url, data)
+    entry = CampaignStation.objects.get(campaign=open_campaign, station=world.station_a)
+    url = reverse("admin:assessment_campaignstation_changelist") + f"?campaign={open_campaign.pk}"
+    response = client.post(
+        url,
+        {
+            "action": "assign_assessor",
+            "_selected_action": [entry.pk],
+            "index": "0",
+            "assessor": world.assessor_a.pk,
+            "apply": "确认指派",
+        },
+    )
     assert response.status_code == 302
     entry = CampaignStation.objects.get(campaign=open_campaign, station=world.station_a)
     assert entry.assessor == world.assessor_a
