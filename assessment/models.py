@@ -363,8 +363,13 @@ class CampaignStation(models.Model):
 class ScoreSheet(models.Model):
     """A station's score sheet for one period, in three columns: self-evaluation, on-site, final.
 
-    Each column keeps the inputs as given and the engine's result (points and one explanation per
-    item, section totals, the total) as JSON, so a province's sheets stay one row each.
+    Each column keeps the inputs as given and their total; the points of every item and section are
+    derived when shown (`assessment.scoring.column_result`: the inputs scored by the campaign's
+    frozen policy), not stored. The inputs are stored packed (`assessment.scoring.pack_inputs`: a
+    list of values in the order of the policy's input names, so a province's sheets do not repeat
+    the same fifty names in every column), and the final column only when the review changed the
+    on-site inputs. Read and set them as dicts through `self_inputs`, `onsite_inputs` and
+    `final_inputs`; these read the campaign's policy (load `campaign__policy` with many sheets).
     """
 
     class Status(models.TextChoices):
@@ -373,8 +378,9 @@ class ScoreSheet(models.Model):
         ASSESSED = "assessed", "现场评估完成"
         LOCKED = "locked", "已审定锁定"
 
+    # Indexed by the unique (campaign, station, period), which leads with it.
     campaign = models.ForeignKey(
-        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="sheets"
+        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="sheets", db_index=False
     )
     station = models.ForeignKey(
         "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="score_sheets"
@@ -384,14 +390,12 @@ class ScoreSheet(models.Model):
         "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
     )
 
-    self_inputs = models.JSONField("自评数据", default=dict, blank=True)
-    self_result = models.JSONField("自评得分", default=dict, blank=True)
+    self_packed = models.JSONField("自评数据", default=dict, blank=True)
     self_total = models.DecimalField("自评总分", null=True, blank=True, **POINTS)
-    onsite_inputs = models.JSONField("现场评估数据", default=dict, blank=True)
-    onsite_result = models.JSONField("现场评估得分", default=dict, blank=True)
+    onsite_packed = models.JSONField("现场评估数据", default=dict, blank=True)
     onsite_total = models.DecimalField("现场评估总分", null=True, blank=True, **POINTS)
-    final_inputs = models.JSONField("审定数据", default=dict, blank=True)
-    final_result = models.JSONField("审定得分", default=dict, blank=True)
+    # {} until the review settles the sheet; null once settled on the on-site inputs unchanged.
+    final_packed = models.JSONField("审定数据", null=True, default=dict, blank=True)
     final_total = models.DecimalField("审定总分", null=True, blank=True, **POINTS)
     gap_reasons = models.JSONField("评分差异原因", default=dict, blank=True)
     findings = models.TextField("现场发现的问题", blank=True)
@@ -405,6 +409,7 @@ class ScoreSheet(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # never searched by; only a user's deletion looks, and is refused anyway
     )
     locked_at = models.DateTimeField("审定时间", null=True, blank=True)
     locked_by = models.ForeignKey(
@@ -414,6 +419,7 @@ class ScoreSheet(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # never searched by; only a user's deletion looks, and is refused anyway
     )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
@@ -434,6 +440,47 @@ class ScoreSheet(models.Model):
     @property
     def month(self) -> int | None:
         return int(self.period[5:7]) if len(self.period) == 7 else None
+
+    def _unpack(self, packed) -> dict:
+        from assessment.scoring import unpack_inputs
+
+        return unpack_inputs(self.campaign.policy, packed)
+
+    def _pack(self, raw: dict):
+        from assessment.scoring import pack_inputs
+
+        return pack_inputs(self.campaign.policy, raw)
+
+    @property
+    def self_inputs(self) -> dict:
+        """The self-evaluation's inputs as the operator gave them (a new dict on every read)."""
+        return self._unpack(self.self_packed)
+
+    @self_inputs.setter
+    def self_inputs(self, raw: dict) -> None:
+        self.self_packed = self._pack(raw)
+
+    @property
+    def onsite_inputs(self) -> dict:
+        """The on-site column's inputs as the assessor (or the bureau's import) gave them."""
+        return self._unpack(self.onsite_packed)
+
+    @onsite_inputs.setter
+    def onsite_inputs(self, raw: dict) -> None:
+        # Only before the review: a settled (locked) sheet's on-site column never changes, so a
+        # final column that reads it (null) keeps reading what it was settled on.
+        self.onsite_packed = self._pack(raw)
+
+    @property
+    def final_inputs(self) -> dict:
+        """The inputs the review settled on: the on-site ones unless the reviewer changed them; {} before."""
+        if self.final_packed is None:
+            return self.onsite_inputs
+        return self._unpack(self.final_packed)
+
+    @final_inputs.setter
+    def final_inputs(self, raw: dict) -> None:
+        self.final_packed = None if raw and raw == self.onsite_inputs else self._pack(raw)
 
 
 class Evidence(models.Model):
@@ -592,6 +639,10 @@ class CampaignResult(models.Model):
         related_name="+",
     )
     explanation = models.TextField("计算说明", blank=True)
+    # {section code: points as a 2-decimal string}: the mean over the months of each section's final
+    # points (one sheet's for a yearly campaign), rounded half-up once like the annual score, written
+    # when the results are computed so that tables need not score every sheet again.
+    section_points = models.JSONField("各部分得分", default=dict, blank=True)
     computed_at = models.DateTimeField("计算时间")
 
     objects = CampaignResultManager()

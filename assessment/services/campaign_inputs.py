@@ -19,14 +19,18 @@ command that calls it runs on the server and is not scoped to a user.
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import closing
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Coalesce
 
 from assessment.engine.simulate import uses_recognition
 from assessment.models import Campaign, ScoreSheet
-from assessment.scoring import compiled_policy
+from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.entitlements import one_time_decided_elsewhere
+from stations.models import Station
 
 
 def _iso(day) -> str | None:
@@ -36,33 +40,41 @@ def _iso(day) -> str | None:
 def campaign_inputs(campaign: Campaign) -> dict[str, Any]:
     """The campaign's locked final inputs as `evaluate` cases; ValidationError if a sheet is not locked."""
     spec, _ = compiled_policy(campaign.policy)
-    sheets = list(
-        ScoreSheet.objects.filter(campaign=campaign)
-        .select_related("station")
-        .only(
-            "station",
-            "period",
-            "status",
-            "final_inputs",
-            "final_total",
-            "station__code",
-            "station__kind",
-            "station__recognized_on",
-            "station__recognition_level",
-            "station__assessment_group",
-            "station__purchase_contract_start",
-            "station__purchase_contract_end",
-        )
+    names = input_names(campaign.policy)
+    sheets = ScoreSheet.objects.filter(campaign=campaign)
+    unlocked = (
+        Station.objects.filter(pk__in=sheets.exclude(status=ScoreSheet.Status.LOCKED).values("station_id"))
+        .order_by("code")
+        .values_list("code", flat=True)
     )
-    unlocked = sorted({s.station.code for s in sheets if s.status != ScoreSheet.Status.LOCKED})
-    if unlocked:
+    named = list(unlocked[:10])
+    if named:
         raise ValidationError(
-            f"还有 {len(unlocked)} 个站点的评分表未审定锁定，不能导出：{'、'.join(unlocked[:10])}"
+            f"还有 {unlocked.count()} 个站点的评分表未审定锁定，不能导出：{'、'.join(named)}"
         )
-    by_station: dict[int, list[ScoreSheet]] = defaultdict(list)
-    for sheet in sheets:
-        by_station[sheet.station_id].append(sheet)
-    stations = {s.station_id: s.station for s in sheets}
+    stations = {
+        station.pk: station
+        for station in Station.objects.filter(pk__in=sheets.values("station_id")).only(
+            "code",
+            "kind",
+            "recognized_on",
+            "recognition_level",
+            "assessment_group",
+            "purchase_contract_start",
+            "purchase_contract_end",
+        )
+    }
+    # Only the columns written, in chunks: a province's sheets are never all model objects at once.
+    # The final column reads the on-site one when the review kept it (stored as null).
+    by_station: dict[int, list[tuple[str, Any, Any]]] = defaultdict(list)
+    rows = (
+        sheets.order_by("station_id", "period")
+        .annotate(inputs=Coalesce("final_packed", "onsite_packed", output_field=models.JSONField()))
+        .values_list("station_id", "period", "final_total", "inputs")
+    )
+    with closing(rows.iterator(chunk_size=2000)) as streamed:  # its server-side cursor goes at once
+        for station_id, period, total, packed in streamed:
+            by_station[station_id].append((period, total, unpack_with(names, packed)))
     order = sorted(by_station, key=lambda sid: stations[sid].code)
 
     monthly = spec.period == "monthly"
@@ -71,7 +83,9 @@ def campaign_inputs(campaign: Campaign) -> dict[str, Any]:
     # Only what something else decided: the campaign's own one-time amounts, locked by a claim or
     # not, are its decision, which evaluate must make again to reproduce the result.
     decided_elsewhere = (
-        one_time_decided_elsewhere(campaign=campaign, station_ids=order) if recognition else set()
+        one_time_decided_elsewhere(campaign=campaign, station_ids=sheets.values("station_id"))
+        if recognition
+        else set()
     )
 
     units = []
@@ -79,12 +93,10 @@ def campaign_inputs(campaign: Campaign) -> dict[str, Any]:
         station = stations[sid]
         unit: dict[str, Any] = {"code": station.code, "kind": station.kind}
         if monthly:
-            unit["months"] = {
-                sheet.period: sheet.final_inputs for sheet in sorted(by_station[sid], key=lambda s: s.period)
-            }
+            unit["months"] = {period: inputs for period, _, inputs in by_station[sid]}
         else:
-            (sheet,) = by_station[sid]
-            unit["score"] = str(sheet.final_total)
+            ((_, total, _),) = by_station[sid]
+            unit["score"] = str(total)
         if ranked:
             unit["level"] = station.recognition_level or None
             unit["group"] = station.assessment_group or None

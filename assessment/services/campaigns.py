@@ -1,21 +1,36 @@
 """A campaign's life: open it, assign assessors, compute results, give notice, publish."""
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import closing
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from assessment.engine.decision import DecisionUnit, decide_campaign, eligibility_refusal
 from assessment.engine.scoring import annual_score
 from assessment.models import Campaign, CampaignResult, CampaignStation, Entitlement, Objection, ScoreSheet
-from assessment.scoring import compiled_policy
+from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.entitlements import entitlements_record_campaign, one_time_kept
 from assessment.services.policies import policy_freeze
 from core.notify import notify_after_commit
 from core.permissions import is_assigned_assessor, may_manage, require
-from core.workflow import InvalidTransition, Move, record_audit, transition
+from core.workflow import (
+    BULK_CHUNK,
+    InvalidTransition,
+    Move,
+    audit_entry,
+    chunked,
+    insert_combinations,
+    record_audit,
+    record_audit_many,
+    transition,
+)
 from stations.models import Station, User
 from stations.selectors import bureau_staff_for
 
@@ -39,6 +54,7 @@ def _runs_campaign(campaign: Campaign, actor: User | None) -> bool:
 CAMPAIGN_MOVES = (
     Move("open", "开始考核", to=Campaign.Status.OPEN, allowed=_runs_campaign),
     Move("import", "导入数据（Excel）", at=Campaign.Status.OPEN, allowed=_runs_campaign),
+    Move("lock_assessed", "锁定全部已评估评分表", at=Campaign.Status.OPEN, allowed=_runs_campaign),
     Move("results", "计算结果", to=Campaign.Status.RESULTS, allowed=_runs_campaign),
     Move("recompute", "重新计算结果", at=RESULTS_STANDING, allowed=_runs_campaign),
     Move("notice", "开始公示", to=Campaign.Status.NOTICE, allowed=_runs_campaign),
@@ -51,17 +67,26 @@ def require_bureau(actor: User, campaign: Campaign) -> None:
     require(may_manage(actor, campaign.region), "只有本区域的人社局工作人员可以办理此事项。")
 
 
+# What enrolling a station reads of it (the rest of a station's row stays in the database).
+_ENROLMENT_FIELDS = ("code", "name", "kind", "status", "recognized_on", "region__name", "region__path")
+
+
 def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Station, str]]]:
     """Stations of the campaign's region that may take part, and those left out with the reason.
 
     A station takes part when the policy covers its kind, it is active (not rectifying or
     revoked), and it was recognised long enough before the assessment day when the policy says so.
+    The stations come with their region and only the fields enrolling them reads.
     """
     policy = campaign.policy
     spec, _ = compiled_policy(policy)
-    candidates = Station.objects.filter(region__path__startswith=campaign.region.path, kind__in=policy.kinds)
+    candidates = (
+        Station.objects.filter(region__path__startswith=campaign.region.path, kind__in=policy.kinds)
+        .select_related("region")
+        .only(*_ENROLMENT_FIELDS)
+    )
     taking_part, left_out = [], []
-    for station in candidates.order_by("code"):
+    for station in candidates.order_by("code").iterator(chunk_size=BULK_CHUNK):
         refusal = eligibility_refusal(
             spec, recognized_on=station.recognized_on, assessed_on=campaign.assessed_on
         )
@@ -121,11 +146,12 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
     _require_scorable(campaign.policy)
     eligible, _ = eligible_stations(campaign)
     if stations is not None:
-        allowed = {s.pk for s in eligible}
-        refused = [s.code for s in stations if s.pk not in allowed]
+        chosen = {s.pk for s in stations}
+        refused = sorted(s.code for s in stations if s.pk not in {e.pk for e in eligible})
         if refused:
             raise ValidationError(f"这些站点不符合参评条件：{'、'.join(refused)}")
-        eligible = stations
+        # The eligible list's own objects (with their regions), each once however often it was named.
+        eligible = [s for s in eligible if s.pk in chosen]
     if not eligible:
         raise ValidationError("没有符合参评条件的站点。")
     with transaction.atomic():
@@ -138,39 +164,13 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
             region=campaign.region,
         )
         policy_freeze(policy=campaign.policy, actor=actor, reason=f"考核批次 {campaign.code} 使用")
-        # Read the defaults afresh: `stations` may be objects loaded before the bureau changed them.
-        defaults = dict(
-            Station.objects.filter(
-                pk__in=[s.pk for s in eligible],
-                default_assessor__role=User.Role.ASSESSOR,
-                default_assessor__is_active=True,
-            ).values_list("pk", "default_assessor")
+        _entries_create(campaign=campaign, stations=eligible, actor=actor)
+        _sheets_create(campaign=campaign, stations=eligible)
+        operators = (
+            User.objects.filter(operated_stations__campaign_entries__campaign=campaign)
+            .distinct()
+            .only("email", "is_active")
         )
-        assessors = User.objects.in_bulk(set(defaults.values()))
-        entries = CampaignStation.objects.bulk_create(
-            CampaignStation(campaign=campaign, station=s, assessor=assessors.get(defaults.get(s.pk)))
-            for s in eligible
-        )
-        assigned: dict[User, list[Station]] = defaultdict(list)
-        for entry in entries:
-            if entry.assessor is not None:
-                record_audit(
-                    target=entry,
-                    actor=actor,
-                    action="campaign.assessor_assign",
-                    station=entry.station,
-                    reason="开始考核时复制站点的默认评估人员",
-                    changes={"assessor": ["", str(entry.assessor)]},
-                )
-                assigned[entry.assessor].append(entry.station)
-        for assessor, assessed in assigned.items():
-            _assessor_notify(assessor=assessor, stations=assessed)
-        ScoreSheet.objects.bulk_create(
-            ScoreSheet(campaign=campaign, station=s, period=period)
-            for s in eligible
-            for period in campaign.periods
-        )
-        operators = User.objects.filter(operated_stations__in=eligible).distinct()
         notify_after_commit(
             recipients=operators,
             subject=f"{campaign.name}已开始",
@@ -180,6 +180,59 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
             ),
         )
     return campaign
+
+
+def _entries_create(*, campaign: Campaign, stations: list[Station], actor: User) -> None:
+    """One CampaignStation per station, with its default assessor when that is an active assessor.
+
+    Each copied assignment is recorded as `assessor_assign` records one, and each assessor is told
+    once of all their stations. The defaults are read afresh: the station objects may have been
+    loaded before the bureau changed them.
+    """
+    assessors = {
+        user.pk: user
+        for user in User.objects.filter(
+            role=User.Role.ASSESSOR,
+            is_active=True,
+            pk__in=Station.objects.filter(
+                region__path__startswith=campaign.region.path, default_assessor__isnull=False
+            ).values("default_assessor"),
+        )
+    }
+    defaults = dict(
+        Station.objects.filter(
+            region__path__startswith=campaign.region.path, default_assessor__in=list(assessors)
+        ).values_list("pk", "default_assessor")
+    )
+    assigned: dict[User, list[Station]] = defaultdict(list)
+    for batch in chunked(stations, BULK_CHUNK):
+        entries = CampaignStation.objects.bulk_create(
+            CampaignStation(campaign=campaign, station=s, assessor=assessors.get(defaults.get(s.pk)))
+            for s in batch
+        )
+        copied = [entry for entry in entries if entry.assessor is not None]
+        record_audit_many(
+            audit_entry(
+                target=entry,
+                actor=actor,
+                action="campaign.assessor_assign",
+                station=entry.station,
+                reason="开始考核时复制站点的默认评估人员",
+                changes={"assessor": ["", str(entry.assessor)]},
+            )
+            for entry in copied
+        )
+        for entry in copied:
+            assigned[entry.assessor].append(entry.station)
+    for assessor, assessed in assigned.items():
+        _assessor_notify(assessor=assessor, stations=assessed)
+
+
+def _sheets_create(*, campaign: Campaign, stations: list[Station]) -> None:
+    """One draft ScoreSheet per station and period, built by the database a chunk of stations at a time."""
+    insert_combinations(
+        ScoreSheet(campaign=campaign), vary={"station": [s.pk for s in stations], "period": campaign.periods}
+    )
 
 
 def assessor_assign(*, entry: CampaignStation, assessor: User | None, actor: User) -> CampaignStation:
@@ -267,45 +320,109 @@ def conflict_declare(
     return entry
 
 
-def _station_score(sheets: list[ScoreSheet]) -> tuple[Decimal, str]:
-    """The year's score of one station from its locked sheets, with how it was reached."""
-    if len(sheets) == 1 and sheets[0].month is None:
-        return sheets[0].final_total, f"年度评分 {sheets[0].final_total} 分"
-    totals = [sheet.final_total for sheet in sorted(sheets, key=lambda s: s.period)]
+# Sheets read per round trip when computing results: memory holds one station's sheets at a time,
+# and a province's 360,000 sheets take a few hundred trips.
+RESULT_CHUNK = 2000
+
+
+def _station_score(totals: list[Decimal], *, yearly: bool) -> tuple[Decimal, str]:
+    """The year's score of one station from its locked sheets' final totals (in period order)."""
+    if yearly and len(totals) == 1:
+        return totals[0], f"年度评分 {totals[0]} 分"
     score = annual_score(totals)
     return score, f"{len(totals)} 个月月度得分平均 {score} 分"
 
 
-def _result_rows(campaign: Campaign, sheets: list[ScoreSheet], actor: User) -> list[CampaignResult]:
-    """The campaign's results from its locked sheets: one decision, written into the ledger."""
+def _station_figures(
+    campaign: Campaign, stations: dict[int, tuple]
+) -> Iterator[tuple[int, Decimal, str, dict[str, str]]]:
+    """(station id, score, how it was reached, section points) of each station, from its sheets.
+
+    The sheets are read in chunks, only the columns needed, one station after the other, so memory
+    holds one station's sheets at a time. Section points are the final inputs scored again by the
+    frozen policy (as `evaluate` scores them), each section's mean over the months rounded half-up
+    once like the annual score; the score stays the mean of the stored final totals, as locked. A
+    locked sheet whose final inputs the policy cannot score is refused with its station and period.
+    """
+    _, rubric = compiled_policy(campaign.policy)
+    names = input_names(campaign.policy)
+    rows = (
+        ScoreSheet.objects.filter(campaign=campaign)
+        .order_by("station_id", "period")
+        .annotate(inputs=Coalesce("final_packed", "onsite_packed", output_field=models.JSONField()))
+        .values_list("station_id", "period", "final_total", "inputs")
+    )
+    # Closed as soon as the loop ends, a refusal included: PostgreSQL reads through a server-side
+    # cursor, which must go before the transaction rolls back, not whenever it is collected.
+    with closing(rows.iterator(chunk_size=RESULT_CHUNK)) as streamed:
+        for station_id, sheets in groupby(streamed, key=itemgetter(0)):
+            code, kind = stations[station_id][:2]
+            totals: list[Decimal] = []
+            sections: dict[str, list[Decimal]] = {}
+            month = None
+            for _, period, total, packed in sheets:
+                month = int(period[5:7]) if len(period) == 7 else None
+                values, problems = rubric.parse_inputs(unpack_with(names, packed), kind=kind, month=month)
+                if problems:
+                    raise ValidationError(
+                        f"站点 {code} {period} 的审定数据不能按政策计分："
+                        + "；".join(f"{p.field} {p.message}" for p in problems[:5])
+                    )
+                totals.append(total)
+                for section in rubric.score_sheet(values, kind=kind, month=month, explain=False).sections:
+                    sections.setdefault(section.code, []).append(section.points)
+            score, how = _station_score(totals, yearly=month is None)
+            means = {section: str(annual_score(points)) for section, points in sections.items()}
+            yield station_id, score, how, means
+
+
+def _result_rows(campaign: Campaign, actor: User) -> list[CampaignResult]:
+    """The campaign's results from its locked sheets: one decision, written into the ledger.
+
+    Reads only the columns the decision needs, the sheets in chunks (`_station_figures`), so time
+    grows with the sheets and memory with the stations only.
+    """
     spec, _ = compiled_policy(campaign.policy)
-    by_station: dict[int, list[ScoreSheet]] = defaultdict(list)
-    for sheet in sheets:
-        by_station[sheet.station_id].append(sheet)
-    stations = {s.station_id: s.station for s in sheets}
-    order = sorted(by_station, key=lambda sid: stations[sid].code)
-    scored = {sid: _station_score(by_station[sid]) for sid in order}
-    decided_elsewhere = one_time_kept(campaign=campaign, station_ids=order)
-    units = [
-        DecisionUnit(
-            code=stations[sid].code,
-            kind=stations[sid].kind,
-            score=scored[sid][0],
-            level=stations[sid].recognition_level or None,
-            group=stations[sid].assessment_group or None,
-            recognized_on=stations[sid].recognized_on,
-            purchase_contract=stations[sid].purchase_contract,
-            one_time_decided=sid in decided_elsewhere,
+    in_campaign = ScoreSheet.objects.filter(campaign=campaign).values("station_id")
+    stations = {
+        pk: rest
+        for pk, *rest in Station.objects.filter(pk__in=in_campaign).values_list(
+            "pk",
+            "code",
+            "kind",
+            "recognition_level",
+            "assessment_group",
+            "recognized_on",
+            "purchase_contract_start",
+            "purchase_contract_end",
         )
-        for sid in order
-    ]
+    }
+    figures = {sid: rest for sid, *rest in _station_figures(campaign, stations)}
+    order = sorted(figures, key=lambda sid: stations[sid][0])
+    decided_elsewhere = one_time_kept(campaign=campaign, station_ids=in_campaign)
+    units = []
+    for sid in order:
+        code, kind, level, group, recognized_on, contract_start, contract_end = stations[sid]
+        units.append(
+            DecisionUnit(
+                code=code,
+                kind=kind,
+                score=figures[sid][0],
+                level=level or None,
+                group=group or None,
+                recognized_on=recognized_on,
+                # As Station.purchase_contract: a contract is both of its days.
+                purchase_contract=(contract_start, contract_end) if contract_start and contract_end else None,
+                one_time_decided=sid in decided_elsewhere,
+            )
+        )
     decisions = dict(zip(order, decide_campaign(spec, units, assessed_on=campaign.assessed_on), strict=True))
     ledger = entitlements_record_campaign(campaign=campaign, decisions=decisions, actor=actor)
     now = timezone.now()
     return [
         CampaignResult(
             campaign=campaign,
-            station=stations[sid],
+            station_id=sid,
             score=decision.score,
             eligible=decision.eligible,
             tier=decision.tier or "",
@@ -313,7 +430,8 @@ def _result_rows(campaign: Campaign, sheets: list[ScoreSheet], actor: User) -> l
             eliminated=decision.eliminated,
             entitlement=ledger[(sid, Entitlement.Kind.PERFORMANCE)],
             one_time_entitlement=ledger.get((sid, Entitlement.Kind.ONE_TIME)),
-            explanation=f"{scored[sid][1]}；{decision.explanation}",
+            explanation=f"{figures[sid][1]}；{decision.explanation}",
+            section_points=figures[sid][2],
             computed_at=now,
         )
         for sid, decision in decisions.items()
@@ -325,9 +443,11 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
 
     Before: every sheet is locked. The first computation moves the campaign to "results"; while
     results or the public notice stand, a correction is followed by a recomputation (recorded).
-    After: one CampaignResult per station replaces the previous ones. The campaign row is locked
-    before the sheets are read, so a recomputation that started earlier can never write its older
-    numbers over a correction's.
+    After: one CampaignResult per station replaces the previous ones, with its score, tier, section
+    points and entitlements. The campaign row is locked before the sheets are read, so a
+    recomputation that started earlier can never write its older numbers over a correction's.
+    Raises ValidationError (a sheet not locked, or not scorable), InvalidTransition, Forbidden,
+    EntitlementLocked.
     """
     require_bureau(actor, campaign)
     with transaction.atomic():
@@ -336,15 +456,21 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
             raise InvalidTransition(
                 f"考核批次“{locked}”当前为“{locked.get_status_display()}”，不能计算结果。"
             )
-        sheets = list(ScoreSheet.objects.filter(campaign=locked).select_related("station"))
-        unlocked = sorted({s.station.code for s in sheets if s.status != ScoreSheet.Status.LOCKED})
-        if unlocked:
-            raise ValidationError(
-                f"还有 {len(unlocked)} 个站点的评分表未审定锁定：{'、'.join(unlocked[:10])}"
+        unlocked = (
+            Station.objects.filter(
+                pk__in=ScoreSheet.objects.filter(campaign=locked)
+                .exclude(status=ScoreSheet.Status.LOCKED)
+                .values("station_id")
             )
-        rows = _result_rows(locked, sheets, actor)
+            .order_by("code")
+            .values_list("code", flat=True)
+        )
+        named = list(unlocked[:10])
+        if named:
+            raise ValidationError(f"还有 {unlocked.count()} 个站点的评分表未审定锁定：{'、'.join(named)}")
+        rows = _result_rows(locked, actor)
         CampaignResult.objects.filter(campaign=locked).delete()
-        CampaignResult.objects.bulk_create(rows)
+        CampaignResult.objects.bulk_create(rows, batch_size=RESULT_CHUNK)
         if locked.status == Campaign.Status.OPEN:
             transition(
                 campaign,

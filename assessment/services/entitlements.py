@@ -12,18 +12,20 @@ and the amounts, so a correction can never silently change money the public has 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from assessment.engine.decision import UnitDecision, decide_one_time, decide_start_up
 from assessment.models import Campaign, Entitlement, Policy
 from assessment.scoring import compiled_policy
 from assessment.services.policies import policy_freeze
-from core.workflow import record_audit, transition
+from core.workflow import audit_entry, record_audit, record_audit_many, transition, update_rows
 from stations.models import Station, User
 
 E = Entitlement.Status
@@ -56,13 +58,15 @@ def entitlements_record_campaign(
 
     Call inside the transaction that holds the campaign's lock. New amounts are created, changed
     ones updated (each change leaves an audit row with the amounts before and after), unchanged
-    ones kept. Raises EntitlementLocked, changing nothing, when any change would touch a committed
-    or paid entitlement.
+    ones kept, all in bulk. Raises EntitlementLocked, changing nothing, when any change would
+    touch a committed or paid entitlement.
     """
     now = timezone.now()
+    # The ledger rows alone: their stations are read only for the few rows a message or an audit
+    # row names (and are not locked along with them).
     existing = {
         (row.station_id, row.kind): row
-        for row in Entitlement.objects.select_for_update().filter(campaign=campaign).select_related("station")
+        for row in Entitlement.objects.select_for_update().filter(campaign=campaign)
     }
     due: dict[tuple[int, str], _Due] = {}
     for station_id, decision in decisions.items():
@@ -86,6 +90,7 @@ def entitlements_record_campaign(
         if key not in due and row.status != E.OPEN and row.amount
     ]
     if locked:
+        _with_stations([row for row, _ in locked[:10]])
         changes = "；".join(
             f"{row.station.code} {row.get_kind_display()} {row.amount} 元 → {amount} 元（{row.get_status_display()}）"
             for row, amount in locked[:10]
@@ -95,7 +100,9 @@ def entitlements_record_campaign(
             "请先在“补助申报”中将该站点的申报“撤回重审”（写明原因）；已拨付的金额不能再更正。"
         )
 
-    to_create, to_update = [], []
+    to_create = []
+    # (row, amount, explanation, why the amount changed or "" when only the explanation did)
+    changed: list[tuple[Entitlement, Decimal, str, str]] = []
     for key, wanted in due.items():
         row = existing.get(key)
         if row is None:
@@ -117,39 +124,52 @@ def entitlements_record_campaign(
                 )
             )
         elif row.status == E.OPEN and (row.amount, row.explanation) != (wanted.amount, wanted.explanation):
-            if row.amount != wanted.amount:
-                record_audit(
-                    target=row,
-                    actor=actor,
-                    action="entitlement.correct",
-                    station=row.station,
-                    reason=f"考核批次 {campaign.code} 重新计算（评分更正或站点资料变更）",
-                    changes={"amount": [str(row.amount), str(wanted.amount)]},
-                )
-            row.amount, row.explanation, row.decided_at = wanted.amount, wanted.explanation, now
-            to_update.append(row)
+            why = (
+                f"考核批次 {campaign.code} 重新计算（评分更正或站点资料变更）"
+                if row.amount != wanted.amount
+                else ""
+            )
+            changed.append((row, wanted.amount, wanted.explanation, why))
     # A station's one-time amount decided by an earlier computation of this campaign and no longer
     # due (its recognition date was corrected) is set to 0, not deleted: a claim may point to it.
     for key, row in existing.items():
         if key not in due and row.amount:
-            record_audit(
-                target=row,
-                actor=actor,
-                action="entitlement.correct",
-                station=row.station,
-                reason=f"考核批次 {campaign.code} 重新计算后不再应享",
-                changes={"amount": [str(row.amount), "0.00"]},
+            changed.append(
+                (row, Decimal("0.00"), "重新计算后不再应享", f"考核批次 {campaign.code} 重新计算后不再应享")
             )
-            row.amount, row.explanation, row.decided_at = Decimal("0.00"), "重新计算后不再应享", now
-            to_update.append(row)
+
+    audited = [(row, amount, why) for row, amount, _, why in changed if why]
+    _with_stations([row for row, _, _ in audited])
+    # Built before the rows change, so each names the entitlement with its amount before.
+    audits = [
+        audit_entry(
+            target=row,
+            actor=actor,
+            action="entitlement.correct",
+            station=row.station,
+            reason=why,
+            changes={"amount": [str(row.amount), str(amount)]},
+        )
+        for row, amount, why in audited
+    ]
+    for row, amount, explanation, _ in changed:
+        row.amount, row.explanation, row.decided_at = amount, explanation, now
     Entitlement.objects.bulk_create(to_create, batch_size=2000)
-    Entitlement.objects.bulk_update(to_update, ["amount", "explanation", "decided_at"], batch_size=2000)
+    update_rows([row for row, *_ in changed], ["amount", "explanation", "decided_at"])
+    record_audit_many(audits)
     rows = {(row.station_id, row.kind): row for row in to_create}
     rows.update(existing)
     return rows
 
 
-def one_time_decided_elsewhere(*, campaign: Campaign, station_ids: list[int]) -> set[int]:
+def _with_stations(rows: list[Entitlement]) -> None:
+    """Attach their stations (with regions) to a few ledger rows, in one query."""
+    stations = Station.objects.select_related("region").in_bulk({row.station_id for row in rows})
+    for row in rows:
+        row.station = stations[row.station_id]
+
+
+def one_time_decided_elsewhere(*, campaign: Campaign, station_ids: Iterable[int] | QuerySet) -> set[int]:
     """Stations whose one-time amount something other than this campaign decided (another campaign,
     or their recognition)."""
     decided = Entitlement.objects.filter(station_id__in=station_ids, kind=Entitlement.Kind.ONE_TIME).exclude(
@@ -158,7 +178,7 @@ def one_time_decided_elsewhere(*, campaign: Campaign, station_ids: list[int]) ->
     return set(decided.values_list("station_id", flat=True))
 
 
-def one_time_kept(*, campaign: Campaign, station_ids: list[int]) -> set[int]:
+def one_time_kept(*, campaign: Campaign, station_ids: Iterable[int] | QuerySet) -> set[int]:
     """Stations whose one-time amount a recomputation of this campaign must not decide again.
 
     Those decided elsewhere, and those this campaign decided whose amount a claim has since locked

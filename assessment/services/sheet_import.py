@@ -8,14 +8,10 @@ nothing is saved unless every row is valid, and then all rows are saved in one t
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
-from django.utils import timezone
-
 from assessment.models import Campaign, ScoreSheet
-from assessment.scoring import compiled_policy, score_inputs
+from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.campaigns import require_bureau
-from assessment.services.sheets import SHEET_TRANSITIONS
-from core.workflow import record_audit, transition
+from assessment.services.sheet_batch import SheetBatchError, sheets_record_onsite
 from core.xlsx import XlsxError, XlsxSheet, column_letter, read_xlsx_rows, write_xlsx
 from stations.models import User
 
@@ -64,25 +60,35 @@ def _input_columns(campaign: Campaign) -> list[tuple[str, str, str]]:
 
 
 def import_template(*, campaign: Campaign) -> bytes:
-    """The Excel template: one row per sheet of the campaign, the inputs as already recorded on site."""
+    """The Excel template as bytes (see `import_template_sheets`)."""
+    return write_xlsx(import_template_sheets(campaign=campaign))
+
+
+def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
+    """The Excel template: one row per sheet of the campaign, the inputs as already recorded on site.
+
+    Reads four columns of the sheets a chunk at a time (no model objects), so a province's
+    template streams into its file with flat memory.
+    """
     columns = _input_columns(campaign)
     header = FIXED_COLUMNS + [title for _, _, title in columns]
-    sheets = (
+    names = input_names(campaign.policy)
+    values = (
         ScoreSheet.objects.filter(campaign=campaign)
-        .select_related("station")
         .order_by("station__code", "period")
+        .values_list("station__code", "period", "station__name", "onsite_packed")
     )
 
     def rows():
-        for sheet in sheets.iterator(chunk_size=500):
-            values = sheet.onsite_inputs
+        for code, period, name, packed in values.iterator(chunk_size=2000):
+            inputs = unpack_with(names, packed)
             cells = []
-            for name, input_type, _ in columns:
-                value = values.get(name)
+            for input_name, input_type, _ in columns:
+                value = inputs.get(input_name)
                 if input_type == "flag" and value is not None:
                     value = "是" if value else "否"
                 cells.append(value)
-            yield [sheet.station.code, sheet.period, sheet.station.name, *cells]
+            yield [code, period, name, *cells]
 
     guide_rows = [
         [
@@ -91,14 +97,10 @@ def import_template(*, campaign: Campaign) -> bytes:
         ]
         for _, t, title in columns
     ]
-    return write_xlsx(
-        [
-            XlsxSheet(
-                title="数据", header=header, rows=rows(), column_widths=[12, 9, 28] + [14] * len(columns)
-            ),
-            XlsxSheet(title="填写说明", header=["列", "填写"], rows=guide_rows, column_widths=[40, 20]),
-        ]
-    )
+    return [
+        XlsxSheet(title="数据", header=header, rows=rows(), column_widths=[12, 9, 28] + [14] * len(columns)),
+        XlsxSheet(title="填写说明", header=["列", "填写"], rows=guide_rows, column_widths=[40, 20]),
+    ]
 
 
 def _cell_to_raw(value, input_type: str):
@@ -119,8 +121,9 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
     """Check every row of an uploaded workbook, then save all of them or none. Returns the rows saved.
 
     Rows fill the on-site column (the bureau's data analysis) of sheets that are not locked yet;
-    such a sheet counts as assessed by the importing clerk. Raises SheetImportError with every
-    problem, or Forbidden.
+    such a sheet counts as assessed by the importing clerk. The rows are written by
+    `sheets_record_onsite`, a chunk of sheets per statement. Raises SheetImportError with every
+    problem (row and column), or Forbidden.
     """
     require_bureau(actor, campaign)
     if campaign.status != Campaign.Status.OPEN:
@@ -129,9 +132,12 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
         )
     columns = _input_columns(campaign)
     header = FIXED_COLUMNS + [title for _, _, title in columns]
+    # Only what matching a row needs, not the sheets' columns: a province has 360,000 of them.
     sheets = {
-        (s.station.code, s.period): s
-        for s in ScoreSheet.objects.filter(campaign=campaign).select_related("station", "campaign__policy")
+        (code, period): (pk, status, kind)
+        for pk, code, period, status, kind in ScoreSheet.objects.filter(campaign=campaign).values_list(
+            "pk", "station__code", "period", "status", "station__kind"
+        )
     }
     try:
         table = read_xlsx_rows(
@@ -147,7 +153,8 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
     letters = {title: column_letter(index) for index, title in enumerate(header)}
     by_name = {name: title for name, _, title in columns}
     problems: list[ImportProblem] = []
-    planned: list[tuple[ScoreSheet, dict, dict, Decimal]] = []
+    entries: list[tuple[int, dict]] = []
+    row_of: dict[int, int] = {}
     seen: dict[tuple[str, str], int] = {}
     for row_number, cells in table.rows:
         code = str(cells.get("站点编码") or "").strip()
@@ -165,7 +172,8 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
             problems.append(ImportProblem(row_number, "A", f"与第 {seen[key]} 行重复"))
             continue
         seen[key] = row_number
-        if sheet.status == ScoreSheet.Status.LOCKED:
+        pk, status, _ = sheet
+        if status == ScoreSheet.Status.LOCKED:
             problems.append(ImportProblem(row_number, "", "评分表已审定锁定，请在后台用“更正”修改"))
             continue
         raw = {}
@@ -173,54 +181,34 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
             value = _cell_to_raw(cells.get(title), input_type)
             if value is not None:
                 raw[name] = value
-        result, total, input_problems = score_inputs(
-            campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw
-        )
-        for problem in input_problems:
-            title = by_name.get(problem.field)
-            problems.append(ImportProblem(row_number, letters.get(title, ""), problem.message))
-        if not input_problems:
-            planned.append((sheet, raw, result, total))
-    if problems:
-        raise SheetImportError(problems)
+        entries.append((pk, raw))
+        row_of[pk] = row_number
 
-    now = timezone.now()
-    with transaction.atomic():
-        # Lock the rows and look again: a clerk may have locked a sheet since the file was checked.
-        current = {
-            s.pk: s.status
-            for s in ScoreSheet.objects.select_for_update().filter(pk__in=[sheet.pk for sheet, *_ in planned])
+    def where(field: str) -> str:
+        return letters.get(by_name.get(field), "")
+
+    if problems:
+        # Name the rows' input problems too, so that one corrected file goes through.
+        _, rubric = compiled_policy(campaign.policy)
+        kinds = {pk: kind for pk, _, kind in sheets.values()}
+        months = {
+            pk: int(period[5:7]) if len(period) == 7 else None for (_, period), (pk, _, _) in sheets.items()
         }
-        now_locked = [sheet for sheet, *_ in planned if current[sheet.pk] == ScoreSheet.Status.LOCKED]
-        if now_locked:
-            raise SheetImportError(
-                [
-                    ImportProblem(0, "", f"{sheet} 刚刚已被审定锁定，未导入任何数据，请重新导出模板。")
-                    for sheet in now_locked
-                ]
-            )
-        for sheet, raw, result, total in planned:
-            sheet.status = current[sheet.pk]
-            ScoreSheet.objects.filter(pk=sheet.pk).update(
-                onsite_inputs=raw, onsite_result=result, onsite_total=total, updated_at=now
-            )
-            if sheet.status != ScoreSheet.Status.ASSESSED:
-                transition(
-                    sheet,
-                    to=ScoreSheet.Status.ASSESSED,
-                    table=SHEET_TRANSITIONS,
-                    actor=actor,
-                    action="sheet.import",
-                    reason="Excel 批量导入数据",
-                    station=sheet.station,
-                    extra_fields={"assessed_at": now, "assessed_by": actor},
-                )
-            else:
-                record_audit(
-                    target=sheet,
-                    actor=actor,
-                    action="sheet.import",
-                    station=sheet.station,
-                    reason="Excel 批量导入数据",
-                )
-    return len(planned)
+        for pk, raw in entries:
+            _, input_problems = rubric.parse_inputs(raw, kind=kinds[pk], month=months[pk])
+            problems += [ImportProblem(row_of[pk], where(p.field), p.message) for p in input_problems]
+        raise SheetImportError(sorted(problems, key=lambda problem: problem.row))
+    try:
+        return sheets_record_onsite(
+            campaign=campaign,
+            actor=actor,
+            entries=entries,
+            reason="Excel 批量导入数据",
+            action="sheet.import",
+        )
+    except SheetBatchError as exc:
+        # Checked and scored per sheet there, under the row locks (a sheet may have been locked
+        # since the template was exported): each problem goes back to its row and column.
+        raise SheetImportError(
+            [ImportProblem(row_of.get(p.sheet_id, 0), where(p.field), p.message) for p in exc.problems]
+        ) from exc

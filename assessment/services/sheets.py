@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
-from assessment.scoring import column_result, leaf_points, score_inputs
+from assessment.scoring import column_result, leaf_points, pack_inputs, score_inputs, unpack_inputs
 from assessment.services.campaigns import RESULTS_STANDING, require_bureau
 from assessment.services.evidence import evidence_store
 from core.permissions import is_assigned_assessor, may_manage, operates, require
@@ -111,18 +111,15 @@ def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> S
     """
     _require_self_evaluation_open(sheet, actor)
     raw = _clean_raw(raw)
-    result, total, _ = score_inputs(
-        sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw
-    )
+    _, total, _ = score_inputs(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw)
+    packed = pack_inputs(sheet.campaign.policy, raw)
     with transaction.atomic():
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         if locked.status != ScoreSheet.Status.DRAFT:
             raise ValidationError("评分表已提交，不能再修改自评。")
-        locked.self_inputs = raw
-        locked.self_result = result or {}
-        locked.self_total = total
-        locked.save(update_fields=["self_inputs", "self_result", "self_total", "updated_at"])
-    sheet.self_inputs, sheet.self_result, sheet.self_total = raw, result or {}, total
+        locked.self_packed, locked.self_total = packed, total
+        locked.save(update_fields=["self_packed", "self_total", "updated_at"])
+    sheet.self_packed, sheet.self_total = packed, total
     return sheet
 
 
@@ -135,8 +132,9 @@ def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
     with transaction.atomic():
         # Score the draft as stored, not the caller's copy: another tab may have saved since.
         stored = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
-        result, total = _score_or_raise(sheet, stored.self_inputs)
-        ScoreSheet.objects.filter(pk=sheet.pk).update(self_result=result, self_total=total)
+        stored.campaign = sheet.campaign
+        _, total = _score_or_raise(sheet, stored.self_inputs)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(self_total=total)
         transition(
             sheet,
             to=ScoreSheet.Status.SUBMITTED,
@@ -146,7 +144,7 @@ def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
             station=sheet.station,
             extra_fields={"submitted_at": timezone.now()},
         )
-    sheet.self_inputs, sheet.self_result, sheet.self_total = stored.self_inputs, result, total
+    sheet.self_packed, sheet.self_total = stored.self_packed, total
     return sheet
 
 
@@ -208,28 +206,18 @@ def sheet_onsite_save(
     """Keep the assessor's on-site draft (inputs, gap reasons, findings); scored when complete."""
     _require_onsite_open(sheet, actor)
     raw = _clean_raw(raw)
-    result, total, _ = score_inputs(
-        sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw
-    )
+    _, total, _ = score_inputs(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw)
+    packed = pack_inputs(sheet.campaign.policy, raw)
     reasons = {code: text.strip() for code, text in gap_reasons.items() if text and text.strip()}
     with transaction.atomic():
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         # The caller's copy may predate a submission or a lock; only the locked row tells.
         if locked.status not in {ScoreSheet.Status.DRAFT, ScoreSheet.Status.SUBMITTED}:
             raise ValidationError(f"评分表已是“{locked.get_status_display()}”状态，不能再修改现场评分。")
-        locked.onsite_inputs, locked.onsite_result, locked.onsite_total = raw, result or {}, total
+        locked.onsite_packed, locked.onsite_total = packed, total
         locked.gap_reasons, locked.findings = reasons, findings.strip()
-        locked.save(
-            update_fields=[
-                "onsite_inputs",
-                "onsite_result",
-                "onsite_total",
-                "gap_reasons",
-                "findings",
-                "updated_at",
-            ]
-        )
-    sheet.onsite_inputs, sheet.onsite_result, sheet.onsite_total = raw, result or {}, total
+        locked.save(update_fields=["onsite_packed", "onsite_total", "gap_reasons", "findings", "updated_at"])
+    sheet.onsite_packed, sheet.onsite_total = packed, total
     sheet.gap_reasons, sheet.findings = reasons, findings.strip()
     return sheet
 
@@ -254,7 +242,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
     with transaction.atomic():
         # Check the inputs and reasons as stored, not the caller's copy, which may be older.
         stored = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
-        stored.campaign = sheet.campaign
+        stored.campaign, stored.station = sheet.campaign, sheet.station
         result, total = _score_or_raise(sheet, stored.onsite_inputs)
         missing = [code for code in sheet_gaps(stored, result) if not stored.gap_reasons.get(code)]
         if missing:
@@ -266,7 +254,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
                     for code in missing
                 }
             )
-        ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_result=result, onsite_total=total)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_total=total)
         transition(
             sheet,
             to=ScoreSheet.Status.ASSESSED,
@@ -276,7 +264,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
             station=sheet.station,
             extra_fields={"assessed_at": timezone.now(), "assessed_by": actor},
         )
-    sheet.onsite_inputs, sheet.onsite_result, sheet.onsite_total = stored.onsite_inputs, result, total
+    sheet.onsite_packed, sheet.onsite_total = stored.onsite_packed, total
     return sheet
 
 
@@ -285,7 +273,8 @@ def sheet_lock(
 ) -> ScoreSheet:
     """Comprehensive review （综合评审）： settle the final column and lock the sheet.
 
-    The final inputs are the on-site inputs unless the reviewer gives others (then with a reason).
+    The final inputs are the on-site inputs unless the reviewer gives others (then with a reason);
+    only other inputs are stored, the final column otherwise reads the on-site one.
     """
     require_bureau(actor, sheet.campaign)
     if not _in_open_campaign(sheet):
@@ -301,10 +290,9 @@ def sheet_lock(
         inputs = _clean_raw(final_inputs) if final_inputs is not None else onsite
         if final_inputs is not None and inputs != onsite and not reason.strip():
             raise ValidationError("审定数据与现场评估不同，请写明原因。")
-        result, total = _score_or_raise(locked, inputs)
-        ScoreSheet.objects.filter(pk=sheet.pk).update(
-            final_inputs=inputs, final_result=result, final_total=total
-        )
+        _, total = _score_or_raise(locked, inputs)
+        packed = None if inputs == onsite else pack_inputs(locked.campaign.policy, inputs)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(final_packed=packed, final_total=total)
         transition(
             sheet,
             to=ScoreSheet.Status.LOCKED,
@@ -315,7 +303,7 @@ def sheet_lock(
             station=sheet.station,
             extra_fields={"locked_at": timezone.now(), "locked_by": actor},
         )
-    sheet.final_inputs, sheet.final_result, sheet.final_total = inputs, result, total
+    sheet.onsite_packed, sheet.final_packed, sheet.final_total = locked.onsite_packed, packed, total
     return sheet
 
 
@@ -333,14 +321,16 @@ def sheet_correct(*, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any
     if _results_final(campaign):
         raise ValidationError("结果已通报，不能再更正。")
     inputs = _clean_raw(final_inputs)
-    result, total = _score_or_raise(sheet, inputs)
+    _, total = _score_or_raise(sheet, inputs)
     with transaction.atomic():
         locked = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         if locked.status != ScoreSheet.Status.LOCKED:
             raise ValidationError("只有已审定锁定的评分表需要更正；未锁定的评分表请直接审定。")
         before = locked.final_total
-        locked.final_inputs, locked.final_result, locked.final_total = inputs, result, total
-        locked.save(update_fields=["final_inputs", "final_result", "final_total", "updated_at"])
+        onsite = unpack_inputs(campaign.policy, locked.onsite_packed)
+        packed = None if inputs == onsite else pack_inputs(campaign.policy, inputs)
+        locked.final_packed, locked.final_total = packed, total
+        locked.save(update_fields=["final_packed", "final_total", "updated_at"])
         record_audit(
             target=locked,
             actor=actor,
@@ -351,5 +341,5 @@ def sheet_correct(*, sheet: ScoreSheet, actor: User, final_inputs: dict[str, Any
         )
         if campaign.status in RESULTS_STANDING:
             campaign_results_compute(campaign=campaign, actor=actor)
-    sheet.final_inputs, sheet.final_result, sheet.final_total = inputs, result, total
+    sheet.onsite_packed, sheet.final_packed, sheet.final_total = locked.onsite_packed, packed, total
     return sheet

@@ -29,7 +29,7 @@ def template(client, campaign) -> bytes:
     response = client.get(reverse("admin:assessment_campaign_import_template", args=[campaign.pk]))
     assert response.status_code == 200
     assert response["Content-Type"] == XLSX_TYPE
-    return response.content
+    return b"".join(response.streaming_content)  # streamed from a temporary file
 
 
 def filled(template_bytes: bytes, rows: dict[str, dict[str, object]]) -> bytes:

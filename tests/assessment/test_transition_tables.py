@@ -166,7 +166,7 @@ MOVES = {
 EXPECTED_MOVES = {
     "campaign": {
         "draft": {"open"},
-        "open": {"import", "results"},
+        "open": {"import", "lock_assessed", "results"},
         "results": {"recompute", "notice"},
         "notice": {"recompute", "publish"},
         "published": set(),
@@ -260,7 +260,7 @@ def test_a_rectification_order_offers_the_operator_the_answer_and_the_bureau_the
 
 CAMPAIGN_BUTTONS = {
     "draft": {"open"},
-    "open": {"import", "results"},
+    "open": {"import", "lock_assessed", "results"},
     "results": {"recompute", "notice"},
     "notice": {"recompute", "publish"},
     "published": set(),
@@ -271,7 +271,7 @@ def buttons_on_page(client, campaign) -> set[str]:
     page = client.get(reverse("admin:assessment_campaign_change", args=[campaign.pk])).content.decode()
     return {
         name
-        for name in ("open", "import", "results", "recompute", "notice", "publish")
+        for name in ("open", "import", "lock_assessed", "results", "recompute", "notice", "publish")
         if f'href="{reverse(f"admin:assessment_campaign_{name}", args=[campaign.pk])}"' in page
     }
 
