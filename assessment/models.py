@@ -432,7 +432,10 @@ class ScoreSheet(models.Model):
                 fields=["campaign", "station", "period"], name="sheet_station_period_unique"
             )
         ]
-        indexes = [models.Index(fields=["campaign", "status"], name="sheet_campaign_status_idx")]
+        # With the station, the campaign page's counts by state and region read the index alone.
+        indexes = [
+            models.Index(fields=["campaign", "status", "station"], name="sheet_campaign_status_stn_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.station.code} {self.period}"
