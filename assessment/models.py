@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from assessment.engine.specs import ELIMINATION_SCOPES, ONE_TIME_BASES, RULE_KINDS
+from core.fields import CompactJSONField
 from stations.models import Region, StationKind
 
 POINTS = {"max_digits": 6, "decimal_places": 2, "validators": [MinValueValidator(0)]}
@@ -390,12 +391,12 @@ class ScoreSheet(models.Model):
         "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
     )
 
-    self_packed = models.JSONField("自评数据", default=dict, blank=True)
+    self_packed = CompactJSONField("自评数据", default=dict, blank=True)
     self_total = models.DecimalField("自评总分", null=True, blank=True, **POINTS)
-    onsite_packed = models.JSONField("现场评估数据", default=dict, blank=True)
+    onsite_packed = CompactJSONField("现场评估数据", default=dict, blank=True)
     onsite_total = models.DecimalField("现场评估总分", null=True, blank=True, **POINTS)
     # {} until the review settles the sheet; null once settled on the on-site inputs unchanged.
-    final_packed = models.JSONField("审定数据", null=True, default=dict, blank=True)
+    final_packed = CompactJSONField("审定数据", null=True, default=dict, blank=True)
     final_total = models.DecimalField("审定总分", null=True, blank=True, **POINTS)
     gap_reasons = models.JSONField("评分差异原因", default=dict, blank=True)
     findings = models.TextField("现场发现的问题", blank=True)

@@ -23,13 +23,13 @@ from contextlib import closing
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.db.models.functions import Coalesce
 
 from assessment.engine.simulate import uses_recognition
 from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.entitlements import one_time_decided_elsewhere
+from core.fields import CompactJSONField
 from stations.models import Station
 
 
@@ -69,7 +69,7 @@ def campaign_inputs(campaign: Campaign) -> dict[str, Any]:
     by_station: dict[int, list[tuple[str, Any, Any]]] = defaultdict(list)
     rows = (
         sheets.order_by("station_id", "period")
-        .annotate(inputs=Coalesce("final_packed", "onsite_packed", output_field=models.JSONField()))
+        .annotate(inputs=Coalesce("final_packed", "onsite_packed", output_field=CompactJSONField()))
         .values_list("station_id", "period", "final_total", "inputs")
     )
     with closing(rows.iterator(chunk_size=2000)) as streamed:  # its server-side cursor goes at once

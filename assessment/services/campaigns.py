@@ -8,7 +8,7 @@ from itertools import groupby
 from operator import itemgetter
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,6 +18,7 @@ from assessment.models import Campaign, CampaignResult, CampaignStation, Entitle
 from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.entitlements import entitlements_record_campaign, one_time_kept
 from assessment.services.policies import policy_freeze
+from core.fields import CompactJSONField
 from core.notify import notify_after_commit
 from core.permissions import is_assigned_assessor, may_manage, require
 from core.workflow import (
@@ -349,7 +350,7 @@ def _station_figures(
     rows = (
         ScoreSheet.objects.filter(campaign=campaign)
         .order_by("station_id", "period")
-        .annotate(inputs=Coalesce("final_packed", "onsite_packed", output_field=models.JSONField()))
+        .annotate(inputs=Coalesce("final_packed", "onsite_packed", output_field=CompactJSONField()))
         .values_list("station_id", "period", "final_total", "inputs")
     )
     # Closed as soon as the loop ends, a refusal included: PostgreSQL reads through a server-side
