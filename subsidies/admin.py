@@ -10,8 +10,9 @@ from django.utils.html import format_html, format_html_join
 from core.admin_base import ObjectActionMixin, ScopedAdmin
 from core.permissions import may_use_admin
 from core.workflow import move_named, states_open_to
+from core.xlsx import xlsx_response as stream_xlsx
 from stations.selectors import station_list
-from subsidies.exports import disbursement_xlsx, roster_xlsx
+from subsidies.exports import disbursement_sheets, roster_sheets
 from subsidies.models import Fund, PayeeNotice, Payout, PlacementRoster, SubsidyClaim
 from subsidies.rules import requirement_label
 from subsidies.selectors import claim_list, may_see_personal_data, placements_of_duplicates, roster_list
@@ -255,7 +256,7 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
     def disbursement_view(self, request):
         if not may_use_admin(request.user):
             raise Http404
-        return xlsx_response(disbursement_xlsx(claim_list(actor=request.user)), "disbursement.xlsx")
+        return stream_xlsx(disbursement_sheets(claim_list(actor=request.user)), "disbursement.xlsx")
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "title": "补助申报（拨付表可导出为 Excel）"}
@@ -489,8 +490,8 @@ class PlacementRosterAdmin(ScopedAdmin):
         if roster is None:
             raise Http404
         reveal = may_see_personal_data(request.user)
-        return xlsx_response(
-            roster_xlsx(roster, reveal=reveal), f"roster-{roster.station.code}-{roster.year}.xlsx"
+        return stream_xlsx(
+            roster_sheets(roster, reveal=reveal), f"roster-{roster.station.code}-{roster.year}.xlsx"
         )
 
     def duplicates_view(self, request, year):

@@ -1,4 +1,8 @@
-"""Excel exports of the money trail, through the one safe writer (user text is never a formula)."""
+"""Excel exports of the money trail, through the one safe writer (user text is never a formula).
+
+Each export is a list of sheets whose rows are read as plain values in chunks (`*_sheets`), written
+by `core.xlsx` into a temporary file for a download (`xlsx_response`) or into bytes (`*_xlsx`).
+"""
 
 from collections import defaultdict
 from decimal import Decimal
@@ -8,33 +12,64 @@ from django.db.models import QuerySet
 from assessment.models import Campaign
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import StationKind
-from subsidies.models import PlacementRoster, SubsidyClaim
+from stations.validators import mask_id_number, mask_phone
+from subsidies.models import ClaimKind, PlacementRoster, SubsidyClaim
 
 MONEY_FORMAT = "#,##0.00"
+CHUNK = 2000
+
+
+def _masked_account(account: str) -> str:
+    """As `SubsidyClaim.masked_account` shows it."""
+    return f"{account[:4]}****{account[-4:]}" if len(account) > 8 else "*" * len(account)
 
 
 def disbursement_xlsx(claims: QuerySet[SubsidyClaim]) -> bytes:
+    return write_xlsx(disbursement_sheets(claims))
+
+
+def disbursement_sheets(claims: QuerySet[SubsidyClaim]) -> list[XlsxSheet]:
     """The disbursement list (补助资金拨付表): every approved or paid claim, with its voucher."""
+    kinds = dict(ClaimKind.choices)
+    statuses = dict(SubsidyClaim.Status.choices)
+    values = (
+        claims.filter(status__in=["approved", "paid"])
+        .order_by("station__code", "kind")
+        .values_list(
+            "station__code",
+            "station__name",
+            "station__region__name",
+            "kind",
+            "year",
+            "approved_amount",
+            "fund__name",
+            "payee_name",
+            "payee_bank",
+            "payee_account",
+            "status",
+            "payout__paid_on",
+            "payout__voucher_number",
+        )
+    )
     rows = (
         [
-            claim.station.code,
-            claim.station.name,
-            claim.station.region.name,
-            claim.get_kind_display(),
-            claim.year,
-            claim.approved_amount,
-            claim.fund.name if claim.fund else "",
-            claim.payee_name,
-            claim.payee_bank,
-            claim.masked_account,
-            claim.get_status_display(),
-            getattr(getattr(claim, "payout", None), "paid_on", None),
-            getattr(getattr(claim, "payout", None), "voucher_number", ""),
+            code,
+            name,
+            region,
+            kinds.get(kind, kind),
+            year,
+            approved,
+            fund or "",
+            payee,
+            bank,
+            _masked_account(account),
+            statuses.get(status, status),
+            paid_on,
+            voucher or "",
         ]
-        for claim in claims.filter(status__in=["approved", "paid"])
-        .select_related("station__region", "fund", "payout")
-        .order_by("station__code", "kind")
-        .iterator(chunk_size=1000)
+        for code, name, region, kind, year, approved, fund, payee, bank, account, status, paid_on, voucher in (
+            values.iterator(chunk_size=CHUNK)
+        )
     )
     header = [
         "站点编码",
@@ -51,47 +86,52 @@ def disbursement_xlsx(claims: QuerySet[SubsidyClaim]) -> bytes:
         "拨付日期",
         "凭证号",
     ]
-    return write_xlsx(
-        [
-            XlsxSheet(
-                title="拨付表",
-                header=header,
-                rows=rows,
-                column_widths=[12, 28, 12, 14, 6, 14, 20, 28, 20, 16, 10, 12, 16],
-                number_formats={5: MONEY_FORMAT},
-            )
-        ]
-    )
+    return [
+        XlsxSheet(
+            title="拨付表",
+            header=header,
+            rows=rows,
+            column_widths=[12, 28, 12, 14, 6, 14, 20, 28, 20, 16, 10, 12, 16],
+            number_formats={5: MONEY_FORMAT},
+        )
+    ]
 
 
 def roster_xlsx(roster: PlacementRoster, *, reveal: bool) -> bytes:
+    return write_xlsx(roster_sheets(roster, reveal=reveal))
+
+
+def roster_sheets(roster: PlacementRoster, *, reveal: bool) -> list[XlsxSheet]:
     """A roster as Excel; ID numbers and phones masked unless `reveal` (the role may see them)."""
     header = ["行号", "姓名", "身份证号码", "手机号码", "用工单位", "岗位", "上岗日期", "月工资（元）"]
+    values = roster.rows.order_by("row_number").values_list(
+        "row_number", "name", "id_number", "phone", "employer", "job", "start_date", "wage"
+    )
     rows = (
         [
-            p.row_number,
-            p.name,
-            p.id_number if reveal else p.masked_id_number,
-            p.phone if reveal else p.masked_phone,
-            p.employer,
-            p.job,
-            p.start_date,
-            p.wage,
+            row_number,
+            name,
+            id_number if reveal else mask_id_number(id_number),
+            phone if reveal else mask_phone(phone),
+            employer,
+            job,
+            start_date,
+            wage,
         ]
-        for p in roster.rows.order_by("row_number").iterator(chunk_size=2000)
+        for row_number, name, id_number, phone, employer, job, start_date, wage in values.iterator(
+            chunk_size=CHUNK
+        )
     )
     title = f"{roster.station.code}-{roster.year}"
-    return write_xlsx(
-        [
-            XlsxSheet(
-                title=title,
-                header=header,
-                rows=rows,
-                column_widths=[6, 10, 22, 14, 30, 16, 12, 12],
-                number_formats={7: MONEY_FORMAT},
-            )
-        ]
-    )
+    return [
+        XlsxSheet(
+            title=title,
+            header=header,
+            rows=rows,
+            column_widths=[6, 10, 22, 14, 30, 16, 12, 12],
+            number_formats={7: MONEY_FORMAT},
+        )
+    ]
 
 
 def campaign_totals_xlsx(campaign: Campaign) -> bytes:

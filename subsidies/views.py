@@ -195,17 +195,14 @@ def roster_template(request):
 
 @login_required
 def roster_export(request, pk):
-    from subsidies.exports import roster_xlsx
+    from core.xlsx import xlsx_response
+    from subsidies.exports import roster_sheets
 
     roster = get_object_or_404(roster_list(actor=request.user), pk=pk)
-    response = HttpResponse(
-        roster_xlsx(roster, reveal=may_see_personal_data(request.user)),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return xlsx_response(  # streamed from a temporary file
+        roster_sheets(roster, reveal=may_see_personal_data(request.user)),
+        f"roster-{roster.station.code}-{roster.year}.xlsx",
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="roster-{roster.station.code}-{roster.year}.xlsx"'
-    )
-    return response
 
 
 def payee_notice(request, pk):

@@ -1,6 +1,10 @@
 """Excel tables of a campaign: the result table, the public-notice list and the December
-construction summary. Each export is a class that yields rows; `core.xlsx.write_xlsx` is
-the one writer (user text stays text, never a formula).
+construction summary. Each export is a class that yields rows; `core.xlsx` is the one writer
+(user text stays text, never a formula), streaming into a temporary file for a download.
+
+The rows are read as plain values (`values_list`, a chunk of stations at a time), never as model
+objects, and no sheet is scored again for a table: a province's result table costs about what
+writing its cells costs.
 
 Every export is scoped: the views pass the acting user, whose campaign has been found through
 `campaign_list`, and the rows come through `sheet_list`, `result_list` and `station_list`. A
@@ -8,29 +12,69 @@ management command passes actor=None and gets every row.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import FileResponse
 from django.utils import timezone
 
 from assessment.documents.score_sheet import (
     RegionNames,
     mean_of,
     scoped_results,
-    station_sheet_groups,
+    scoped_sheets,
 )
 from assessment.engine.decision import tier_labels
-from assessment.models import Campaign, CampaignStation, ScoreSheet
+from assessment.models import Campaign, CampaignResult, CampaignStation, ScoreSheet
 from assessment.scoring import column_result, compiled_policy
-from core.xlsx import XlsxSheet, write_xlsx
+from core.xlsx import XLSX_CONTENT_TYPE, XlsxSheet, write_xlsx, xlsx_response
 from stations.models import Region, Station, StationKind, User
 from stations.selectors import station_list
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+__all__ = ["EXPORTS", "XLSX_CONTENT_TYPE", "tier_text"]
+
 KIND_LABELS = dict(StationKind.choices)
+CHUNK = 2000  # stations (or results) read per query: memory stays flat however large the campaign
+# Once results carry their per-section annual points, the table reads them instead of scoring sheets.
+RESULTS_HAVE_SECTIONS = any(f.name == "section_points" for f in CampaignResult._meta.get_fields())
+
+
+class ResultRow(NamedTuple):
+    """What the tables read of a result: its fields and its entitlements' amounts."""
+
+    station_id: int
+    score: Decimal
+    eligible: bool
+    tier_label: str
+    eliminated: bool
+    subsidy: Decimal
+    one_time: Decimal | None
+    explanation: str
+
+    @property
+    def one_time_subsidy(self) -> Decimal:
+        return Decimal("0.00") if self.one_time is None else self.one_time
+
+
+RESULT_COLUMNS = [
+    "station_id",
+    "score",
+    "eligible",
+    "tier_label",
+    "eliminated",
+    "entitlement__amount",
+    "one_time_entitlement__amount",
+    "explanation",
+]
+
+
+class _RegionPath(NamedTuple):
+    """The one thing `RegionNames` reads of a region."""
+
+    path: str
 
 
 def tier_text(result) -> str:
@@ -59,6 +103,10 @@ class TableExport:
 
     def xlsx(self) -> bytes:
         return write_xlsx(self.sheets())
+
+    def response(self) -> FileResponse:
+        """The table as a download, streamed from a temporary file."""
+        return xlsx_response(self.sheets(), self.filename)
 
 
 @dataclass
@@ -100,32 +148,54 @@ class CampaignResultTable(TableExport):
         spec, _ = compiled_policy(self.campaign.policy)
         codes = [section.code for section in spec.rubric.sections]
         regions = RegionNames(self.campaign.region).prime_subtree(max_level=Region.Level.TOWNSHIP)
-        for station, sheets, result, _ in station_sheet_groups(
-            campaign=self.campaign, actor=self.actor, with_evidence=False, defer_inputs=True
-        ):
-            by_section: dict[str, list[Decimal | None]] = {code: [] for code in codes}
-            for sheet in sheets:
-                found = {
-                    s["code"]: Decimal(s["points"]) for s in column_result(sheet, "final").get("sections", [])
-                }
-                for code in codes:
-                    by_section[code].append(found.get(code))
-            total = result.score if result else mean_of([sheet.final_total for sheet in sheets])
-            locked = sum(1 for sheet in sheets if sheet.status == ScoreSheet.Status.LOCKED)
-            state = f"已锁定 {locked}/{len(sheets)}" if len(sheets) > 1 else sheets[0].get_status_display()
-            yield [
-                station.code,
-                station.name,
-                KIND_LABELS.get(station.kind, station.kind),
-                regions.chain(station.region),
-                *[mean_of(by_section[code]) for code in codes],
-                total,
-                tier_text(result),
-                result.subsidy if result else None,
-                result.one_time_subsidy if result else None,
-                state,
-                result.explanation if result else "",
-            ]
+        sheets = scoped_sheets(campaign=self.campaign, actor=self.actor)
+        results = scoped_results(campaign=self.campaign, actor=self.actor)
+        stations = (
+            Station.objects.filter(pk__in=sheets.values("station_id"))
+            .order_by("code")
+            .values_list("pk", "code", "name", "kind", "region__path")
+        )
+        chains: dict[str, str] = {}  # region path -> names, over the whole table
+        for chunk in _chunks(stations.iterator(chunk_size=CHUNK), CHUNK):
+            ids = [station[0] for station in chunk]
+            counts = {
+                row["station_id"]: row
+                for row in sheets.filter(station_id__in=ids)
+                .order_by()
+                .values("station_id")
+                .annotate(
+                    count=Count("pk"),
+                    locked=Count("pk", filter=Q(status=ScoreSheet.Status.LOCKED)),
+                    status=Max("status"),
+                )
+            }
+            found = {
+                row[0]: ResultRow(*row)
+                for row in results.filter(station_id__in=ids).order_by().values_list(*RESULT_COLUMNS)
+            }
+            sections = section_points(self.campaign, sheets, ids, found, codes)
+            totals = _final_totals(sheets, [pk for pk in ids if pk not in found])
+            for pk, code, name, kind, region_path in chunk:
+                result, count, points = found.get(pk), counts[pk], sections.get(pk, {})
+                total = result.score if result else mean_of(totals.get(pk, [None]))
+                if count["count"] > 1:
+                    state = f"已锁定 {count['locked']}/{count['count']}"
+                else:
+                    state = ScoreSheet.Status(count["status"]).label
+                yield [
+                    code,
+                    name,
+                    KIND_LABELS.get(kind, kind),
+                    chains.get(region_path)
+                    or chains.setdefault(region_path, regions.chain(_RegionPath(region_path))),
+                    *[points.get(section) for section in codes],
+                    total,
+                    tier_text(result),
+                    result.subsidy if result else None,
+                    result.one_time_subsidy if result else None,
+                    state,
+                    result.explanation if result else "",
+                ]
 
     def sheets(self) -> list[XlsxSheet]:
         header = self.header()
@@ -158,19 +228,21 @@ class NoticeListTable(TableExport):
     ]
 
     def results(self) -> QuerySet:
-        return (
-            scoped_results(campaign=self.campaign, actor=self.actor)
-            .select_related("station__region")
-            .order_by("-score", "station__code")
-        )
+        return scoped_results(campaign=self.campaign, actor=self.actor).order_by("-score", "station__code")
 
     def rows(self) -> Iterator[list[object]]:
-        for rank, result in enumerate(self.results().iterator(chunk_size=500), start=1):
+        rows = self.results().values_list(
+            *RESULT_COLUMNS, "station__code", "station__name", "station__region__name"
+        )
+        width = len(RESULT_COLUMNS)
+        for rank, row in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
+            result = ResultRow(*row[:width])
+            code, name, region = row[width:]
             yield [
                 rank,
-                result.station.code,
-                result.station.name,
-                result.station.region.name,
+                code,
+                name,
+                region,
                 result.score,
                 tier_text(result),
                 result.subsidy,
@@ -257,9 +329,7 @@ class ConstructionSummaryTable(TableExport):
 
     def _stations(self) -> QuerySet[Station]:
         stations = Station.objects.all() if self.actor is None else station_list(actor=self.actor)
-        return stations.filter(
-            region__path__startswith=self.campaign.region.path, kind__in=self.kinds()
-        ).select_related("region")
+        return stations.filter(region__path__startswith=self.campaign.region.path, kind__in=self.kinds())
 
     def tallies(self) -> list[tuple[str, _CountyTally]]:
         """(county name, tally) by county code; a county-level campaign is one county."""
@@ -267,37 +337,61 @@ class ConstructionSummaryTable(TableExport):
         regions = RegionNames(self.campaign.region).prime_subtree(max_level=Region.Level.COUNTY)
         tallies: dict[str, _CountyTally] = defaultdict(_CountyTally)
         county_of: dict[int, str] = {}
+        kind_of: dict[int, str] = {}
         contract_day = self.campaign.assessed_on
-        for station in self._stations().iterator(chunk_size=1000):
-            county = regions.ancestor_at(station.region, Region.Level.COUNTY) or self.campaign.region.code
-            county_of[station.pk] = county
+        county_by_path: dict[str, str] = {}
+        stations = self._stations().values_list(
+            "pk",
+            "kind",
+            "status",
+            "region__path",
+            "recognized_on",
+            "operating_mode",
+            "purchase_contract_start",
+            "purchase_contract_end",
+        )
+        for pk, kind, status, path, recognized_on, mode, contract_start, contract_end in stations.iterator(
+            chunk_size=CHUNK
+        ):
+            county = county_by_path.get(path)
+            if county is None:
+                county = (
+                    regions.ancestor_at(_RegionPath(path), Region.Level.COUNTY) or self.campaign.region.code
+                )
+                county_by_path[path] = county
+            county_of[pk] = county
+            kind_of[pk] = kind
             tally = tallies[county]
-            if station.status == Station.Status.REVOKED:
-                tally.revoked[station.kind] += 1
+            if status == Station.Status.REVOKED:
+                tally.revoked[kind] += 1
                 continue
-            tally.existing[station.kind] += 1
-            if station.status == Station.Status.RECTIFYING:
-                tally.rectifying[station.kind] += 1
-            if station.recognized_on and station.recognized_on.year == year:
-                tally.recognised[station.kind] += 1
+            tally.existing[kind] += 1
+            if status == Station.Status.RECTIFYING:
+                tally.rectifying[kind] += 1
+            if recognized_on and recognized_on.year == year:
+                tally.recognised[kind] += 1
             if (
-                station.operating_mode == Station.OperatingMode.PURCHASED
-                and station.purchase_contract_start
-                and station.purchase_contract_end
-                and station.purchase_contract_start <= contract_day <= station.purchase_contract_end
+                mode == Station.OperatingMode.PURCHASED
+                and contract_start
+                and contract_end
+                and contract_start <= contract_day <= contract_end
             ):
-                tally.purchased[station.kind] += 1
+                tally.purchased[kind] += 1
         entries = CampaignStation.objects.filter(
             campaign=self.campaign, station__in=self._stations().values("pk")
-        ).values_list("station_id", "station__kind")
-        for station_id, kind in entries:
-            tallies[county_of[station_id]].assessed[kind] += 1
-        for result in scoped_results(campaign=self.campaign, actor=self.actor).select_related("station"):
+        ).values_list("station_id", flat=True)
+        for station_id in entries.iterator(chunk_size=CHUNK):
+            tallies[county_of[station_id]].assessed[kind_of[station_id]] += 1
+        results = (
+            scoped_results(campaign=self.campaign, actor=self.actor).order_by().values_list(*RESULT_COLUMNS)
+        )
+        for row in results.iterator(chunk_size=CHUNK):
+            result = ResultRow(*row)
             county = county_of.get(result.station_id)
             if county is None:
                 continue
             tally = tallies[county]
-            kind = result.station.kind
+            kind = kind_of[result.station_id]
             if result.eliminated:
                 tally.tiers[(kind, "末位淘汰")] += 1  # counted once, not also in its band
             elif result.eligible and result.tier_label:
@@ -374,6 +468,77 @@ class ConstructionSummaryTable(TableExport):
             ),
             XlsxSheet(title="统计口径", header=["项目", "说明"], rows=self.notes(), column_widths=[16, 90]),
         ]
+
+
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _final_totals(sheets: QuerySet[ScoreSheet], station_ids: list[int]) -> dict[int, list[Decimal | None]]:
+    """The final totals of these stations' sheets, by period: the annual score before results exist."""
+    totals: dict[int, list[Decimal | None]] = {}
+    if station_ids:
+        rows = sheets.filter(station_id__in=station_ids).order_by("station_id", "period")
+        for station_id, total in rows.values_list("station_id", "final_total"):
+            totals.setdefault(station_id, []).append(total)
+    return totals
+
+
+def section_points(
+    campaign: Campaign,
+    sheets: QuerySet[ScoreSheet],
+    station_ids: list[int],
+    results: dict[int, ResultRow],
+    codes: list[str],
+) -> dict[int, dict[str, Decimal | None]]:
+    """Each station's final points by section: for a monthly campaign the mean over its months.
+
+    Read from the results when they carry them; until then (and for a station without a result)
+    derived from the sheets' final inputs, which scores every sheet again.
+    """
+    points: dict[int, dict[str, Decimal | None]] = {}
+    pending = station_ids
+    if RESULTS_HAVE_SECTIONS:
+        stored = (
+            CampaignResult.objects.filter(
+                campaign=campaign, station_id__in=[pk for pk in station_ids if pk in results]
+            )
+            .order_by()
+            .values_list("station_id", "section_points")
+        )
+        for station_id, by_code in stored:
+            if by_code:
+                points[station_id] = {code: Decimal(by_code[code]) for code in codes if code in by_code}
+        pending = [pk for pk in station_ids if pk not in points]
+    if pending:
+        points.update(_derived_section_points(campaign, sheets, pending, codes))
+    return points
+
+
+def _derived_section_points(
+    campaign: Campaign, sheets: QuerySet[ScoreSheet], station_ids: list[int], codes: list[str]
+) -> dict[int, dict[str, Decimal | None]]:
+    by_station: dict[int, dict[str, list[Decimal | None]]] = {}
+    rows = (
+        sheets.filter(station_id__in=station_ids).select_related("station").order_by("station_id", "period")
+    )
+    for sheet in rows.iterator(chunk_size=CHUNK):
+        sheet.campaign = campaign  # one campaign object (and compiled policy) for the whole table
+        found = {s["code"]: Decimal(s["points"]) for s in column_result(sheet, "final").get("sections", [])}
+        by_section = by_station.setdefault(sheet.station_id, {code: [] for code in codes})
+        for code in codes:
+            by_section[code].append(found.get(code))
+    return {
+        station_id: {code: mean_of(values) for code, values in by_section.items()}
+        for station_id, by_section in by_station.items()
+    }
 
 
 EXPORTS: dict[str, type[TableExport]] = {

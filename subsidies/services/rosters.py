@@ -3,7 +3,7 @@ people placed by two stations flagged; the template a clerk fills."""
 
 import re
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from core.permissions import may_manage, operates, require
 from core.workflow import record_audit
@@ -15,6 +15,7 @@ from subsidies.rules import (
     ROSTER_COLUMNS,
     ROSTER_MAX_BYTES,
     ROSTER_MAX_ROWS,
+    PlacementRow,
     RosterProblem,
     check_roster_rows,
 )
@@ -62,6 +63,7 @@ def roster_import(
         # person's ID number and phone there. `from None`: the unmasked text must not ride along.
         raise RosterRefused([_without_personal_data(str(exc))]) from None
     rows, problems = check_roster_rows(table.rows, year=year)
+    del table  # the checked rows are all that is written; the cells can go
     if problems:
         raise RosterRefused(problems)
     with transaction.atomic():
@@ -77,8 +79,65 @@ def roster_import(
             defaults={"source_name": source_name[:100], "row_count": len(rows), "imported_by": actor},
         )
         roster.rows.all().delete()
+        _insert_placements(roster, rows)
+        record_audit(
+            target=roster,
+            actor=actor,
+            action="roster.import",
+            station=station,
+            reason=f"{source_name[:100]}：{len(rows)} 人",
+        )
+    nameable = None if actor is None else set(station_list(actor=actor).values_list("pk", flat=True))
+    return roster, roster_duplicate_warnings(roster, nameable=nameable)
+
+
+_COPY_COLUMNS = [
+    "roster",
+    "row_number",
+    "name",
+    "id_number",
+    "phone",
+    "employer",
+    "job",
+    "start_date",
+    "wage",
+    "year",
+    "station",
+]
+_BULK_CHUNK = 2000
+
+
+def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow]) -> None:
+    """Write the checked rows inside the caller's transaction: COPY on PostgreSQL, else bulk inserts.
+
+    COPY sends the 50,000 rows a roster may hold in one stream, about ten times faster than
+    Django's multi-row INSERTs, which build a model instance and a parameter list per row.
+    """
+    if connection.vendor == "postgresql":
+        fields = [Placement._meta.get_field(name) for name in _COPY_COLUMNS]
+        columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        table = connection.ops.quote_name(Placement._meta.db_table)
+        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(
+                    (
+                        roster.pk,
+                        r.row_number,
+                        r.name,
+                        r.id_number,
+                        r.phone,
+                        r.employer,
+                        r.job,
+                        r.start_date,
+                        r.wage,
+                        roster.year,
+                        roster.station_id,
+                    )
+                )
+        return
+    for start in range(0, len(rows), _BULK_CHUNK):
         Placement.objects.bulk_create(
-            (
+            [
                 Placement(
                     roster=roster,
                     row_number=r.row_number,
@@ -89,22 +148,12 @@ def roster_import(
                     job=r.job,
                     start_date=r.start_date,
                     wage=r.wage,
-                    year=year,
-                    station=station,
+                    year=roster.year,
+                    station_id=roster.station_id,
                 )
-                for r in rows
-            ),
-            batch_size=2000,
+                for r in rows[start : start + _BULK_CHUNK]
+            ]
         )
-        record_audit(
-            target=roster,
-            actor=actor,
-            action="roster.import",
-            station=station,
-            reason=f"{source_name[:100]}：{len(rows)} 人",
-        )
-    nameable = None if actor is None else set(station_list(actor=actor).values_list("pk", flat=True))
-    return roster, roster_duplicate_warnings(roster, nameable=nameable)
 
 
 _ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")

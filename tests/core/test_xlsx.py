@@ -560,3 +560,135 @@ def test_column_letter_counts_from_zero():
     assert [column_letter(i) for i in (0, 1, 25, 26, 701, 702)] == ["A", "B", "Z", "AA", "ZZ", "AAA"]
     with pytest.raises(ValueError, match="0 or more"):
         column_letter(-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reader: the fast path (python-calamine after a scan of the sheet's XML) and its guards
+
+
+def _no_openpyxl(monkeypatch) -> None:
+    def fail(*args, **kwargs):
+        raise AssertionError("a plain sheet is read without openpyxl")
+
+    monkeypatch.setattr(core.xlsx, "load_workbook", fail)
+
+
+def test_a_plain_sheet_is_read_without_openpyxl_with_the_types_openpyxl_gives(monkeypatch):
+    _no_openpyxl(monkeypatch)
+    data = make_input(
+        [
+            ["身份证号码", "手机号码", "人数", "金额", "上岗日期", "提交时间", "是否"],
+            ["42092319900101001X", "13800131234", 3, 10.5, datetime.date(2024, 3, 1), None, True],
+            [None, None, None, None, None, datetime.datetime(2024, 3, 1, 8, 30), False],  # noqa: DTZ001
+        ]
+    )
+
+    table = read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024)
+
+    (_, first), (_, second) = table.rows
+    assert list(first.values()) == [
+        "42092319900101001X",
+        "13800131234",
+        3,
+        10.5,
+        datetime.datetime(2024, 3, 1),  # noqa: DTZ001 -- Excel's dates are naive
+        None,
+        True,
+    ]
+    assert type(first["人数"]) is int and type(first["手机号码"]) is str
+    assert second["提交时间"] == datetime.datetime(2024, 3, 1, 8, 30) and second["是否"] is False  # noqa: DTZ001
+
+
+def test_a_plain_sheet_keeps_every_check_of_rows_and_columns(monkeypatch):
+    _no_openpyxl(monkeypatch)
+    with pytest.raises(XlsxError, match="第 2 行 C 列有内容，但这一列没有表头"):
+        read_xlsx_rows(
+            make_input([["姓名", "人数"], ["张三", 1, "多出来的"]]), max_rows=10, max_bytes=1024 * 1024
+        )
+    data = with_recorded_dimension(make_input(data_rows(8)), "A1:D2")
+    with pytest.raises(XlsxError, match="但第 7 行还有内容"):
+        read_xlsx_rows(data, max_rows=5, max_bytes=1024 * 1024, expected_header=HEADER)
+
+
+def test_a_far_away_cell_is_refused_without_reading_a_grid_of_its_extent():
+    # A dense reader holding A1:XFD60000 would need billions of cells (python-calamine aborts the
+    # process); the scan sends such a sheet to the streaming reader, which names the cell.
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.append(["姓名"])
+    worksheet.append(["张三"])
+    worksheet.cell(row=60_000, column=16_384, value="远处")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    with pytest.raises(XlsxError, match="第 60000 行 XFD 列有内容，但这一列没有表头"):
+        read_xlsx_rows(buffer.getvalue(), max_rows=60_000, max_bytes=1024 * 1024)
+
+
+def _prefixed(data: bytes) -> bytes:
+    """The same workbook with the sheet's tags written "<x:c ...>", as some generators do."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    sheet = sheet.replace(
+        b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+        b'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"',
+    )
+    sheet = re.sub(rb"<(/?)([A-Za-z])", rb"<\1x:\2", sheet)
+    return rewrite_zip(data, replace={"xl/worksheets/sheet1.xml": sheet})
+
+
+def test_finds_a_formula_whatever_prefix_the_sheet_gives_its_tags():
+    data = _prefixed(make_input([HEADER, ["甲驿站", "张三", "=1+2", 1]]))
+
+    with pytest.raises(XlsxError, match="有公式：第 2 行 C 列"):
+        read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, expected_header=HEADER)
+
+
+def test_reads_a_plain_sheet_whose_tags_carry_a_prefix():
+    data = _prefixed(make_input(data_rows(2)))
+
+    table = read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, expected_header=HEADER)
+
+    assert [row["站点名称"] for _, row in table.rows] == ["驿站0", "驿站1"]
+
+
+def test_refuses_a_workbook_linked_to_another_workbook():
+    data = rewrite_zip(
+        make_input(data_rows(1)),
+        add={
+            "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+        },
+    )
+
+    with pytest.raises(XlsxError, match=r"引用了其他工作簿的数据（外部链接）.*断开链接"):
+        read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, expected_header=HEADER)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writer: downloads and sheet names
+
+
+def test_two_sheets_of_the_same_title_get_distinct_names():
+    data = write_xlsx([XlsxSheet("名单", ["a"], [[1]]), XlsxSheet("名单", ["b"], [[2]])])
+
+    assert read_back(data).sheetnames == ["名单", "名单1"]
+
+
+def test_a_download_is_sent_from_a_temporary_file_not_from_bytes_in_memory():
+    response = core.xlsx.xlsx_response([XlsxSheet("名单", ["姓名"], [["张三"]])], "名单.xlsx")
+    file = response.file_to_stream
+    try:
+        assert isinstance(file.fileno(), int)  # an operating-system file, deleted once closed
+        workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    finally:
+        file.close()
+
+    assert workbook.active["A2"].value == "张三"
+    assert response["Content-Type"] == core.xlsx.XLSX_CONTENT_TYPE
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_empty_text_is_an_empty_cell():
+    data = write_xlsx([XlsxSheet("名单", ["a", "b"], [["", "x"]])])
+
+    assert [cell.value for cell in read_back(data).active[2]] == [None, "x"]

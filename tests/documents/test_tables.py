@@ -163,4 +163,19 @@ def test_construction_summary_of_a_city_has_a_row_per_county_and_the_city_total(
     client.force_login(city_auditor)
     response = client.get(url)
     assert response.status_code == 200
-    response.close()  # the download streams from a temporary file, which closing deletes
+    assert load_workbook(io.BytesIO(response.getvalue())).worksheets[0].title == "建设情况汇总"
+
+
+def test_result_table_reads_each_sections_points_from_the_result(world, scored_campaign):
+    # The result carries the annual points of every section, written when results were computed;
+    # the table shows those, without scoring a sheet again.
+    result = CampaignResult.objects.get(campaign=scored_campaign, station=world.station_a)
+    codes = list(result.section_points)
+    result.section_points = {code: f"{index}.25" for index, code in enumerate(codes, start=1)}
+    result.save(update_fields=["section_points"])
+
+    rows = {
+        row[0]: row for row in CampaignResultTable(campaign=scored_campaign, actor=world.auditor_a).rows()
+    }
+
+    assert rows["AAA-01"][4 : 4 + len(codes)] == [Decimal(f"{i}.25") for i in range(1, len(codes) + 1)]

@@ -473,7 +473,7 @@ def test_id_numbers_and_phones_never_reach_the_logs(client, world, published, ca
             )
         client.get(
             reverse("subsidies:roster_export", args=[PlacementRoster.objects.get(station=world.station_a).pk])
-        )
+        ).getvalue()  # read to the end: the download's temporary file is then closed
     finally:
         request_logger.removeHandler(caplog.handler)
 
@@ -483,3 +483,32 @@ def test_id_numbers_and_phones_never_reach_the_logs(client, world, published, ca
         assert id_number(serial) not in logged
         assert with_wrong_check_character(id_number(serial)) not in logged
         assert phone(serial) not in logged
+
+
+def test_a_roster_larger_than_one_write_batch_is_written_whole_in_file_order(world):
+    people = [
+        person(i % 1000, name=f"张{i}", id_number=id_number(i % 1000, born=f"19{70 + i // 1000}0101"))
+        for i in range(2500)
+    ]
+
+    roster, _ = import_a(world, roster_bytes(people))
+
+    assert roster.row_count == 2500
+    written = list(roster.rows.order_by("row_number").values_list("row_number", "name", "id_number"))
+    assert written == [(i + 2, f"张{i}", people[i]["身份证号码"]) for i in range(2500)]
+    assert set(roster.rows.values_list("year", "station")) == {(2024, world.station_a.pk)}
+
+
+def test_a_failure_while_writing_leaves_the_previous_roster_untouched(world, monkeypatch):
+    import_a(world, roster_bytes(ROSTER_2024))
+
+    def audit_fails(**kwargs):
+        raise RuntimeError("the audit trail is unavailable")
+
+    monkeypatch.setattr(subsidies.services.rosters, "record_audit", audit_fails)
+    with pytest.raises(RuntimeError):
+        import_a(world, roster_bytes([person(5), person(6)]))
+
+    roster = PlacementRoster.objects.get()
+    assert roster.row_count == 3
+    assert list(roster.rows.order_by("row_number").values_list("name", flat=True)) == ["张1", "张2", "张3"]
