@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessment', '0006_final_inputs_read_onsite'),
-        ('stations', '0005_auditentry_moved_to_core'),
+        ("assessment", "0006_final_inputs_read_onsite"),
+        ("stations", "0005_auditentry_moved_to_core"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='scoresheet',
-            name='sheet_campaign_status_idx',
+            model_name="scoresheet",
+            name="sheet_campaign_status_idx",
         ),
         migrations.AddIndex(
-            model_name='scoresheet',
-            index=models.Index(fields=['campaign', 'status', 'station'], name='sheet_campaign_status_stn_idx'),
+            model_name="scoresheet",
+            index=models.Index(
+                fields=["campaign", "status", "station"], name="sheet_campaign_status_stn_idx"
+            ),
         ),
     ]
