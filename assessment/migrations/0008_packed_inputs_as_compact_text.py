@@ -5,25 +5,24 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('assessment', '0007_sheet_counts_index_only'),
+        ("assessment", "0007_sheet_counts_index_only"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='scoresheet',
-            name='final_packed',
-            field=core.fields.CompactJSONField(blank=True, default=dict, null=True, verbose_name='审定数据'),
+            model_name="scoresheet",
+            name="final_packed",
+            field=core.fields.CompactJSONField(blank=True, default=dict, null=True, verbose_name="审定数据"),
         ),
         migrations.AlterField(
-            model_name='scoresheet',
-            name='onsite_packed',
-            field=core.fields.CompactJSONField(blank=True, default=dict, verbose_name='现场评估数据'),
+            model_name="scoresheet",
+            name="onsite_packed",
+            field=core.fields.CompactJSONField(blank=True, default=dict, verbose_name="现场评估数据"),
         ),
         migrations.AlterField(
-            model_name='scoresheet',
-            name='self_packed',
-            field=core.fields.CompactJSONField(blank=True, default=dict, verbose_name='自评数据'),
+            model_name="scoresheet",
+            name="self_packed",
+            field=core.fields.CompactJSONField(blank=True, default=dict, verbose_name="自评数据"),
         ),
     ]
