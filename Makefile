@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk fontconfig poppler-utils
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-packages demo test lint serve clean
+.PHONY: help setup system-packages demo test bench lint serve clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ demo: setup  ## Set up SQLite, load the demo data and serve on http://127.0.0.1:
 
 test: setup  ## Run the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
 	$(PY) -m pytest --create-db -q
+
+# The size of the province `make bench` generates; BENCH_ARGS passes more (python -m bench.run --help).
+UNITS ?= 300
+STATIONS ?= 30
+bench: setup  ## Issue 10's figures beside their baselines, on a fresh province (UNITS=300 STATIONS=30)
+	$(PY) -m bench.run --units $(UNITS) --stations $(STATIONS) $(BENCH_ARGS)
 
 lint:  setup ## ruff check and format check; the apps import one way only (import-linter)
 	$(VENV)/bin/ruff check .
