@@ -147,8 +147,8 @@ def campaign_open(*, campaign: Campaign, actor: User, stations: list[Station] | 
     _require_scorable(campaign.policy)
     eligible, _ = eligible_stations(campaign)
     if stations is not None:
-        chosen = {s.pk for s in stations}
-        refused = sorted(s.code for s in stations if s.pk not in {e.pk for e in eligible})
+        chosen, allowed = {s.pk for s in stations}, {s.pk for s in eligible}
+        refused = sorted(s.code for s in stations if s.pk not in allowed)
         if refused:
             raise ValidationError(f"这些站点不符合参评条件：{'、'.join(refused)}")
         # The eligible list's own objects (with their regions), each once however often it was named.

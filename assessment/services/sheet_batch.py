@@ -82,6 +82,21 @@ def _leaf_points(rubric: CompiledRubric, raw: Any, *, kind: str, month: int | No
     return rubric.score_sheet(values, kind=kind, month=month, explain=False).leaf_points()
 
 
+def _campaign_locked(campaign: Campaign) -> Campaign:
+    """The campaign row, locked for the batch: two batches of one campaign, or a batch and a move of
+    the campaign (computing its results), run one after the other.
+
+    NO KEY UPDATE, not UPDATE: a single-sheet move checks its sheet's reference to the campaign
+    when it commits (a KEY SHARE lock), and must not wait for a batch that waits for its sheet.
+    Only the campaign's row: its policy stays free.
+    """
+    return (
+        Campaign.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("policy")
+        .get(pk=campaign.pk)
+    )
+
+
 def sheets_record_onsite(
     *,
     campaign: Campaign,
@@ -107,9 +122,7 @@ def sheets_record_onsite(
     """
     bureau = may_manage(actor, campaign.region)
     with transaction.atomic():
-        # The campaign row first: two batches of one campaign, or a batch and the computation of
-        # results, run one after the other.
-        locked = Campaign.objects.select_for_update().select_related("policy").get(pk=campaign.pk)
+        locked = _campaign_locked(campaign)
         if locked.status != Campaign.Status.OPEN:
             raise ValidationError(f"考核批次当前为“{locked.get_status_display()}”，不能进行现场评分。")
         assigned = None
@@ -277,7 +290,7 @@ def sheets_lock_assessed(*, campaign: Campaign, actor: User) -> int:
     """
     require_bureau(actor, campaign)
     with transaction.atomic():
-        locked = Campaign.objects.select_for_update().select_related("policy").get(pk=campaign.pk)
+        locked = _campaign_locked(campaign)
         if locked.status != Campaign.Status.OPEN:
             raise ValidationError("只有进行中的考核批次可以审定评分表。")
         _, rubric = compiled_policy(locked.policy)

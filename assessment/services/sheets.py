@@ -281,8 +281,10 @@ def sheet_lock(
         raise ValidationError("只有进行中的考核批次可以审定评分表。")
     with transaction.atomic():
         # Read the on-site inputs under the row lock: an import may have changed them a moment ago.
+        # Only the sheet's row (`of`): locking the joined campaign too would deadlock with a batch
+        # move, which locks the campaign before its sheets.
         locked = (
-            ScoreSheet.objects.select_for_update()
+            ScoreSheet.objects.select_for_update(of=("self",))
             .select_related("station", "campaign__policy")
             .get(pk=sheet.pk)
         )

@@ -376,18 +376,13 @@ def test_a_station_named_twice_when_opening_takes_part_once(world, campaign):
 
 # --- a single-sheet move at the same moment (PostgreSQL's row locks) ------------------------------------
 
+needs_row_locks = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks")
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.postgres
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's row locks")
-def test_a_clerk_locking_one_sheet_while_the_batch_runs_locks_it_once(heshan):
-    campaign, bureau, _, _ = heshan
-    sheets = sheets_of(campaign)
-    sheets_record_onsite(
-        campaign=campaign, actor=bureau, entries=[(s, month_inputs(s.month)) for s in sheets]
-    )
-    outcomes: list[object] = [None, None]
-    barrier = threading.Barrier(2)
+
+def race(*calls):
+    """Start every call at the same moment in its own thread; return each one's result or exception."""
+    outcomes: list[object] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
 
     def run(index, call):
         try:
@@ -398,22 +393,59 @@ def test_a_clerk_locking_one_sheet_while_the_batch_runs_locks_it_once(heshan):
         finally:
             connection.close()
 
-    calls = [
-        lambda: sheet_lock(sheet=sheets[3], actor=bureau),
-        lambda: sheets_lock_assessed(campaign=campaign, actor=bureau),
-    ]
     threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a thread is stuck on a lock"
+    return outcomes
+
+
+@pytest.mark.parametrize("attempt", range(3))  # a race: each run may fall either way
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@needs_row_locks
+def test_a_clerk_locking_one_sheet_while_the_batch_runs_locks_it_once(heshan, attempt):
+    campaign, bureau, _, _ = heshan
+    sheets = sheets_of(campaign)
+    sheets_record_onsite(
+        campaign=campaign, actor=bureau, entries=[(s, month_inputs(s.month)) for s in sheets]
+    )
+
+    single, batch = race(
+        lambda: sheet_lock(sheet=sheets[3], actor=bureau),
+        lambda: sheets_lock_assessed(campaign=campaign, actor=bureau),
+    )
 
     # Either the clerk was first (the batch then locks the other five) or the batch was (the clerk
-    # is refused by the table); never twice, never an error of another kind.
-    assert not isinstance(outcomes[1], Exception), outcomes
-    assert outcomes[1] in (5, 6)
-    if outcomes[1] == 6:
-        assert isinstance(outcomes[0], InvalidTransition), outcomes
+    # is refused by the table); never twice, never an error of another kind (a deadlock).
+    assert (batch, type(single)) in {(5, ScoreSheet), (6, InvalidTransition)}, (batch, single)
     assert {s.status for s in sheets_of(campaign)} == {"locked"}
     for sheet in sheets:
         assert AuditEntry.objects.filter(action="sheet.lock", object_id=str(sheet.pk)).count() == 1
+
+
+@pytest.mark.parametrize("attempt", range(3))  # a race: each run may fall either way
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+@needs_row_locks
+def test_a_sheet_locked_while_a_batch_records_it_again_is_settled_on_what_it_holds(heshan, attempt):
+    campaign, bureau, _, _ = heshan
+    january = sheets_of(campaign, "HS-01")[0]
+    sheets_record_onsite(campaign=campaign, actor=bureau, entries=[(january, month_inputs(1))])
+
+    single, batch = race(
+        lambda: sheet_lock(sheet=january, actor=bureau),
+        lambda: sheets_record_onsite(campaign=campaign, actor=bureau, entries=[(january, month_inputs(2))]),
+    )
+
+    # The lock came first and the batch is refused, or the batch came first and the lock settles
+    # its inputs: a locked sheet never reads on-site inputs other than those its total was settled on.
+    assert isinstance(single, ScoreSheet), single
+    assert isinstance(batch, SheetBatchError) or batch == 1, batch
+    sheet = sheets_of(campaign, "HS-01")[0]
+    assert sheet.status == "locked"
+    assert (sheet.final_inputs, sheet.final_total) == (sheet.onsite_inputs, sheet.onsite_total)
+    expected = month_inputs(1 if isinstance(batch, SheetBatchError) else 2)
+    assert sheet.onsite_inputs["valid_complaints"] == expected["valid_complaints"]
