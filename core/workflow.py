@@ -258,19 +258,19 @@ def update_rows(rows: Sequence[models.Model], fields: Sequence[str]) -> int:
     """Write `fields` of already-loaded rows, each its own values, in one statement per BULK_CHUNK rows.
 
     On PostgreSQL one `UPDATE … FROM unnest(…)` joins the new values, sent as one array per field,
-    by primary key; elsewhere Django's `bulk_update` (its CASE per field costs milliseconds a row in
-    Python, fine at SQLite's sizes). The caller holds the rows' locks. Returns how many rows were
-    written.
+    by primary key; elsewhere one prepared UPDATE run for every row (Django's `bulk_update` builds a
+    CASE per field that costs milliseconds a row). The caller holds the rows' locks. Returns how
+    many rows were written.
     """
     if not rows:
         return 0
     model = type(rows[0])
-    if connection.vendor != "postgresql":
-        return model._default_manager.bulk_update(rows, fields, batch_size=BULK_CHUNK)
     meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     qn = connection.ops.quote_name
     table = qn(meta.db_table)
+    if connection.vendor != "postgresql":
+        return _update_rows_one_statement(rows, columns, table)
     arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in columns)
     names = ", ".join(qn(field.column) for field in columns)
     assignments = ", ".join(f"{qn(field.column)} = v.{qn(field.column)}" for field in columns[1:])
@@ -287,6 +287,32 @@ def update_rows(rows: Sequence[models.Model], fields: Sequence[str]) -> int:
                 for field in columns
             ]
             cursor.execute(sql, values)
+            written += cursor.rowcount
+    return written
+
+
+def _update_rows_one_statement(rows: Sequence[models.Model], columns: list, table: str) -> int:
+    """`update_rows` where arrays cannot be joined (SQLite): the same UPDATE, executed per row."""
+    qn = connection.ops.quote_name
+    assignments = ", ".join(f"{qn(field.column)} = %s" for field in columns[1:])
+    # Only quoted names of the model's own table and columns are formatted in; values are parameters.
+    sql = f"UPDATE {table} SET {assignments} WHERE {qn(columns[0].column)} = %s"  # noqa: S608
+    written = 0
+    with connection.cursor() as cursor:
+        for chunk in chunked(rows, BULK_CHUNK):
+            cursor.executemany(
+                sql,
+                [
+                    [
+                        *(
+                            field.get_db_prep_save(getattr(row, field.attname), connection)
+                            for field in columns[1:]
+                        ),
+                        columns[0].get_db_prep_save(getattr(row, columns[0].attname), connection),
+                    ]
+                    for row in chunk
+                ],
+            )
             written += cursor.rowcount
     return written
 
