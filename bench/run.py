@@ -178,6 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         f"({database.vendor}, {os.cpu_count()} CPUs; bench time {seconds(bench_seconds)} after set-up)"
     )
     print(table(rows))
+    # The numbers are for reading; a figure that could not be measured is a failure (CI runs a
+    # small bench so that the bench itself keeps working).
+    failed = [row.figure for row in rows if row.product.startswith("ERROR")]
+    if failed:
+        progress(f"make bench: figure(s) {', '.join(sorted(set(failed)))} failed")
+        return 2
     return 0
 
 
