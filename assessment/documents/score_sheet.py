@@ -1,15 +1,22 @@
 """A station's score sheet in a campaign as a printable document, its fingerprint, and the batch.
 
 One document per station and campaign: a yearly campaign has one sheet per station; a monthly
-one (Heshan) has one per month, and its document opens with the monthly totals by section, the
-annual mean and the result, followed by every month's item table. That is what an auditor files
-for a unit: the year on the first page, the evidence behind it after.
+one (Heshan) has one per month. A monthly document is set on landscape A4: the monthly totals
+and who assessed and locked each month, the result, then one matrix of the year (rows: sections
+and items, columns: the months and the annual mean) and the points lost, month by month, each
+with its explanation. A yearly document is one item table with the three columns. An item at
+full marks needs no explanation, so only the items that lost points carry one. Self-evaluation
+and on-site points print beside the final points wherever they differ from them.
 
 The fingerprint is a SHA-256 over a canonical JSON of the data the paper shows (every period's
 inputs, points and totals in all three columns, the sheet states, the result and the evidence
 files' hashes), so a printed sheet can be checked against the system: the same data gives the
 same fingerprint, and any later change to it gives another. It leaves out everything that does
 not change the numbers (names, explanations' wording, the time of printing).
+
+A campaign's ZIP renders its PDFs in worker processes (`score_sheets_zip(processes=…)`): the
+parent reads the database and renders each document's HTML; the workers only turn HTML into PDF
+(`assessment.documents.pdf.PdfWorkers`), so they never touch the database.
 """
 
 import hashlib
@@ -25,8 +32,9 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
-from assessment.documents.pdf import render_pdf
+from assessment.documents.pdf import PdfWorkers, render_html, render_pdf
 from assessment.engine.scoring import annual_score
 from assessment.models import Campaign, CampaignResult, Evidence, ScoreSheet
 from assessment.scoring import column_result, leaf_points
@@ -45,6 +53,27 @@ def group_hex(digest: str, chars: int = 16) -> str:
     """The first `chars` hex digits in groups of four, as printed: "3f2a 9c01 77be 0d4e"."""
     head = digest[:chars]
     return " ".join(head[i : i + 4] for i in range(0, len(head), 4))
+
+
+FIGURE_SPACE = "\u2007"  # as wide as a digit in tabular figures
+MISSING = "—"
+
+
+def figure(value: Any, width: int = 6) -> str:
+    """A number right-aligned in `width` digit places: figure spaces in front, so columns align.
+
+    A printed grid of numbers is set as one line of text per row, its columns on tab stops
+    (`white-space: pre; tab-size`), rather than as a table cell per number: a cell is a box for
+    the renderer to lay out, and a year of monthly items is seven hundred of them.
+    """
+    text = MISSING if value is None or value == "" else str(value)
+    places = sum(2 if char == MISSING or ord(char) >= 0x2E80 else 1 for char in text)  # CJK: two digits wide
+    return FIGURE_SPACE * max(0, width - places) + text
+
+
+def tab_line(values: Iterable[Any], width: int = 6) -> str:
+    """Values as one line of figure-padded columns separated by tabs."""
+    return "\t".join(figure(value, width) for value in values)
 
 
 def _column_data(sheet: ScoreSheet, column: str) -> dict[str, Any]:
@@ -112,6 +141,109 @@ class PeriodPage:
     def sections(self) -> list[SheetRow]:
         return [row for row in self.rows if row.level == 0]
 
+    @property
+    def short_label(self) -> str:
+        """ "3月" for a month, the label itself for a year: a column head of the year's matrix."""
+        period = self.sheet.period
+        return f"{int(period[5:7])}月" if len(period) == 7 else self.label
+
+
+@dataclass
+class MatrixRow:
+    """A section, item or the month's total across the year: final points per period and their mean."""
+
+    level: int  # 0 section, 1 item, 2 sub-item; -1 the sheet's total
+    code: str
+    title: str
+    max_points: str
+    cells: list[str | None]
+    mean: str | None
+
+    @property
+    def line(self) -> str:
+        """分值, each period's points and the mean, as one tab-separated line."""
+        return tab_line([self.max_points, *self.cells, self.mean])
+
+
+@dataclass
+class PointsNote:
+    """A line of the explanations: an item that lost points, or whose columns differ, in one period."""
+
+    period: str
+    row: SheetRow
+    lost: bool  # the settled points are below the item's maximum
+    differs: bool  # self-evaluation or on-site points differ from the final points
+    gap_reason: str = ""
+
+    @property
+    def explanation(self) -> str:
+        return self.row.explanation if self.lost or self.row.gap else ""
+
+    @property
+    def figures(self) -> str:
+        """ "审定 1.80 / 2.00", with the self-evaluation and on-site points in front when they differ."""
+        points = self.row.points
+        parts = []
+        if self.differs:
+            parts += [f"自评 {points.get('self') or MISSING}", f"现场 {points.get('onsite') or MISSING}"]
+        parts.append(f"审定 {points.get('final') or MISSING} / {self.row.max_points}")
+        return "　".join(parts)
+
+
+def row_line(row: SheetRow) -> str:
+    """A sheet row's 分值, 自评, 现场 and 审定 as one tab-separated line."""
+    return tab_line(
+        [row.max_points, row.points.get("self"), row.points.get("onsite"), row.points.get("final")]
+    )
+
+
+def settled_points(row: SheetRow) -> str | None:
+    """The most settled points of a row: final, else on-site, else the self-evaluation's."""
+    for column in ("final", "onsite", "self"):
+        if row.points.get(column) is not None:
+            return row.points[column]
+    return None
+
+
+def _has_children(rows: list[SheetRow], index: int) -> bool:
+    return index + 1 < len(rows) and rows[index + 1].level > rows[index].level
+
+
+def points_notes(page: PeriodPage) -> list[PointsNote]:
+    """The rows of a period that need a line below the matrix, in sheet order.
+
+    An item (leaf) that lost points, with its explanation; any row whose self-evaluation or on-site
+    points differ from the final ones, so those numbers are printed too; any item flagged for a
+    self/on-site gap, with the assessor's reason. An item with sub-items loses points only where
+    a sub-item does, and that sub-item's line explains it.
+    """
+    notes = []
+    reasons = page.sheet.gap_reasons or {}
+    for index, row in enumerate(page.rows):
+        settled = settled_points(row)
+        lost = (
+            row.level > 0
+            and not _has_children(page.rows, index)
+            and settled is not None
+            and Decimal(settled) < Decimal(row.max_points)
+        )
+        final = row.points.get("final")
+        differs = any(
+            row.points.get(column) is not None and row.points.get(column) != final
+            for column in ("self", "onsite")
+        )
+        if lost or differs or row.gap:
+            notes.append(
+                PointsNote(
+                    period=page.label,
+                    row=row,
+                    lost=lost,
+                    differs=differs,
+                    gap_reason=str(reasons.get(row.code, "")) if row.gap else "",
+                )
+            )
+    return notes
+
 
 @dataclass
 class ScoreSheetDocument:
@@ -126,6 +258,8 @@ class ScoreSheetDocument:
     fingerprint: str
     section_means: list[str | None] = field(default_factory=list)
     annual_total: Decimal | None = None
+    matrix: list[MatrixRow] = field(default_factory=list)
+    notes: list[PointsNote] = field(default_factory=list)
 
     @property
     def filename(self) -> str:
@@ -142,6 +276,90 @@ class ScoreSheetDocument:
     @property
     def locked_count(self) -> int:
         return sum(1 for page in self.periods if page.sheet.status == ScoreSheet.Status.LOCKED)
+
+    @property
+    def item_lines(self) -> list[tuple[SheetRow, str, PointsNote | None]]:
+        """A yearly sheet's rows: the row, its numbers as a tab line, and its note when it has one."""
+        if not self.periods:
+            return []
+        page = self.periods[0]
+        by_key = {(note.row.level, note.row.code): note for note in self.notes if note.period == page.label}
+        return [(row, row_line(row), by_key.get((row.level, row.code))) for row in page.rows]
+
+    @property
+    def total_line(self) -> str:
+        """A yearly sheet's 合计: the rubric's maximum and the three totals, as a tab line."""
+        sheet = self.periods[0].sheet
+        return tab_line(
+            [self.campaign.policy.rubric_max_points, sheet.self_total, sheet.onsite_total, sheet.final_total]
+        )
+
+    @property
+    def note_groups(self) -> list[tuple[PeriodPage, list[PointsNote]]]:
+        """The notes by period, for the periods that have any."""
+        groups = []
+        for page in self.periods:
+            notes = [note for note in self.notes if note.period == page.label]
+            if notes:
+                groups.append((page, notes))
+        return groups
+
+    @property
+    def period_lines(self) -> list[tuple[PeriodPage, str]]:
+        """Each period with its three totals (自评, 现场, 审定) as a tab line."""
+        return [
+            (page, tab_line([page.sheet.self_total, page.sheet.onsite_total, page.sheet.final_total]))
+            for page in self.periods
+        ]
+
+    @property
+    def months_head(self) -> str:
+        return tab_line(["自评", "现场", "审定"])
+
+    @property
+    def mean_line(self) -> str:
+        """The 月度平均 row of the month table: the annual score under 审定."""
+        return "\t\t" + figure(self.annual_total)
+
+    @property
+    def items_head(self) -> str:
+        return tab_line(["分值", "自评", "现场", "审定"])
+
+    @property
+    def matrix_head(self) -> str:
+        """The matrix's column heads, on the same tab stops as its rows."""
+        return tab_line(["分值", *(page.short_label for page in self.periods), "月均"])
+
+    @property
+    def findings(self) -> list[tuple[str, str]]:
+        """(period label, findings) of every period whose assessor recorded findings."""
+        return [(page.label, page.sheet.findings) for page in self.periods if page.sheet.findings]
+
+
+def year_matrix(periods: list[PeriodPage]) -> list[MatrixRow]:
+    """Rows = the rubric's sections and items, columns = the periods' final points, and the mean.
+
+    Every period of a station shares its rubric's rows (the items that apply to its kind), so the
+    first period's rows name the matrix's. A mean is the engine's annual mean (half-up to 0.01),
+    shown only when every period has final points.
+    """
+    if not periods:
+        return []
+    matrix = []
+    for index, row in enumerate(periods[0].rows):
+        cells = [page.rows[index].points.get("final") for page in periods]
+        mean = mean_of([None if cell is None else Decimal(cell) for cell in cells])
+        matrix.append(
+            MatrixRow(
+                level=row.level,
+                code=row.code,
+                title=row.title,
+                max_points=row.max_points,
+                cells=cells,
+                mean=None if mean is None else str(mean),
+            )
+        )
+    return matrix
 
 
 def period_label(campaign: Campaign, period: str) -> str:
@@ -247,7 +465,7 @@ def station_sheet_groups(
             "station__region", "assessed_by", "locked_by"
         )
         if defer_inputs:
-            rows = rows.defer("self_inputs", "onsite_inputs", "self_result", "onsite_result", "final_result")
+            rows = rows.defer("self_packed")  # the final column may read the on-site one
         by_station: dict[int, list[ScoreSheet]] = {}
         for sheet in rows.order_by("station__code", "period"):
             sheet.campaign = campaign  # one campaign object (and compiled policy) for the whole batch
@@ -280,19 +498,22 @@ def build_document(
         PeriodPage(sheet=sheet, label=period_label(campaign, sheet.period), rows=sheet_rows(sheet))
         for sheet in sorted(sheets, key=lambda s: s.period)
     ]
-    section_count = len(periods[0].sections) if periods else 0
-    means = [
-        mean_of(
-            [
-                Decimal(page.sections[i].points["final"]) if page.sections[i].points["final"] else None
-                for page in periods
-            ]
-        )
-        for i in range(section_count)
-    ]
+    matrix = year_matrix(periods)
     totals = [page.sheet.final_total for page in periods]
     data = fingerprint_data(
         campaign=campaign, station=station, sheets=sheets, result=result, evidence=evidence
+    )
+    # The result's score is the one decided; the mean stands in only before results exist.
+    annual_total = result.score if result is not None else mean_of(totals)
+    matrix.append(
+        MatrixRow(
+            level=-1,
+            code="",
+            title="月度得分" if campaign.months else "合计",
+            max_points=str(campaign.policy.rubric_max_points),
+            cells=[None if total is None else str(total) for total in totals],
+            mean=None if annual_total is None else str(annual_total),
+        )
     )
     return ScoreSheetDocument(
         campaign=campaign,
@@ -302,9 +523,10 @@ def build_document(
         result=result,
         evidence=evidence,
         fingerprint=fingerprint(data),
-        section_means=[None if m is None else str(m) for m in means],
-        # The result's score is the one decided; the mean stands in only before results exist.
-        annual_total=result.score if result is not None else mean_of(totals),
+        section_means=[row.mean for row in matrix if row.level == 0],
+        annual_total=annual_total,
+        matrix=matrix,
+        notes=[note for page in periods for note in points_notes(page)],
     )
 
 
@@ -347,6 +569,37 @@ def station_document(
     return next(score_sheet_documents(campaign=campaign, actor=actor, station_ids=[station.pk]), None)
 
 
+def css_string(text: str) -> str:
+    """`text` as a quoted CSS string that no input can break out of.
+
+    Every character but letters, digits and CJK is written as a six-digit hex escape, so a quote,
+    a backslash, a newline or "</style>" in a station's name stays text inside the string.
+    """
+    out = []
+    for char in str(text):
+        if char.isalnum() and (char.isascii() or ord(char) >= 0x3000):
+            out.append(char)
+        else:
+            out.append(f"\\{ord(char):06X}")
+    return '"' + "".join(out) + '"'
+
+
+def page_css(document: ScoreSheetDocument) -> str:
+    """The document's @page rule: orientation, and the head and foot printed on every page.
+
+    Plain strings rather than running elements: a running element is laid out again on every
+    page, a string costs nothing. A monthly document's year matrix needs landscape A4.
+    """
+    size = "A4 landscape" if document.monthly else "A4 portrait"
+    head_right = f"{document.station.code} {document.station.name}"
+    return mark_safe(  # noqa: S308 (every value goes through css_string)
+        f"@page {{ size: {size};"
+        f" @top-left {{ content: {css_string(document.campaign.name)}; }}"
+        f" @top-right {{ content: {css_string(head_right)}; }}"
+        f" @bottom-left {{ content: {css_string('数据指纹 ' + document.fingerprint_short)}; }} }}"
+    )
+
+
 def score_sheet_context(document: ScoreSheetDocument) -> dict[str, Any]:
     return {
         "doc": document,
@@ -355,12 +608,18 @@ def score_sheet_context(document: ScoreSheetDocument) -> dict[str, Any]:
         "policy": document.campaign.policy,
         "period_label": campaign_period_label(document.campaign),
         "generated_at": timezone.localtime(),
+        "page_css": page_css(document),
     }
 
 
 def score_sheet_pdf(document: ScoreSheetDocument) -> bytes:
     """The station's score sheet as PDF bytes."""
     return render_pdf(TEMPLATE, score_sheet_context(document))
+
+
+def score_sheet_html(document: ScoreSheetDocument) -> str:
+    """The station's score sheet as the HTML a PDF worker turns into PDF (plain data, no database)."""
+    return render_html(TEMPLATE, score_sheet_context(document))
 
 
 class _ZipSink(io.RawIOBase):
@@ -385,33 +644,47 @@ class _ZipSink(io.RawIOBase):
 
 @dataclass
 class BatchTiming:
-    """What a batch took, filled in while the ZIP is produced (for the command's report and logs)."""
+    """What a batch took, filled in while the ZIP is produced (for the command's report and logs).
+
+    `seconds` adds up each PDF's own rendering time (in whichever process rendered it);
+    `wall_seconds` is the batch from start to end, with `processes` rendering side by side.
+    """
 
     count: int = 0
     pdf_bytes: int = 0
     seconds: float = 0.0
+    wall_seconds: float = 0.0
+    processes: int = 1
     per_pdf: list[tuple[str, int, float]] = field(default_factory=list)
 
 
 def score_sheets_zip(
-    documents: Iterable[ScoreSheetDocument], *, timing: BatchTiming | None = None
+    documents: Iterable[ScoreSheetDocument],
+    *,
+    timing: BatchTiming | None = None,
+    processes: int | None = None,
 ) -> Iterator[bytes]:
     """A ZIP of one PDF per station (`<station code>.pdf`) and an index, produced as it is read.
 
-    Each PDF is rendered, compressed into the archive and handed on before the next one is
-    rendered, so a campaign of any size holds one PDF in memory at a time and a download starts
-    flowing at once. The index (index.txt) lists each file with the station's name, score and
-    fingerprint, in UTF-8 with a BOM so Notepad reads the Chinese.
+    The documents are read and their HTML rendered here, in order; `processes` worker processes
+    (default: one per CPU) turn the HTML into PDF side by side, at most two per process in flight.
+    Each PDF is compressed into the archive and handed on in the documents' order as soon as it
+    and those before it are done, so a campaign of any size holds a few PDFs in memory at a time
+    and a download starts flowing at once. The index (index.txt) lists each file with the
+    station's name, score and fingerprint, in UTF-8 with a BOM so Notepad reads the Chinese.
     """
     timing = timing or BatchTiming()
+    started = time.perf_counter()
     sink = _ZipSink()
     stamp = timezone.localtime().timetuple()[:6]
     lines = ["文件\t站点名称\t得分\t数据指纹（SHA-256 前16位）"]
-    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for document in documents:
-            started = time.perf_counter()
-            pdf = score_sheet_pdf(document)
-            elapsed = time.perf_counter() - started
+    with (
+        PdfWorkers(processes) as workers,
+        zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
+        timing.processes = workers.processes
+        rendered = workers.render((document, score_sheet_html(document)) for document in documents)
+        for document, pdf, elapsed in rendered:
             timing.count += 1
             timing.pdf_bytes += len(pdf)
             timing.seconds += elapsed
@@ -430,11 +703,14 @@ def score_sheets_zip(
         index.compress_type = zipfile.ZIP_DEFLATED
         archive.writestr(index, "\ufeff" + "\r\n".join(lines) + "\r\n")
     yield sink.take()
+    timing.wall_seconds = time.perf_counter() - started
     logger.info(
-        "score sheets ZIP: %d PDFs, %.1f MB, %.0f ms per PDF",
+        "score sheets ZIP: %d PDFs, %.1f MB, %.0f ms per PDF rendering, %.0f ms per PDF with %d processes",
         timing.count,
         timing.pdf_bytes / 1e6,
         1000 * timing.seconds / max(timing.count, 1),
+        1000 * timing.wall_seconds / max(timing.count, 1),
+        timing.processes,
     )
 
 

@@ -1,4 +1,5 @@
 import io
+import re
 import zipfile
 
 import pytest
@@ -33,6 +34,24 @@ def test_zip_holds_one_pdf_per_station_named_by_code_and_an_index(world, scored_
     assert timing.count == 2 and timing.pdf_bytes == files["AAA-01.pdf"].__len__() + len(files["AAA-02.pdf"])
 
 
+def test_zip_rendered_by_two_worker_processes_holds_the_same_sheets_in_order(world, scored_campaign):
+    documents = list(score_sheet_documents(campaign=scored_campaign, actor=None))
+    timing = BatchTiming()
+    with zipfile.ZipFile(
+        io.BytesIO(b"".join(score_sheets_zip(documents, timing=timing, processes=2)))
+    ) as archive:
+        names = archive.namelist()
+        pdfs = {name: archive.read(name) for name in names}
+
+    assert names == ["AAA-01.pdf", "AAA-02.pdf", "index.txt"]
+    assert timing.processes == 2 and timing.count == 2
+    for document in documents:
+        text = pdf_text(pdfs[document.filename])
+        assert f"数据指纹 {document.fingerprint_short}" in text
+        assert document.station.code in text
+    assert re.search(r"合计\s+100(\.00)?\s+94\.00\s+92\.00\s+92\.00", pdf_text(pdfs["AAA-01.pdf"]))
+
+
 @pytest.mark.parametrize("role", ["bureau_a", "auditor_a", "superuser"])
 def test_bureau_and_auditors_download_the_zip_from_the_admin(client, world, scored_campaign, role):
     client.force_login(getattr(world, role))
@@ -58,6 +77,7 @@ def test_a_city_auditor_reaches_the_county_campaign(client, world, scored_campai
     client.force_login(city_auditor)
     response = client.get(reverse("admin:assessment_campaign_results_xlsx", args=[scored_campaign.pk]))
     assert response.status_code == 200
+    response.close()  # a streamed file response: closing it closes its temporary file
 
 
 def test_the_sheet_page_offers_the_pdf_with_the_fingerprint_it_prints(client, world, scored_campaign):

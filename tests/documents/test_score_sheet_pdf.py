@@ -2,6 +2,7 @@ import datetime
 import hashlib
 import re
 
+import pytest
 import time_machine
 from django.template.defaultfilters import filesizeformat
 
@@ -124,7 +125,10 @@ def test_documents_of_a_campaign_come_one_per_station_in_code_order(world, score
     assert codes == ["AAA-01", "AAA-02"]
 
 
-def test_monthly_pdf_sums_up_the_year_and_holds_every_month(heshan_world):
+@pytest.fixture
+def heshan_year(heshan_world):
+    """Heshan's three communities with twelve locked months: full marks but for one valid complaint
+    (3.3 群众满意度, 4 of 5) in January to June, so each unit scores 99 then 100 and 99.50 for the year."""
     campaign, bureau, assessor, stations = heshan_world
     campaign_open(campaign=campaign, actor=bureau)
     for station in stations:
@@ -138,7 +142,17 @@ def test_monthly_pdf_sums_up_the_year_and_holds_every_month(heshan_world):
             sheet_onsite_submit(sheet=sheet, actor=assessor)
             sheet_lock(sheet=sheet, actor=bureau)
     campaign_results_compute(campaign=campaign, actor=bureau)
+    return campaign, bureau, stations
 
+
+def numbers_of_row(text: str, start: str) -> list[str]:
+    """The numbers on the first printed line that begins with `start` (the matrix comes before the notes)."""
+    line = next(line for line in text.splitlines() if re.match(rf"\s*{re.escape(start)}\s", line))
+    return re.findall(r"\d+\.\d\d", line[line.index(start) + len(start) :])
+
+
+def test_monthly_pdf_sums_up_the_year_and_holds_every_month(heshan_year):
+    campaign, _, stations = heshan_year
     document = document_of(campaign, stations[0])
     pdf = score_sheet_pdf(document)
     text = pdf_text(pdf)
@@ -148,9 +162,82 @@ def test_monthly_pdf_sums_up_the_year_and_holds_every_month(heshan_world):
     assert document.annual_total == result.score
     assert "月度得分汇总" in text
     assert "12 个月中 12 个已审定锁定" in text
-    for month in range(1, 13):
-        assert f"2024年{month}月评分明细" in text
-    assert re.search(r"月度平均.*99\.50", text)
-    assert "99.00" in text and "100.00" in text  # the months before and after July
+    for month in range(1, 13):  # a row per month in the summary, with who assessed and locked it
+        assert re.search(rf"2024年{month}月\s+—\s+{'99' if month <= 6 else '100'}\.00\s+", text), month
+    assert re.search(r"月度平均\s+99\.50", text)
     assert result.tier_label in text
     assert len(pdf) < 1_000_000  # a year of sheets stays a reasonable attachment
+
+
+def test_monthly_pdf_sets_sections_and_items_out_month_by_month_with_the_mean(heshan_year):
+    campaign, _, stations = heshan_year
+    text = pdf_text(score_sheet_pdf(document_of(campaign, stations[0])))
+
+    head = numbers_of_row(text, "考核项目")  # no numbers: the heads are words
+    assert head == []
+    head_line = next(line for line in text.splitlines() if "考核项目" in line and "月均" in line)
+    assert re.findall(r"\d+月", head_line) == [f"{month}月" for month in range(1, 13)]
+    # 分值, January … December, the mean.
+    assert numbers_of_row(text, "3.3 群众满意度") == ["5.00"] + ["4.00"] * 6 + ["5.00"] * 6 + ["4.50"]
+    assert numbers_of_row(text, "3 服务质量情况") == ["25.00"] + ["24.00"] * 6 + ["25.00"] * 6 + ["24.50"]
+    assert numbers_of_row(text, "月度得分") == ["100.00"] + ["99.00"] * 6 + ["100.00"] * 6 + ["99.50"]
+    assert numbers_of_row(text, "1.1 登记失业人员就业率") == ["5.00"] * 14
+
+
+def test_monthly_pdf_explains_only_the_points_lost(heshan_year):
+    campaign, _, stations = heshan_year
+    text = pdf_text(score_sheet_pdf(document_of(campaign, stations[0])))
+
+    # One line per month that lost the point, with the engine's explanation; none for full marks.
+    assert text.count("群众有效投诉 1 例") == 6
+    for month in range(1, 7):
+        assert re.search(
+            rf"2024年{month}月\s+月度得分 99\.00\n3\.3 群众满意度\s+审定 4\.00 / 5\.00\s+群众有效投诉", text
+        )
+    for month in range(7, 13):
+        assert not re.search(rf"2024年{month}月\s+月度得分", text)
+    assert not re.search(r"得满分 \d", text)  # "…，得满分 5 分": full marks are not explained
+
+
+def test_monthly_pdf_prints_on_site_points_a_correction_changed(heshan_year):
+    campaign, bureau, stations = heshan_year
+    sheet = ScoreSheet.objects.select_related("campaign__policy", "station").get(
+        campaign=campaign, station=stations[0], period="2024-08"
+    )
+    sheet_correct(
+        sheet=sheet,
+        actor=bureau,
+        final_inputs=dict(sheet.final_inputs) | {"valid_complaints": 2},
+        reason="复核投诉记录后更正",
+    )
+    text = pdf_text(score_sheet_pdf(document_of(campaign, stations[0])))
+
+    assert re.search(r"2024年8月\s+月度得分 98\.00", text)
+    # The on-site points the correction replaced stay on paper beside the final ones.
+    assert re.search(r"3\.3 群众满意度\s+自评 —\s+现场 5\.00\s+审定 3\.00 / 5\.00", text)
+    assert re.search(r"3 服务质量情况\s+自评 —\s+现场 25\.00\s+审定 23\.00 / 25\.00", text)
+
+
+def test_yearly_pdf_explains_only_items_below_full_marks(world, scored_campaign):
+    text = pdf_text(score_sheet_pdf(document_of(scored_campaign, world.station_a)))
+
+    lines = {line.split()[0]: line for line in text.splitlines() if re.match(r"\s*\d\.\d\s", line)}
+    full = [
+        code
+        for code, line in lines.items()
+        if re.findall(r"\d+\.\d\d", line)[-1] == re.findall(r"\d+\.\d\d", line)[0]
+    ]
+    lost = [code for code in lines if code not in full]
+    assert full and lost
+    for code in full:
+        assert "评定得" not in lines[code], lines[code]
+    for code in lost:
+        assert "评定得" in lines[code], lines[code]
+
+
+def test_the_page_head_prints_a_name_with_quotes_as_text(world, scored_campaign):
+    station = scored_campaign.entries.get(station__code="AAA-02").station
+    pages = pdf_pages(score_sheet_pdf(document_of(scored_campaign, station)))
+
+    for page in pages:
+        assert '=HYPERLINK("http://x.invalid","点我")家门口站' in page.replace("\n", "")
