@@ -314,7 +314,7 @@ class CampaignFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        return queryset.filter(campaign_id=value) if value.isdigit() else queryset.none()
+        return queryset.filter(campaign_id=value) if value.isascii() and value.isdigit() else queryset.none()
 
 
 class CampaignListMixin:
@@ -609,7 +609,9 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
             # instance is shared between requests, so the object carries it.
             value = request.GET.get("region", "")
             obj.progress_focus = (
-                region_list(actor=request.user).filter(pk=value).first() if value.isdigit() else None
+                region_list(actor=request.user).filter(pk=value).first()
+                if value.isascii() and value.isdigit()
+                else None
             )
         return obj
 

@@ -269,9 +269,10 @@ def _notice_filters(request) -> dict[str, str]:
     page = request.GET.get("page", "")
     return {
         "q": request.GET.get("q", "").strip()[:50],
-        "region": region if region.isdigit() else "",
+        # ASCII digits only: "²".isdigit() is true too, and would fail as a primary key.
+        "region": region if region.isascii() and region.isdigit() and len(region) <= 12 else "",
         "tier": request.GET.get("tier", "").strip()[:32],
-        "page": page if page.isdigit() else "1",
+        "page": str(int(page)) if page.isascii() and page.isdigit() and len(page) <= 6 else "1",
     }
 
 
@@ -299,8 +300,12 @@ def _notice_cache_key(campaign, filters: dict[str, str]) -> str:
     return f"notice:{campaign.pk}:{hashlib.sha256(version.encode()).hexdigest()[:32]}"
 
 
-def _notice_listing(campaign, filters: dict[str, str]) -> str:
-    """The search form, one page of results and the pager, as HTML: what every visitor sees alike."""
+def _notice_listing(campaign, filters: dict[str, str]) -> tuple[str, bool]:
+    """The search form, one page of results and the pager, as HTML: what every visitor sees alike.
+
+    With whether it may be cached: only pages without a search and with a region, tier and page
+    that exist, so that a visitor inventing searches or page numbers cannot fill the cache.
+    """
     from urllib.parse import urlencode
 
     from django.core.paginator import Paginator
@@ -333,21 +338,24 @@ def _notice_listing(campaign, filters: dict[str, str]) -> str:
     if filters["q"]:
         q = filters["q"]
         results = results.filter(Q(station__code__iexact=q) | Q(station__name__contains=q))
+    cacheable = not filters["q"] and (not filters["tier"] or filters["tier"] in tiers)
     if filters["region"]:
         chosen = Region.objects.filter(pk=filters["region"], path__startswith=top.path).first()
         results = results.filter(station__region__path__startswith=chosen.path) if chosen else results.none()
+        cacheable = cacheable and chosen is not None
     if filters["tier"] == NOTICE_ELIMINATED:
         results = results.filter(eliminated=True)
     elif filters["tier"]:
         results = results.filter(tier_label=filters["tier"])
 
     page = Paginator(results, NOTICE_PAGE_SIZE).get_page(filters["page"])
+    cacheable = cacheable and str(page.number) == filters["page"]
     kept = {name: filters[name] for name in ("q", "region", "tier") if filters[name]}
 
     def page_link(number: int) -> str:
         return "?" + urlencode({**kept, "page": number})
 
-    return render_to_string(
+    html = render_to_string(
         "assessment/_notice_list.html",
         {
             "campaign": campaign,
@@ -363,6 +371,7 @@ def _notice_listing(campaign, filters: dict[str, str]) -> str:
             "last_link": page_link(page.paginator.num_pages),
         },
     )
+    return html, cacheable
 
 
 def notice_detail(request, code):
@@ -408,16 +417,18 @@ def notice_detail(request, code):
     if whole_page and (page := cache.get(page_key)) is not None:
         return HttpResponse(page)
     listing = cache.get(key)
+    cacheable = listing is not None
     if listing is None:
-        listing = _notice_listing(campaign, filters)
-        cache.set(key, listing, NOTICE_CACHE_SECONDS)
+        listing, cacheable = _notice_listing(campaign, filters)
+        if cacheable:
+            cache.set(key, listing, NOTICE_CACHE_SECONDS)
     context = {
         "campaign": campaign,
         "listing": mark_safe(listing),  # noqa: S308 rendered by our own template, autoescaped
         "in_notice": campaign.status == Campaign.Status.NOTICE,
         "objections_open": objections_open,
     }
-    if whole_page:
+    if whole_page and cacheable:
         page = render_to_string("assessment/notice.html", context, request=request)
         cache.set(page_key, page, NOTICE_CACHE_SECONDS)
         return HttpResponse(page)

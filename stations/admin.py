@@ -38,7 +38,7 @@ class RegionTreeFilter(admin.SimpleListFilter):
 
     def chosen(self, request) -> Region | None:
         value = self.value()
-        if not value or not value.isdigit():
+        if not value or not (value.isascii() and value.isdigit()):
             return None
         if not hasattr(self, "_chosen"):
             self._chosen = region_list(actor=request.user).filter(pk=value).first()

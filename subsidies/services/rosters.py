@@ -3,7 +3,7 @@ people placed by two stations flagged; the template a clerk fills."""
 
 import re
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from core.permissions import may_manage, operates, require
 from core.workflow import record_audit
@@ -117,23 +117,14 @@ def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow]) -> Non
         fields = [Placement._meta.get_field(name) for name in _COPY_COLUMNS]
         columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
         table = connection.ops.quote_name(Placement._meta.db_table)
-        with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(
-                    (
-                        roster.pk,
-                        r.row_number,
-                        r.name,
-                        r.id_number,
-                        r.phone,
-                        r.employer,
-                        r.job,
-                        r.start_date,
-                        r.wage,
-                        roster.year,
-                        roster.station_id,
-                    )
-                )
+        import psycopg
+
+        try:
+            _copy_placements(roster, rows, table=table, columns=columns)
+        except (DatabaseError, psycopg.Error):
+            # PostgreSQL names the failing value in a COPY error (an ID number, say): never let
+            # it reach a log or a page. The caller's transaction rolls back: nothing is saved.
+            raise RosterRefused(["花名册写入数据库失败，未导入任何数据，请联系系统管理员。"]) from None
         return
     for start in range(0, len(rows), _BULK_CHUNK):
         Placement.objects.bulk_create(
@@ -154,6 +145,27 @@ def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow]) -> Non
                 for r in rows[start : start + _BULK_CHUNK]
             ]
         )
+
+
+def _copy_placements(roster: PlacementRoster, rows: list[PlacementRow], *, table: str, columns: str) -> None:
+    # Only quoted names of our own table and columns are formatted in; values go by COPY's stream.
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(
+                (
+                    roster.pk,
+                    r.row_number,
+                    r.name,
+                    r.id_number,
+                    r.phone,
+                    r.employer,
+                    r.job,
+                    r.start_date,
+                    r.wage,
+                    roster.year,
+                    roster.station_id,
+                )
+            )
 
 
 _ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")

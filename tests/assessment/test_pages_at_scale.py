@@ -283,6 +283,25 @@ def test_the_notice_makes_the_same_queries_for_3_or_30_units_and_one_once_cached
     assert again == page
 
 
+def test_invented_searches_and_page_numbers_are_answered_but_not_kept_in_the_cache(
+    client, world, yunmeng, addresses
+):
+    campaign = on_notice(opened(world, yunmeng, "ym-junk", stations_in(world.town_a, 3, "B")))
+    fetch(client, notice_url(campaign))  # the plain first page is kept
+    queries, _ = fetch(client, notice_url(campaign, page="001"))
+    assert queries == 1  # the same first page, not a new entry
+    for query in ({"q": "随便搜搜"}, {"page": "999"}, {"tier": "不存在的等次"}):
+        first, _ = fetch(client, notice_url(campaign, **query))
+        second, _ = fetch(client, notice_url(campaign, **query))
+        assert second == first > 1, query  # rendered again: nothing was stored for it
+
+
+def test_a_region_or_page_in_unusual_digits_is_ignored_not_an_error(client, world, yunmeng, addresses):
+    campaign = on_notice(opened(world, yunmeng, "ym-digits", stations_in(world.town_a, 3, "B")))
+    _, page = fetch(client, notice_url(campaign, region="²", page="³"))
+    assert rows_of(page) == 3
+
+
 def test_a_correction_during_notice_shows_on_the_cached_notice_at_once(client, world, open_campaign):
     lock_sheets(open_campaign, totals={"AAA-01": 72}, assessor=world.assessor_a, bureau=world.bureau_a)
     noticed = start_notice(open_campaign, bureau=world.bureau_a)
