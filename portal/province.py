@@ -58,6 +58,7 @@ from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
 from stations.services import region_create, user_sync_staff_flag
 from stations.validators import credit_code_check_character, id_number_check_character
+from subsidies.demo import GIVEN
 from subsidies.models import ClaimKind, Fund, PayeeNotice, SubsidyClaim
 from subsidies.rules import MATERIALS, ROSTER_COLUMNS, ROSTER_REQUIREMENT
 from subsidies.services.claims import (
@@ -90,32 +91,8 @@ _FIRST = (
 )
 _SECOND = "山水河江湖溪桥林田坪塘湾洲口岭峰冲坝铺阳源泉港丰兴安宁和平康乐盛华塘圹岗湘溪"
 _SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
-_GIVEN = [
-    "伟",
-    "芳",
-    "娜",
-    "秀英",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀兰",
-    "霞",
-    "建华",
-    "志强",
-    "海燕",
-    "国庆",
-]
+# The demo's given names and a few more, so a province's rosters repeat fewer people.
+_GIVEN = [*GIVEN, "建华", "志强", "海燕", "国庆"]
 _EMPLOYERS = [
     "物流有限公司",
     "家政服务中心",
