@@ -17,7 +17,6 @@ import datetime
 import io
 import math
 import os
-import posixpath
 import re
 import tempfile
 import warnings
@@ -496,15 +495,24 @@ def _check_container(file: BinaryIO, *, label: str, max_bytes: int) -> None:
 
 # Cells live only inside <sheetData>; everything the scan looks for is looked for there, after
 # learning the prefix the sheet gives its tags ("<x:c ...>" as well as "<c ...>").
-_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.\-]*:)?sheetData\b[^>]*?(/?)>")
+_SHEET_DATA = re.compile(rb"<([A-Za-z_][\w.\-]*:)?sheetData(?=[\s/>])[^>]*?(/?)>")
 _DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?dimension\s[^>]*?\bref="([^"]*)"')
 _TAG_PREFIX = re.compile(rb"</?([A-Za-z_][\w.\-]*):")
+# A comment, CDATA section, DOCTYPE or processing instruction can carry "</sheetData>" or a cell
+# that a byte scan would take for markup (or miss); Excel never writes them, openpyxl parses them.
+_NOT_PLAIN_MARKUP = re.compile(rb"<[!?]")
+_XML_DECLARATION = re.compile(rb"(?:\xef\xbb\xbf)?<\?xml\s[^<>]*\?>")
+_ANY_FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?f[\s/>]")
+# After the end of <sheetData> there are no rows or cells; one there means the end was not the end
+# a parser sees (quick-xml, under calamine, takes "</sheetData>" inside an attribute value as text).
+_CELLS_AFTER_DATA = re.compile(rb"</?(?:[A-Za-z_][\w.\-]*:)?(?:sheetData|row|c)[\s/>]")
 _SCAN_CHUNK = 1024 * 1024
 # Calamine holds the sheet as a dense grid of its extent: a few far-apart cells must not make it
 # allocate gigabytes (it aborts the process when it cannot), so a larger extent goes to openpyxl.
 MAX_DENSE_CELLS = 5_000_000
 _MAX_PART_BYTES = 5 * 1024 * 1024  # workbook.xml and its relationships are a few kB in real files
 _WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
+_SHEET_REL_ID = f"{{{_REL_NS}}}id"  # the r:id of a <sheet>, whatever prefix the file gives it
 _EXTERNAL_LINK = "/externalLink"
 
 
@@ -524,19 +532,17 @@ def _plain_sheet(
 ) -> _PlainSheet | None:
     """The sheet to read with calamine, or None when openpyxl must read it (or say what is wrong).
 
-    Refuses a workbook that links to other workbooks, whatever reader follows.
+    Refuses a workbook that links to other workbooks, whatever reader follows, and one whose list
+    of parts cannot be read to find out.
     """
     try:
-        with zipfile.ZipFile(file) as archive:
-            names = set(archive.namelist())
-            rels = _relationships(archive, "xl/_rels/workbook.xml.rels")
-            if any(n.lower().startswith("xl/externallinks/") for n in names) or any(
-                kind.endswith(_EXTERNAL_LINK) for kind, _ in rels.values()
-            ):
-                raise XlsxError(
-                    f"{label}引用了其他工作簿的数据（外部链接）。请在 Excel 中点“数据 → 编辑链接 → 断开链接”"
-                    "（WPS：“数据 → 编辑链接 → 断开链接”），或复制后用“选择性粘贴 → 数值”粘贴回原处，保存后再上传。"
-                )
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise XlsxError(_unreadable(label)) from exc
+    with archive:
+        names = set(archive.namelist())
+        rels = _checked_relationships(archive, names, label=label)
+        try:
             sheets = _worksheets(archive, rels)
             if sheets is None:
                 return None
@@ -547,94 +553,188 @@ def _plain_sheet(
             if chosen is None or chosen[1] not in names:
                 return None  # openpyxl words the refusal
             return _scan_sheet(archive, chosen, max_rows=max_rows)
-    except XlsxError:
-        raise
-    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, ValueError, OSError, EOFError, zlib.error):
-        return None  # openpyxl says the file is unreadable, in the same words as ever
+        except (
+            zipfile.BadZipFile,
+            ElementTree.ParseError,
+            KeyError,
+            ValueError,
+            OSError,
+            EOFError,
+            zlib.error,
+        ):
+            return None  # openpyxl says the file is unreadable, in the same words as ever
 
 
-def _relationships(archive: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
-    """{id: (type, target)} of a relationships part; empty when there is none."""
+def _linked(label: str) -> str:
+    return (
+        f"{label}引用了其他工作簿的数据（外部链接）。请在 Excel 中点“数据 → 编辑链接 → 断开链接”"
+        "（WPS：“数据 → 编辑链接 → 断开链接”），或复制后用“选择性粘贴 → 数值”粘贴回原处，保存后再上传。"
+    )
+
+
+def _checked_relationships(
+    archive: zipfile.ZipFile, names: set[str], *, label: str
+) -> dict[str, tuple[str, str]] | None:
+    """The workbook's relationships {id: (type, target)}, after refusing links to other workbooks.
+
+    A linked-workbook part is looked for by name before anything is parsed, so no failure to
+    parse can skip the check; relationships that cannot be read are refused, not passed on to
+    openpyxl (which never checks for links). None when they could be read two ways (an id given
+    twice, a relationship nested where readers disagree): openpyxl then reads the sheet.
+    """
+    if any(n.replace("\\", "/").lstrip("/").lower().startswith("xl/externallinks/") for n in names):
+        raise XlsxError(_linked(label))
+    try:
+        relationships, plain = _relationships(archive, "xl/_rels/workbook.xml.rels")
+    except Exception as exc:
+        raise XlsxError(_unreadable(label)) from exc
+    if any(kind.endswith(_EXTERNAL_LINK) for _, kind, _ in relationships):
+        raise XlsxError(_linked(label))
+    by_id = {rel_id: (kind, target) for rel_id, kind, target in relationships}
+    return by_id if plain and len(by_id) == len(relationships) else None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _relationships(archive: zipfile.ZipFile, part: str) -> tuple[list[tuple[str, str, str]], bool]:
+    """Every (id, type, target) of a relationships part (none when there is no part), and whether
+    they all sit directly under its root, where every reader looks for them."""
     try:
         info = archive.getinfo(part)
     except KeyError:
-        return {}
+        return [], True
     if info.file_size > _MAX_PART_BYTES:
         raise ValueError(f"{part} is too large")
     # A few kB, size-checked; expat (2.4.1+) refuses entity expansion bombs and ElementTree never
     # fetches external entities.
     root = ElementTree.fromstring(archive.read(info))  # noqa: S314
-    return {
-        rel.get("Id", ""): (rel.get("Type", ""), rel.get("Target", ""))
-        for rel in root
-        if rel.tag.rsplit("}", 1)[-1] == "Relationship"
-    }
+    found = [element for element in root.iter() if _local(element.tag) == "Relationship"]
+    holders = sum(1 for element in root.iter() if _local(element.tag) == "Relationships")
+    direct = sum(1 for element in root if _local(element.tag) == "Relationship")
+    plain = _local(root.tag) == "Relationships" and holders == 1 and direct == len(found)
+    return [(rel.get("Id", ""), rel.get("Type", ""), rel.get("Target", "")) for rel in found], plain
 
 
-def _worksheets(archive: zipfile.ZipFile, rels: dict[str, tuple[str, str]]) -> list[tuple[str, str]] | None:
-    """(title, part name) of every worksheet in the workbook's order, as openpyxl lists them."""
+def _worksheets(
+    archive: zipfile.ZipFile, rels: dict[str, tuple[str, str]] | None
+) -> list[tuple[str, str]] | None:
+    """(title, part name) of every worksheet in the workbook's order, as openpyxl lists them.
+
+    None when calamine could take a sheet's title to a part other than the one scanned: a <sheet>
+    anywhere but directly in <sheets>, a relationship id in any attribute other than r:id, two
+    sheets of one title, a title with characters parsers normalise differently, or a part name
+    readers resolve differently.
+    """
+    if rels is None:
+        return None
     info = archive.getinfo("xl/workbook.xml")
     if info.file_size > _MAX_PART_BYTES:
         return None
     # A few kB, size-checked; expat (2.4.1+) refuses entity expansion bombs and ElementTree never
     # fetches external entities.
     root = ElementTree.fromstring(archive.read(info))  # noqa: S314
-    sheets = []
+    holders = [element for element in root if _local(element.tag) == "sheets"]
+    if _local(root.tag) != "workbook" or len(holders) != 1:
+        return None
+    listed = [element for element in holders[0] if _local(element.tag) == "sheet"]
+    counts = {"workbook": 0, "sheets": 0, "sheet": 0}
     for element in root.iter():
-        if element.tag.rsplit("}", 1)[-1] != "sheet":
-            continue
-        rel_id = next((v for k, v in element.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
-        kind, target = rels.get(rel_id or "", ("", ""))
+        local = _local(element.tag)
+        if local in counts:
+            counts[local] += 1
+    if counts != {"workbook": 1, "sheets": 1, "sheet": len(listed)}:
+        return None
+    sheets = []
+    titles: set[str] = set()
+    for element in listed:
+        ids = [key for key in element.attrib if _local(key) == "id"]
+        title = element.get("name", "")
+        if ids != [_SHEET_REL_ID] or title in titles or any(c in title for c in "\t\n\r"):
+            return None
+        titles.add(title)
+        kind, target = rels.get(element.get(_SHEET_REL_ID, ""), ("", ""))
         if kind != _WORKSHEET_TYPE:
             continue  # a chart sheet or a dialog sheet: openpyxl does not list them either
-        part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-        sheets.append((element.get("name", ""), part))
+        part = _part_name(target)
+        if part is None:
+            return None
+        sheets.append((title, part))
     return sheets
+
+
+def _part_name(target: str) -> str | None:
+    """The zip member a workbook relationship's target names, or None when readers could differ."""
+    if target.startswith("/"):
+        part = target[1:]
+    elif target.startswith("xl/"):
+        return None  # relative to xl/ by the standard, but some readers take it from the root
+    else:
+        part = f"xl/{target}"
+    if "\\" in part or any(segment in ("", ".", "..") for segment in part.split("/")):
+        return None  # calamine looks the name up as written; openpyxl normalises it first
+    return part
 
 
 def _scan_sheet(archive: zipfile.ZipFile, chosen: tuple[str, str], *, max_rows: int) -> _PlainSheet | None:
     """Stream the sheet's XML and say whether calamine may read it.
 
-    No: a formula (<f>, <f t="shared" .../>), an error value (t="e", which calamine reads as
-    empty), a cell or row whose place is not written out, a namespace declared inside the data,
-    rows beyond what openpyxl would refuse, or an extent whose dense grid would be too large.
-    Only byte counts and two simple patterns run over the data, so a 50,000-row sheet takes a
-    fraction of what reading it takes.
+    No: a formula (<f>, <f t="shared" .../>) anywhere in the part, an error value (t="e", which
+    calamine reads as empty), a cell or row whose place is not written out, a namespace declared
+    inside the data, a row or cell after the end of <sheetData>, a comment, CDATA section or
+    processing instruction (other than the XML declaration) anywhere in the part, rows beyond what
+    openpyxl would refuse, or an extent whose dense grid would be too large. Only byte counts and
+    a few simple patterns run over the data, so a 50,000-row sheet takes a fraction of what
+    reading it takes.
     """
     title, part = chosen
     last_allowed_row = max_rows + 1
     scan: _DataScan | None = None
+    ended = False  # the end of <sheetData> has gone by
     with archive.open(part) as stream:
         carry = b""
+        at_start = True
         while True:
             block = stream.read(_SCAN_CHUNK)
             data = carry + block
             if block:
                 cut = data.rfind(b">") + 1  # every tag before the cut is whole
                 data, carry = data[:cut], data[cut:]
+            if at_start and data:
+                at_start = False
+                declaration = _XML_DECLARATION.match(data)
+                if declaration is not None:
+                    data = data[declaration.end() :]
+            if _NOT_PLAIN_MARKUP.search(data):
+                return None  # openpyxl parses comments and the like for what they are
             if scan is None:
                 dimension = _DIMENSION.search(data)
                 recorded = [int(n) for n in re.findall(rb"[0-9]+", dimension.group(1))] if dimension else []
                 if recorded and max(recorded) > last_allowed_row:
                     return None  # openpyxl refuses it from the recorded size, before reading rows
                 start = _SHEET_DATA.search(data)
+                if _ANY_FORMULA.search(data if start is None else data[: start.start()]):
+                    return None
                 if start is not None:
-                    if start.group(2):  # <sheetData/>: no cells at all
-                        return _PlainSheet(title=title, max_column=0)
                     scan = _DataScan(start.group(1) or b"")
                     data = data[start.end() :]
-            if scan is not None:
+                    ended = bool(start.group(2))  # <sheetData/>: no cells at all
+            if scan is not None and not ended:
                 end = data.find(scan.end_tag)
                 if not scan.feed(data if end < 0 else data[:end]):
                     return None
                 if scan.max_row > last_allowed_row + EMPTY_ROWS_AFTER_CAP:
                     return None  # openpyxl words the refusal
                 if end >= 0:
-                    break
+                    ended = True
+                    data = data[end + len(scan.end_tag) :]
+            if scan is not None and ended and (scan.formula.search(data) or _CELLS_AFTER_DATA.search(data)):
+                return None  # the end found was not the end a parser finds
             if not block:
-                return None  # no end of <sheetData>: openpyxl says what is wrong
-    if scan is None or scan.max_row * scan.max_column > MAX_DENSE_CELLS:
-        return None
+                break
+    if scan is None or not ended or scan.max_row * scan.max_column > MAX_DENSE_CELLS:
+        return None  # no (end of) <sheetData>: openpyxl says what is wrong
     return _PlainSheet(title=title, max_column=scan.max_column)
 
 

@@ -692,3 +692,196 @@ def test_empty_text_is_an_empty_cell():
     data = write_xlsx([XlsxSheet("名单", ["a", "b"], [["", "x"]])])
 
     assert [cell.value for cell in read_back(data).active[2]] == [None, "x"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reader: files crafted so the scan and python-calamine would see different cells
+
+
+def _sheet_part(data: bytes, name: str = "xl/worksheets/sheet1.xml") -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return archive.read(name)
+
+
+def _formula_with_cached_value() -> tuple[bytes, bytes]:
+    """A workbook whose B3 is =1+1 with its result 2 saved beside it, as Excel saves formulas."""
+    data = make_input([["姓名", "人数"], ["张三", 1], ["李四", "=1+1"]])
+    sheet = _sheet_part(data)
+    assert sheet.count(b"<f>1+1</f><v />") == 1
+    return data, sheet.replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>2</v>")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'<row r="3">', b'<!-- </sheetData> --><row r="3">'),
+        (b'<row r="3">', b'<?x </sheetData>?><row r="3">'),
+        ("<t>张三</t>".encode(), "<t><![CDATA[张三</sheetData>]]></t>".encode()),
+    ],
+    ids=["comment", "processing-instruction", "cdata"],
+)
+def test_a_formula_behind_a_false_end_of_the_data_is_still_refused(old, new):
+    data, sheet = _formula_with_cached_value()
+    assert sheet.count(old) == 1
+    crafted = rewrite_zip(data, replace={"xl/worksheets/sheet1.xml": sheet.replace(old, new)})
+
+    with pytest.raises(XlsxError, match="有公式：第 3 行 B 列"):
+        read_xlsx_rows(crafted, max_rows=10, max_bytes=1024 * 1024)
+
+
+def test_a_formula_after_an_end_of_the_data_written_inside_an_attribute_is_refused():
+    # python-calamine reads "</sheetData>" inside an attribute value as text and goes on to row 3;
+    # openpyxl's parser refuses the "<" there, so the file cannot pass as plain.
+    data, sheet = _formula_with_cached_value()
+    crafted_sheet = sheet.replace(b'<row r="3">', b'<row r="2" x="</sheetData>"></row><row r="3">')
+    crafted = rewrite_zip(data, replace={"xl/worksheets/sheet1.xml": crafted_sheet})
+
+    with pytest.raises(XlsxError, match=r"已损坏或不是标准的 \.xlsx 文件"):
+        read_xlsx_rows(crafted, max_rows=10, max_bytes=1024 * 1024)
+
+
+def test_a_far_away_cell_behind_a_comment_is_not_given_to_the_dense_reader(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("calamine would hold a grid up to the far cell")
+
+    monkeypatch.setattr(core.xlsx, "CalamineWorkbook", fail)
+    workbook = Workbook()
+    worksheet = workbook.active
+    worksheet.append(["姓名"])
+    worksheet.append(["张三"])
+    worksheet.cell(row=60_000, column=16_384, value="远处")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    sheet = _sheet_part(buffer.getvalue())
+    crafted_sheet = sheet.replace(b'<row r="60000">', b'<!-- </sheetData> --><row r="60000">')
+    assert crafted_sheet != sheet
+    crafted = rewrite_zip(buffer.getvalue(), replace={"xl/worksheets/sheet1.xml": crafted_sheet})
+
+    with pytest.raises(XlsxError, match="第 60000 行 XFD 列有内容，但这一列没有表头"):
+        read_xlsx_rows(crafted, max_rows=60_000, max_bytes=1024 * 1024)
+
+
+def test_reads_a_plain_sheet_that_starts_with_an_xml_declaration(monkeypatch):
+    _no_openpyxl(monkeypatch)
+    data = write_xlsx([XlsxSheet("名单", HEADER, [["甲驿站", "张三", 3, 1]])])
+    assert _sheet_part(data).startswith(b"<?xml ")
+
+    table = read_xlsx_rows(data, max_rows=10, max_bytes=1024 * 1024, expected_header=HEADER)
+
+    assert [row["姓名"] for _, row in table.rows] == ["张三"]
+
+
+def _with_clean_decoy(
+    data: bytes, sheet: bytes, workbook_sheet: bytes, *, decoy_target: bytes, after_sheets: bytes = b""
+) -> bytes:
+    """The workbook with its formula sheet, plus a clean copy as another part that workbook.xml's
+    <sheet> also points at, in a way openpyxl does not follow."""
+    workbook = _sheet_part(data, "xl/workbook.xml")
+    rels = _sheet_part(data, "xl/_rels/workbook.xml.rels")
+    listed = b'<sheet name="Sheet" sheetId="1" state="visible" r:id="rId1" />'
+    assert workbook.count(listed) == 1
+    decoy = (
+        b'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+        b'Target="%s" Id="rId9" /></Relationships>' % decoy_target
+    )
+    return rewrite_zip(
+        data,
+        replace={
+            "xl/worksheets/sheet1.xml": sheet,
+            "xl/workbook.xml": workbook.replace(listed, workbook_sheet).replace(
+                b"</sheets>", b"</sheets>" + after_sheets
+            ),
+            "xl/_rels/workbook.xml.rels": rels.replace(b"</Relationships>", decoy),
+        },
+        add={"xl/worksheets/clean.xml": sheet.replace(b"<f>1+1</f>", b"")},
+    )
+
+
+def test_a_sheet_is_scanned_in_the_part_its_r_id_names_not_another_id_attribute():
+    data, sheet = _formula_with_cached_value()
+    crafted = _with_clean_decoy(
+        data,
+        sheet,
+        b'<sheet name="Sheet" sheetId="1" id="rId9" r:id="rId1" />',
+        decoy_target=b"/xl/worksheets/clean.xml",
+    )
+
+    with pytest.raises(XlsxError, match="有公式：第 3 行 B 列"):
+        read_xlsx_rows(crafted, max_rows=10, max_bytes=1024 * 1024)
+
+
+def test_a_sheet_element_outside_the_list_of_sheets_is_not_read():
+    data, sheet = _formula_with_cached_value()
+    crafted = _with_clean_decoy(
+        data,
+        sheet,
+        b'<sheet name="Sheet" sheetId="1" state="visible" r:id="rId1" />',
+        decoy_target=b"/xl/worksheets/clean.xml",
+        after_sheets='<extLst><ext uri="x"><sheet name="隐藏" sheetId="9" r:id="rId9" /></ext></extLst>'.encode(),
+    )
+
+    with pytest.raises(XlsxError, match="找不到名为“隐藏”的工作表（现有：“Sheet”）"):
+        read_xlsx_rows(crafted, max_rows=10, max_bytes=1024 * 1024, sheet_name="隐藏")
+
+
+def test_a_sheet_part_named_with_dot_segments_is_not_read_from_a_part_the_scan_did_not_see():
+    # The relationship names "worksheets/../worksheets/sheet1.xml": openpyxl (and the scan)
+    # resolve it to xl/worksheets/sheet1.xml, where B3 holds 3; calamine looks up a zip member
+    # of exactly that name, which holds B3 as =1+1 with its result 2.
+    data, sheet = _formula_with_cached_value()
+    rels = _sheet_part(data, "xl/_rels/workbook.xml.rels")
+    assert rels.count(b'Target="/xl/worksheets/sheet1.xml"') == 1
+    crafted = rewrite_zip(
+        data,
+        replace={
+            "xl/worksheets/sheet1.xml": sheet.replace(b"<f>1+1</f><v>2</v>", b"<v>3</v>"),
+            "xl/_rels/workbook.xml.rels": rels.replace(
+                b'Target="/xl/worksheets/sheet1.xml"', b'Target="worksheets/../worksheets/sheet1.xml"'
+            ),
+        },
+        add={"xl/worksheets/../worksheets/sheet1.xml": sheet},
+    )
+
+    table = read_xlsx_rows(crafted, max_rows=10, max_bytes=1024 * 1024)
+
+    assert [row["人数"] for _, row in table.rows] == [1, 3]
+
+
+def _with_oversized_relationships(data: bytes) -> bytes:
+    """The workbook with its relationships part padded past what the reader parses (stored, so
+    the padding is not a zip bomb)."""
+    rels = _sheet_part(data, "xl/_rels/workbook.xml.rels")
+    padded = rels.replace(b"</Relationships>", b" " * (6 * 1024 * 1024) + b"</Relationships>")
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target,
+    ):
+        for info in source.infolist():
+            content = padded if info.filename == "xl/_rels/workbook.xml.rels" else source.read(info)
+            target.writestr(info.filename, content)
+    return out.getvalue()
+
+
+def test_refuses_a_linked_workbook_even_when_its_relationships_are_too_large_to_read():
+    linked = rewrite_zip(
+        make_input(data_rows(1)),
+        add={
+            "xl/externalLinks/externalLink1.xml": b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+        },
+    )
+
+    with pytest.raises(XlsxError, match=r"引用了其他工作簿的数据（外部链接）.*断开链接"):
+        read_xlsx_rows(
+            _with_oversized_relationships(linked),
+            max_rows=10,
+            max_bytes=20 * 1024 * 1024,
+            expected_header=HEADER,
+        )
+
+
+def test_refuses_a_workbook_whose_relationships_cannot_be_read_for_links():
+    data = _with_oversized_relationships(make_input(data_rows(1)))
+
+    with pytest.raises(XlsxError, match=r"已损坏或不是标准的 \.xlsx 文件"):
+        read_xlsx_rows(data, max_rows=10, max_bytes=20 * 1024 * 1024, expected_header=HEADER)
