@@ -6,10 +6,12 @@ and Quanzhou policies (computed and published), bureau accounts, rosters and cla
 `portal/province.py`. Prints each step with its time and one line `campaign CODE` per campaign.
 """
 
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from portal.province import ProvinceRefused, province_generate
 
@@ -40,6 +42,13 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         except ValidationError as error:
             raise CommandError(f"生成失败，未保存任何数据：{'；'.join(error.messages)}") from None
+        if connection.vendor == "postgresql":
+            # A bulk load leaves the planner's statistics empty until autovacuum gets round to it;
+            # without them a county's sheet list joins 360,000 rows before it pages (1.2 ms with).
+            started = time.perf_counter()
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            self.stdout.write(f"更新数据库统计信息（ANALYZE）（{time.perf_counter() - started:.2f} 秒）")
         total = sum(seconds for _, seconds, _ in report.steps)
         self.stdout.write(f"共用时 {total:.2f} 秒。")
         for code in report.campaigns:
