@@ -77,6 +77,12 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 
+# A job reports its progress on a connection of its own, so a job inside one long transaction
+# (computing a province's results) is still seen to move (core.jobs.Progress). SQLite has one
+# writer at a time, and a test's rows live in its own transaction: there, progress shares "default".
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not TESTING:
+    DATABASES["progress"] = {**DATABASES["default"]}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "stations.User"
 
@@ -131,6 +137,23 @@ CACHES = {
         }
     )
 }
+
+# ---- Background work (Celery). A province sets CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
+# and starts workers (`make worker`); without it every task runs in-process at once, right after
+# the commit that queued it, so a county's `make demo` needs nothing more. Job state, progress and
+# result files live in core.Job rows, not in a result backend.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TIMEZONE = TIME_ZONE
+# Long jobs: a worker takes one message at a time, so a queued job waits for a free worker
+# instead of behind a busy one.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Jobs (core.Job): how long a finished job's file is kept, and after how long without a sign of
+# life a running job counts as abandoned by a dead worker (marked failed, can be retried).
+JOB_FILES_KEEP_DAYS = env.int("JOB_FILES_KEEP_DAYS", default=7)
+JOB_STALE_MINUTES = env.int("JOB_STALE_MINUTES", default=30)
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")

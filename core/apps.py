@@ -9,4 +9,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Groups and permissions get their (superuser-only) scope with the registry itself.
+        from django.utils.module_loading import autodiscover_modules
+
         from core import scoping  # noqa: F401
+
+        # Each app registers its kinds of job (core.jobs.job_kind) in its own jobs module.
+        autodiscover_modules("jobs")

@@ -49,3 +49,82 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class Job(models.Model):
+    """One piece of long work a person started (results, a ZIP of PDFs, an export, an import).
+
+    The row is the job's whole story for the clerk who watches it: who started it and when, what it
+    is (`title`), its state, how far it has come (`done` of `total`), the file it made, and what
+    went wrong in words. A worker claims it (queued → running), reports progress and a heartbeat
+    as it goes, and ends it (succeeded or failed); `core.jobs` does all of that, nothing else
+    writes these fields. At most one job per `key` is queued or running at a time (the database
+    refuses a second), so the same job for the same campaign cannot run twice at once.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "进行中"
+        SUCCEEDED = "succeeded", "已完成"
+        FAILED = "failed", "失败"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField("任务类型", max_length=64)
+    title = models.CharField("任务", max_length=200)
+    key = models.CharField(max_length=200, help_text="同一时刻只能有一个排队或进行中的同键任务。")
+    params = models.JSONField(default=dict, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, related_name="+"
+    )
+    # What the job is about (a campaign, a roster), for the link back from its page.
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_id = models.CharField(max_length=64, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField("发起时间", auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField("处理进程", max_length=200, blank=True)
+    attempts = models.PositiveIntegerField("执行次数", default=0)
+
+    done = models.PositiveIntegerField("已完成", default=0)
+    total = models.PositiveIntegerField("总数", null=True, blank=True)
+    step = models.CharField("当前步骤", max_length=200, blank=True)
+
+    message = models.TextField("结果", blank=True)
+    error = models.TextField("失败原因", blank=True)
+    result_file = models.FileField("结果文件", upload_to="jobs/%Y/%m/", blank=True, max_length=255)
+    result_name = models.CharField("文件名", max_length=200, blank=True)
+    input_file = models.FileField(upload_to="jobs/inputs/", blank=True, max_length=255)
+    expires_at = models.DateTimeField("文件保留至", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="job_one_active_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["started_by", "-created_at"], name="job_started_by_idx")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def percent(self) -> int | None:
+        if not self.total:
+            return 100 if self.status == self.Status.SUCCEEDED else None
+        return min(100, self.done * 100 // self.total)

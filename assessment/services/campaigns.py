@@ -1,7 +1,7 @@
 """A campaign's life: open it, assign assessors, compute results, give notice, publish."""
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from decimal import Decimal
 from itertools import groupby
@@ -335,7 +335,7 @@ def _station_score(totals: list[Decimal], *, yearly: bool) -> tuple[Decimal, str
 
 
 def _station_figures(
-    campaign: Campaign, stations: dict[int, tuple]
+    campaign: Campaign, stations: dict[int, tuple], progress: Callable | None = None
 ) -> Iterator[tuple[int, Decimal, str, dict[str, str]]]:
     """(station id, score, how it was reached, section points) of each station, from its sheets.
 
@@ -356,7 +356,7 @@ def _station_figures(
     # Closed as soon as the loop ends, a refusal included: PostgreSQL reads through a server-side
     # cursor, which must go before the transaction rolls back, not whenever it is collected.
     with closing(rows.iterator(chunk_size=RESULT_CHUNK)) as streamed:
-        for station_id, sheets in groupby(streamed, key=itemgetter(0)):
+        for done, (station_id, sheets) in enumerate(groupby(streamed, key=itemgetter(0)), start=1):
             code, kind = stations[station_id][:2]
             totals: list[Decimal] = []
             sections: dict[str, list[Decimal]] = {}
@@ -374,10 +374,12 @@ def _station_figures(
                     sections.setdefault(section.code, []).append(section.points)
             score, how = _station_score(totals, yearly=month is None)
             means = {section: str(annual_score(points)) for section, points in sections.items()}
+            if progress is not None:
+                progress(done, len(stations))
             yield station_id, score, how, means
 
 
-def _result_rows(campaign: Campaign, actor: User) -> list[CampaignResult]:
+def _result_rows(campaign: Campaign, actor: User, progress: Callable | None = None) -> list[CampaignResult]:
     """The campaign's results from its locked sheets: one decision, written into the ledger.
 
     Reads only the columns the decision needs, the sheets in chunks (`_station_figures`), so time
@@ -398,7 +400,7 @@ def _result_rows(campaign: Campaign, actor: User) -> list[CampaignResult]:
             "purchase_contract_end",
         )
     }
-    figures = {sid: rest for sid, *rest in _station_figures(campaign, stations)}
+    figures = {sid: rest for sid, *rest in _station_figures(campaign, stations, progress)}
     order = sorted(figures, key=lambda sid: stations[sid][0])
     decided_elsewhere = one_time_kept(campaign=campaign, station_ids=in_campaign)
     units = []
@@ -439,7 +441,9 @@ def _result_rows(campaign: Campaign, actor: User) -> list[CampaignResult]:
     ]
 
 
-def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[CampaignResult]:
+def campaign_results_compute(
+    *, campaign: Campaign, actor: User, progress: Callable | None = None
+) -> list[CampaignResult]:
     """Turn every locked sheet of the campaign into results, all at once (rankings need every sheet).
 
     Before: every sheet is locked. The first computation moves the campaign to "results"; while
@@ -447,6 +451,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
     After: one CampaignResult per station replaces the previous ones, with its score, tier, section
     points and entitlements. The campaign row is locked before the sheets are read, so a
     recomputation that started earlier can never write its older numbers over a correction's.
+    `progress(done, total)` hears of each station scored (a job's progress, core.jobs.Progress).
     Raises ValidationError (a sheet not locked, or not scorable), InvalidTransition, Forbidden,
     EntitlementLocked.
     """
@@ -469,7 +474,7 @@ def campaign_results_compute(*, campaign: Campaign, actor: User) -> list[Campaig
         named = list(unlocked[:10])
         if named:
             raise ValidationError(f"还有 {unlocked.count()} 个站点的评分表未审定锁定：{'、'.join(named)}")
-        rows = _result_rows(locked, actor)
+        rows = _result_rows(locked, actor, progress)
         CampaignResult.objects.filter(campaign=locked).delete()
         CampaignResult.objects.bulk_create(rows, batch_size=RESULT_CHUNK)
         if locked.status == Campaign.Status.OPEN:
