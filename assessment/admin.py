@@ -5,6 +5,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from assessment import admin_forms
+from assessment import jobs as assessment_jobs
 from assessment.campaign_progress import campaign_progress
 from assessment.documents import admin_views as document_views
 from assessment.engine.specs import INPUT_TYPES
@@ -34,6 +35,7 @@ from assessment.services.policies import ensure_policy_editable, policy_new_vers
 from assessment.services.sheet_import import SheetImportError, import_template_sheets, sheets_import_inputs
 from assessment.sheet_view import sheet_rows
 from core.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline
+from core.jobs import JobStarted
 from core.permissions import may_change_in_admin, may_manage
 from core.workflow import move_named, states_open_to
 from core.xlsx import xlsx_response
@@ -464,9 +466,11 @@ def open_campaign(campaign, data, user) -> str:
     return "考核已开始，已为参评站点生成评分表并通知运营人员。"
 
 
-def compute_results(campaign, data, user) -> str:
-    results = campaign_services.campaign_results_compute(campaign=campaign, actor=user)
-    return f"已计算 {len(results)} 个站点的结果。"
+def compute_results(campaign, data, user) -> JobStarted:
+    # A province's results take minutes: they are computed by a job the clerk watches. What would
+    # refuse the computation at once (sheets not locked) is said on this form instead.
+    campaign_services.campaign_results_check(campaign=campaign, actor=user)
+    return JobStarted(*assessment_jobs.start_results(campaign=campaign, actor=user))
 
 
 def start_notice(campaign, data, user) -> str:

@@ -111,13 +111,21 @@ def start_results(*, campaign: Campaign, actor) -> tuple[Job, bool]:
     )
 
 
+def score_sheets_zip_key(campaign: Campaign, actor) -> str:
+    return f"{SCORE_SHEETS_ZIP}:{campaign.pk}:{actor.pk}"
+
+
+def table_key(campaign: Campaign, actor, export: str) -> str:
+    return f"{TABLE}:{export}:{campaign.pk}:{actor.pk}"
+
+
 def start_score_sheets_zip(*, campaign: Campaign, actor) -> tuple[Job, bool]:
     """The ZIP of the score sheets the actor may read; one at a time per campaign and person."""
     return start_job(
         kind=SCORE_SHEETS_ZIP,
         actor=actor,
         title=f"评分表 PDF 打包：{campaign.name}",
-        key=f"{SCORE_SHEETS_ZIP}:{campaign.pk}:{actor.pk}",
+        key=score_sheets_zip_key(campaign, actor),
         target=campaign,
         params={"campaign": campaign.pk},
     )
@@ -131,7 +139,7 @@ def start_table(*, campaign: Campaign, actor, export: str) -> tuple[Job, bool]:
         kind=TABLE,
         actor=actor,
         title=f"{TABLE_TITLES[export]}：{campaign.name}",
-        key=f"{TABLE}:{export}:{campaign.pk}:{actor.pk}",
+        key=table_key(campaign, actor, export),
         target=campaign,
         params={"campaign": campaign.pk, "export": export},
     )

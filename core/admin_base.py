@@ -20,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
+from core.jobs import JobStarted
 from core.permissions import Forbidden, may_change_in_admin, may_use_admin
 from core.scoping import scoped_queryset
 from core.workflow import Move, available_moves, move_named
@@ -171,7 +172,8 @@ class ObjectActionMixin:
     """One admin page per workflow move: a small form, a service call, the clerk's message.
 
     `transitions` and `moves` are the workflow's table and its named moves (`core.workflow.Move`);
-    `object_actions` maps a move's name to (form class, perform(obj, data, user) -> message). The
+    `object_actions` maps a move's name to (form class, perform(obj, data, user) -> message), where
+    the message may be a `JobStarted` (long work queued as a job: the page opens the job's). The
     page shows a move's button exactly when `available_moves` offers it to the person looking.
     Out-of-reach objects answer 404, people who may not change answer 403, and a domain error
     (ValidationError, InvalidTransition, Forbidden) is shown on the form.
@@ -252,6 +254,10 @@ class ObjectActionMixin:
                     obj.refresh_from_db()
                     form.add_error(None, exc.message)
                 else:
+                    if isinstance(message, JobStarted):
+                        # Long work went to a job: the clerk follows it on the job's page.
+                        self.message_user(request, message.text, messages.SUCCESS)
+                        return HttpResponseRedirect(reverse("admin:core_job_change", args=[message.job.pk]))
                     self.message_user(request, message, messages.SUCCESS)
                     opts = self.model._meta
                     return HttpResponseRedirect(

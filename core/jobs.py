@@ -177,6 +177,7 @@ def start_job(
             job.input_file.delete(save=False)
         return Job.objects.get(key=key, status__in=Job.ACTIVE), False
     _queue(job.pk)
+    job.refresh_from_db()  # in-process (no broker) it has already run
     return job, True
 
 
@@ -185,6 +186,25 @@ def _queue(job_id: int) -> None:
 
     # After commit: the worker must find the row, and a rolled-back request queues nothing.
     transaction.on_commit(lambda: run_job_task.delay(job_id))
+
+
+@dataclass
+class JobStarted:
+    """A move whose work went to a job: the job, and what to tell the clerk who asked for it."""
+
+    job: Job
+    created: bool
+
+    @property
+    def text(self) -> str:
+        job = self.job
+        if not self.created:
+            return f"同一任务已在{job.get_status_display()}，已为您打开它的页面。"
+        if job.status == Job.Status.SUCCEEDED:
+            return job.message or "任务已完成。"
+        if job.status == Job.Status.FAILED:
+            return "任务未能完成，原因见本页。"
+        return "任务已提交后台处理，本页会自动显示进度。"
 
 
 def may_see_job(actor, job: Job) -> bool:

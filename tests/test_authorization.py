@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.files.base import ContentFile
 from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -32,7 +33,7 @@ from assessment.services.campaigns import assessor_assign, campaign_open, confli
 from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
-from core.models import AuditEntry
+from core.models import AuditEntry, Job
 from stations.models import Region, Station, User
 from stations.services import station_status_change
 from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
@@ -141,8 +142,27 @@ def objects(world, settings, tmp_path):
             "a": AuditEntry.objects.filter(station=world.station_a).first(),
             "b": AuditEntry.objects.filter(station=world.station_b).first(),
         },
+        Job: {side: finished_job(getattr(world, f"bureau_{side}"), campaigns[Campaign][side]) for side in "ab"},
         **campaigns,
     }
+
+
+# A job and its file belong to the person who started it (bureau_a or bureau_b), not to the region.
+JOB_STARTER = {"a": "bureau_a", "b": "bureau_b"}
+
+
+def finished_job(bureau, campaign) -> Job:
+    job = Job.objects.create(
+        kind="assessment.table",
+        title=f"考核结果表：{campaign.name}",
+        key=f"test:{campaign.pk}",
+        started_by=bureau,
+        status=Job.Status.SUCCEEDED,
+        message="考核结果表已生成。",
+        result_name="results.xlsx",
+    )
+    job.result_file.save("results.xlsx", ContentFile(b"PK"), save=True)
+    return job
 
 
 def build_campaigns(world):
@@ -516,6 +536,11 @@ def expected_admin_status(role, view, model, side):
     if role not in ADMIN_USERS:
         return 302  # to the admin's login page
     visible = role == "superuser" or SIDE_OF[role] == side
+    if model is Job:
+        visible = role in ("superuser", JOB_STARTER[side])
+        if not visible and view not in LIST_VIEWS:
+            return 404
+        return {"retry": 405, "delete": 403, "add": 403}.get(view, 200)
     if view not in LIST_VIEWS and not visible:
         return 404
     may_change = role in CHANGERS

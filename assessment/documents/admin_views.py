@@ -1,9 +1,12 @@
 """Admin pages that hand out documents, for bureau staff and auditors alike.
 
-Auditors change nothing, so these are plain read views rather than the admin's object actions
-(which are for people who may change): anyone who may view the campaign or the sheet in the
-admin may download them. The object is found through the admin's scoped queryset (404 when out
-of reach), and the rows inside come through the selectors again.
+Auditors change nothing, so these are read pages rather than the admin's object actions (which
+are for people who may change): anyone who may view the campaign or the sheet in the admin may
+have its documents. A sheet's PDF is rendered in the request; a campaign's ZIP and tables are
+made by a job (assessment.jobs) that the page starts on POST and the job's page follows; the
+file holds what its starter may read and only they download it. The object is found through the
+admin's scoped queryset (404 when out of reach), and the rows inside come through the selectors
+again, at run time.
 """
 
 import functools
@@ -12,30 +15,17 @@ import logging
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from assessment.documents.score_sheet import (
-    group_hex,
-    scoped_sheets,
-    score_sheet_documents,
-    score_sheet_pdf,
-    score_sheets_zip,
-    station_document,
-    station_fingerprint,
-    zip_filename,
-)
-from assessment.documents.tables import EXPORTS
+from assessment import jobs as assessment_jobs
+from assessment.documents.score_sheet import group_hex, score_sheet_pdf, station_document, station_fingerprint
 from assessment.models import Campaign, ScoreSheet
+from core.jobs import JobStarted, visible_jobs
 
 logger = logging.getLogger(__name__)
-
-# A ZIP is rendered while it downloads, by one worker process per CPU (score_sheets_zip), at
-# roughly 0.1 s of rendering per sheet (a yearly station's PDF takes about 0.3 s, a 12-month one
-# 0.7 s). Beyond this many sheets (Heshan's 36 units × 12 months is 432) the request would hold a
-# web worker for minutes; the command does it on the server instead.
-ADMIN_ZIP_MAX_SHEETS = 600
 
 CAMPAIGN_EXPORTS = [
     ("score_sheets_zip", "score-sheets.zip", "评分表 PDF（ZIP，每站一份）"),
@@ -54,27 +44,59 @@ def _viewable(model_admin, request, object_id):
     return obj
 
 
+EXPORT_INTROS = {
+    "score_sheets_zip": (
+        "为本批次您权限范围内的每个站点生成一份评分表 PDF，打包为 ZIP（附 index.txt 清单）。"
+        "站点较多时需要几分钟，由后台处理，完成后在任务页下载。"
+    ),
+    "results": "考核结果表：每站一行，含分项得分、总分、档次和应享补助。",
+    "notice": "公示名单：与公示页面一致的名单。",
+    "construction": "年度建设情况汇总：报市人社局的建设情况表。",
+}
+
+
+def _start_page(model_admin, request, campaign, *, name: str, title: str, key: str, start):
+    """GET: what the file holds, the person's recent files of this kind; POST: start the job."""
+    if request.method == "POST":
+        started = JobStarted(*start())
+        model_admin.message_user(request, started.text, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:core_job_change", args=[started.job.pk]))
+    recent = visible_jobs(actor=request.user).filter(started_by=request.user, key=key)[:5]
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": f"{title}：{campaign}",
+        "opts": model_admin.opts,
+        "object": campaign,
+        "intro": EXPORT_INTROS[name],
+        "recent": recent,
+    }
+    return TemplateResponse(request, "admin/core/job_start.html", context)
+
+
 def campaign_score_sheets_zip(model_admin, request, object_id):
     campaign = _viewable(model_admin, request, object_id)
-    count = scoped_sheets(campaign=campaign, actor=request.user).count()
-    if count > ADMIN_ZIP_MAX_SHEETS:
-        model_admin.message_user(
-            request,
-            f"本批次有 {count} 张评分表，超过网页打包上限 {ADMIN_ZIP_MAX_SHEETS} 张。请由系统管理员在服务器上运行 "
-            f"python manage.py export_score_sheets --campaign {campaign.code} --out 目录。",
-            messages.ERROR,
-        )
-        return HttpResponseRedirect(reverse("admin:assessment_campaign_change", args=[campaign.pk]))
-    documents = score_sheet_documents(campaign=campaign, actor=request.user)
-    response = StreamingHttpResponse(score_sheets_zip(documents), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{zip_filename(campaign)}"'
-    logger.info("score sheets ZIP of %s (%d sheets) for %s", campaign.code, count, request.user.username)
-    return response
+    return _start_page(
+        model_admin,
+        request,
+        campaign,
+        name="score_sheets_zip",
+        title="评分表 PDF 打包",
+        key=assessment_jobs.score_sheets_zip_key(campaign, request.user),
+        start=lambda: assessment_jobs.start_score_sheets_zip(campaign=campaign, actor=request.user),
+    )
 
 
 def campaign_table(model_admin, request, object_id, *, export: str):
     campaign = _viewable(model_admin, request, object_id)
-    return EXPORTS[export](campaign=campaign, actor=request.user).response()  # streamed from a temporary file
+    return _start_page(
+        model_admin,
+        request,
+        campaign,
+        name=export,
+        title=assessment_jobs.TABLE_TITLES[export],
+        key=assessment_jobs.table_key(campaign, request.user, export),
+        start=lambda: assessment_jobs.start_table(campaign=campaign, actor=request.user, export=export),
+    )
 
 
 def sheet_score_sheet_pdf(model_admin, request, object_id):

@@ -441,6 +441,30 @@ def _result_rows(campaign: Campaign, actor: User, progress: Callable | None = No
     ]
 
 
+def campaign_results_check(*, campaign: Campaign, actor: User) -> None:
+    """Refuse at once what `campaign_results_compute` would refuse before its work begins.
+
+    The admin asks this before it queues the job, so a clerk sees "还有 N 个站点未锁定" on the
+    form rather than on a failed job; the job asks again, under the campaign's lock.
+    Raises Forbidden, InvalidTransition, ValidationError (sheets not locked, named).
+    """
+    require_bureau(actor, campaign)
+    if campaign.status != Campaign.Status.OPEN and campaign.status not in RESULTS_STANDING:
+        raise InvalidTransition(f"考核批次“{campaign}”当前为“{campaign.get_status_display()}”，不能计算结果。")
+    unlocked = (
+        Station.objects.filter(
+            pk__in=ScoreSheet.objects.filter(campaign=campaign)
+            .exclude(status=ScoreSheet.Status.LOCKED)
+            .values("station_id")
+        )
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    named = list(unlocked[:10])
+    if named:
+        raise ValidationError(f"还有 {unlocked.count()} 个站点的评分表未审定锁定：{'、'.join(named)}")
+
+
 def campaign_results_compute(
     *, campaign: Campaign, actor: User, progress: Callable | None = None
 ) -> list[CampaignResult]:
@@ -455,25 +479,9 @@ def campaign_results_compute(
     Raises ValidationError (a sheet not locked, or not scorable), InvalidTransition, Forbidden,
     EntitlementLocked.
     """
-    require_bureau(actor, campaign)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if locked.status != Campaign.Status.OPEN and locked.status not in RESULTS_STANDING:
-            raise InvalidTransition(
-                f"考核批次“{locked}”当前为“{locked.get_status_display()}”，不能计算结果。"
-            )
-        unlocked = (
-            Station.objects.filter(
-                pk__in=ScoreSheet.objects.filter(campaign=locked)
-                .exclude(status=ScoreSheet.Status.LOCKED)
-                .values("station_id")
-            )
-            .order_by("code")
-            .values_list("code", flat=True)
-        )
-        named = list(unlocked[:10])
-        if named:
-            raise ValidationError(f"还有 {unlocked.count()} 个站点的评分表未审定锁定：{'、'.join(named)}")
+        campaign_results_check(campaign=locked, actor=actor)
         rows = _result_rows(locked, actor, progress)
         CampaignResult.objects.filter(campaign=locked).delete()
         CampaignResult.objects.bulk_create(rows, batch_size=RESULT_CHUNK)

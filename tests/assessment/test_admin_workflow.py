@@ -15,6 +15,7 @@ from stations.models import Station
 from stations.services import station_status_change
 from tests.assessment.steps import assign_assessor, points_inputs, score_onsite
 from tests.factories import make_station
+from tests.jobs_steps import job_of, post_and_run
 
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 # A confirmation page has no fields; the browser still posts its CSRF token, so the form is bound.
@@ -62,7 +63,10 @@ def test_the_whole_cycle_through_the_admin_pages(clerk, world, sheet, settings, 
     campaign = sheet.campaign
 
     assert clerk.post(action_url("scoresheet", "lock", sheet.pk), {"reason": ""}).status_code == 302
-    assert clerk.post(action_url("campaign", "results", campaign.pk), CONFIRM).status_code == 302
+    job = job_of(post_and_run(clerk, action_url("campaign", "results", campaign.pk), CONFIRM))
+    job_page = clerk.get(reverse("admin:core_job_change", args=[job.pk])).content.decode()
+    assert "已完成" in job_page
+    assert "已计算 1 个站点的结果。" in job_page
     now = timezone.localtime()
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=7)
     response = clerk.post(

@@ -18,6 +18,7 @@ from assessment.services.campaigns import campaign_open
 from stations.models import User
 from tests.documents.conftest import FORMULA_NAME
 from tests.factories import make_user
+from tests.jobs_steps import download_through_job
 
 
 def workbook_of(data: bytes):
@@ -122,7 +123,9 @@ def test_exports_download_as_xlsx_from_the_admin(client, world, scored_campaign)
         ("notice_xlsx", "结果名单（未公示）"),
         ("construction_xlsx", "建设情况汇总"),
     ):
-        response = client.get(reverse(f"admin:assessment_campaign_{name}", args=[scored_campaign.pk]))
+        response = download_through_job(
+            client, reverse(f"admin:assessment_campaign_{name}", args=[scored_campaign.pk])
+        )
         assert response.status_code == 200
         assert response["Content-Type"] == XLSX_CONTENT_TYPE
         assert response["Content-Disposition"].startswith(f'attachment; filename="{scored_campaign.code}-')
@@ -161,9 +164,11 @@ def test_construction_summary_of_a_city_has_a_row_per_county_and_the_city_total(
     url = reverse("admin:assessment_campaign_construction_xlsx", args=[campaign.pk])
     assert client.get(url).status_code == 404
     client.force_login(city_auditor)
-    response = client.get(url)
+    response = download_through_job(client, url)
     assert response.status_code == 200
-    assert load_workbook(io.BytesIO(response.getvalue())).worksheets[0].title == "建设情况汇总"
+    assert (
+        load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0].title == "建设情况汇总"
+    )
 
 
 def test_result_table_reads_each_sections_points_from_the_result(world, scored_campaign):
