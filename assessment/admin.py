@@ -548,7 +548,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     list_filter = ["status", "year"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["region", "policy"]
-    readonly_fields = ["status", "workflow", "progress", "documents", "notice_start", "notice_end"]
+    readonly_fields = ["status", "workflow", "progress", "documents", "jobs", "notice_start", "notice_end"]
     fieldsets = [
         (
             None,
@@ -564,6 +564,7 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
                     "workflow",
                     "progress",
                     "documents",
+                    "jobs",
                 ]
             },
         ),
@@ -658,6 +659,10 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     @admin.display(description="打印与导出")
     def documents(self, obj):
         return document_views.campaign_document_links(obj)
+
+    @admin.display(description="后台任务")
+    def jobs(self, obj):
+        return document_views.campaign_job_lines(obj, getattr(obj, "viewer", None))
 
     def get_urls(self):
         return [

@@ -14,16 +14,19 @@ import logging
 
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from assessment import jobs as assessment_jobs
 from assessment.documents.score_sheet import group_hex, score_sheet_pdf, station_document, station_fingerprint
 from assessment.models import Campaign, ScoreSheet
-from core.jobs import JobStarted, visible_jobs
+from core.jobs import JobStarted, may_see_job, visible_jobs
+from core.models import Job
 
 logger = logging.getLogger(__name__)
 
@@ -166,3 +169,29 @@ def sheet_document_links(sheet: ScoreSheet | None) -> str:
         scope,
         group_hex(station_fingerprint(campaign=sheet.campaign, station=sheet.station)),
     )
+
+
+def campaign_job_lines(campaign: Campaign | None, viewer) -> str:
+    """The campaign's jobs under way (anyone's: a clerk sees that results are being computed) and
+    the viewer's own recent ones, with links to the pages the viewer may open."""
+    if campaign is None or campaign.pk is None or viewer is None:
+        return ""
+    about = Job.objects.filter(
+        content_type=ContentType.objects.get_for_model(Campaign), object_id=str(campaign.pk)
+    ).select_related("started_by")
+    jobs = list(about.filter(status__in=Job.ACTIVE)[:5])
+    jobs += [job for job in about.filter(started_by=viewer)[:5] if job not in jobs]
+    if not jobs:
+        return "—"
+    lines = []
+    for job in jobs:
+        progress = f"，{job.done} / {job.total}" if job.is_active and job.total else ""
+        who = job.started_by.get_full_name() or job.started_by.username
+        text = f"{job.title}（{job.get_status_display()}{progress}，{who} {timezone.localtime(job.created_at):%m-%d %H:%M}）"
+        if may_see_job(viewer, job):
+            lines.append(
+                format_html('<a href="{}">{}</a>', reverse("admin:core_job_change", args=[job.pk]), text)
+            )
+        else:
+            lines.append(format_html("{}", text))
+    return format_html_join("", "<div>{}</div>", ((line,) for line in lines))
