@@ -89,6 +89,10 @@ class User(AbstractUser):
             )
         ]
 
+    def get_full_name(self) -> str:
+        # Chinese order, surname first and no space: 周敏, not Django's "敏 周".
+        return f"{self.last_name}{self.first_name}".strip()
+
     @property
     def is_bureau(self) -> bool:
         return self.role == self.Role.BUREAU
