@@ -450,7 +450,9 @@ def campaign_results_check(*, campaign: Campaign, actor: User) -> None:
     """
     require_bureau(actor, campaign)
     if campaign.status != Campaign.Status.OPEN and campaign.status not in RESULTS_STANDING:
-        raise InvalidTransition(f"考核批次“{campaign}”当前为“{campaign.get_status_display()}”，不能计算结果。")
+        raise InvalidTransition(
+            f"考核批次“{campaign}”当前为“{campaign.get_status_display()}”，不能计算结果。"
+        )
     unlocked = (
         Station.objects.filter(
             pk__in=ScoreSheet.objects.filter(campaign=campaign)
