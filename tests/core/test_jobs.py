@@ -6,6 +6,7 @@ and through a real Celery worker in tests/jobs.
 """
 
 import datetime
+import io
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
+from django.core.management import call_command
 from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
@@ -225,3 +227,16 @@ def test_a_job_failed_as_stale_stops_reporting_and_keeps_its_failure(world):
     assert result.status == Job.Status.FAILED
     assert result.error == "中断"
     assert result.message == ""
+
+
+def test_the_housekeeping_command_says_what_it_did(world, settings):
+    settings.JOB_STALE_MINUTES = 30
+    silent = Job.objects.create(kind="tests.file", title="无响应", key="silent", started_by=world.bureau_a)
+    Job.objects.filter(pk=silent.pk).update(
+        status=Job.Status.RUNNING, heartbeat_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    out = io.StringIO()
+    call_command("jobs_housekeeping", stdout=out)
+    assert "中止无响应任务 1 个" in out.getvalue()
+    silent.refresh_from_db()
+    assert silent.status == Job.Status.FAILED
