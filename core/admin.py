@@ -7,6 +7,7 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 
+from core import admin_notifications  # noqa: F401 -- registers 邮件通知
 from core.admin_base import ScopedAdmin
 from core.job_views import job_download_response, job_for, job_state_response
 from core.jobs import job_retry, visible_jobs

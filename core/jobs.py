@@ -344,7 +344,8 @@ def fail_jobs_of_restarted_worker(worker: str, *, booted_at) -> int:
 
 
 def jobs_housekeeping() -> dict[str, int]:
-    """Fail abandoned jobs, delete result files past their keeping time and old inputs of failed jobs."""
+    """Fail abandoned jobs, delete result files past their keeping time and old inputs of failed jobs;
+    queue again the mails a dead worker left unsent (core.notify)."""
     now = timezone.now()
     stale = _fail_stale(Job.objects.all())
     # A queued job that no worker took in a day lost its message (e.g. the broker restarted empty).
@@ -364,4 +365,7 @@ def jobs_housekeeping() -> dict[str, int]:
         job.input_file.delete(save=False)
         Job.objects.filter(pk=job.pk).update(input_file="")
         old_inputs += 1
-    return {"stale": stale, "lost": lost, "expired_files": expired, "old_inputs": old_inputs}
+    from core.notify import notifications_requeue_stale
+
+    mails = notifications_requeue_stale()
+    return {"stale": stale, "lost": lost, "expired_files": expired, "old_inputs": old_inputs, "mails": mails}

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class AuditEntry(models.Model):
@@ -128,3 +129,53 @@ class Job(models.Model):
         if not self.total:
             return 100 if self.status == self.Status.SUCCEEDED else None
         return min(100, self.done * 100 // self.total)
+
+
+class Notification(models.Model):
+    """One email to one person, with its delivery recorded: what was sent, to which address, how it went.
+
+    `core.notify.notify_after_commit` writes the rows in the transaction of the change they
+    announce (a rolled-back change leaves none) and queues their delivery after the commit; the
+    delivery task claims a row (queued → sending) before it sends, so no row is sent twice, and
+    records the outcome: sent, queued again for a later attempt (`due_at`), or failed with the
+    error in words. Bureau staff see the rows of the people in their region and resend failed ones.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "待发送"
+        SENDING = "sending", "发送中"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="收件人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The address at the time: a later change of the user's address does not rewrite what was sent.
+    address = models.EmailField("邮箱", max_length=254)
+    subject = models.TextField("主题")
+    body = models.TextField("正文")
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField("发送次数", default=0)
+    last_error = models.TextField("最近一次失败原因", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    # When the next attempt is due (a retry's backoff), or when a claimed one was taken to send;
+    # a queued or sending row long past it lost its task and is queued again.
+    due_at = models.DateTimeField("计划发送时间", default=timezone.now)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "邮件通知"
+        verbose_name_plural = "邮件通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="notification_list_idx"),
+            models.Index(fields=["status", "due_at"], name="notification_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject[:80]

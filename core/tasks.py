@@ -5,6 +5,7 @@ from celery.signals import worker_init, worker_ready
 from django.utils import timezone
 
 from core import jobs
+from core.notify import notifications_deliver, notifications_requeue_stale
 
 _booted_at = None
 
@@ -31,3 +32,15 @@ def _fail_what_the_last_run_left(sender=None, **kwargs) -> None:
     # A job still "running" under this node's name from before this start died with the last run.
     jobs.fail_jobs_of_restarted_worker(sender.hostname, booted_at=_booted_at or timezone.now())
     jobs.jobs_housekeeping()
+
+
+@shared_task(bind=True, name="core.deliver_notifications")
+def deliver_notifications_task(self, notification_ids: list[int]) -> dict[str, int]:
+    # In-process (no broker) a retry would hold up the request: one attempt, then bureau staff resend.
+    eager = self.request.is_eager or self.app.conf.task_always_eager
+    return notifications_deliver(notification_ids, retry=not eager)
+
+
+@shared_task(name="core.notifications_requeue_stale")
+def notifications_requeue_stale_task() -> int:
+    return notifications_requeue_stale()

@@ -33,7 +33,7 @@ from assessment.services.campaigns import assessor_assign, campaign_open, confli
 from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
-from core.models import AuditEntry, Job
+from core.models import AuditEntry, Job, Notification
 from stations.models import Region, Station, User
 from stations.services import station_status_change
 from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
@@ -48,6 +48,7 @@ ANONYMOUS_ALLOWLIST = {"login", "admin:login", "set_language"}
 SITE_URLS = {
     "home": "redirect",
     "login": "public",
+    "health": "public",
     "logout": "post_only",
     "set_language": "post_only",
     "portal:home": "login_required",
@@ -143,6 +144,15 @@ def objects(world, settings, tmp_path):
             "b": AuditEntry.objects.filter(station=world.station_b).first(),
         },
         Job: {side: finished_job(getattr(world, f"bureau_{side}"), campaigns[Campaign][side]) for side in "ab"},
+        Notification: {
+            side: Notification.objects.create(
+                recipient=getattr(world, f"operator_{side}"),
+                address=f"operator_{side}@example.cn",
+                subject="[站点考核] 考核批次已开始",
+                body="请登录站点门户完成自评。",
+            )
+            for side in "ab"
+        },
         **campaigns,
     }
 

@@ -16,5 +16,6 @@ class Command(BaseCommand):
         counts = jobs_housekeeping()
         self.stdout.write(
             f"中止无响应任务 {counts['stale']} 个，中止排队过久任务 {counts['lost']} 个，"
-            f"删除过期结果文件 {counts['expired_files']} 个，删除失败任务的输入文件 {counts['old_inputs']} 个。"
+            f"删除过期结果文件 {counts['expired_files']} 个，删除失败任务的输入文件 {counts['old_inputs']} 个，"
+            f"重新排队未发出的邮件 {counts['mails']} 封。"
         )
