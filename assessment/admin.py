@@ -518,11 +518,28 @@ def decide_revocation(order, data, user) -> str:
 
 
 def _import(campaign, data, user):
-    try:
-        count = sheets_import_inputs(campaign=campaign, actor=user, file=data["file"])
-    except SheetImportError as exc:
-        from django.core.exceptions import ValidationError
+    from django.conf import settings
+    from django.core.exceptions import ValidationError
 
+    from assessment.services.sheet_import import MAX_IMPORT_BYTES
+
+    upload = data["file"]
+    busy = "本批次的数据正在后台导入，请等它结束后再上传（刚选择的文件未导入）。"
+    if assessment_jobs.active_sheet_import(campaign) is not None:
+        raise ValidationError(busy)
+    # A large file is imported by a job the clerk watches (what would refuse it at once is said on
+    # this form instead); one over the cap is refused below before it is read, never stored.
+    if settings.IMPORT_INLINE_MAX_BYTES < upload.size <= MAX_IMPORT_BYTES:
+        campaign_services.require_bureau(user, campaign)
+        if campaign.status != Campaign.Status.OPEN:
+            raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”，不能导入数据。")
+        job, created = assessment_jobs.start_sheet_import(campaign=campaign, actor=user, upload=upload)
+        if not created:
+            raise ValidationError(busy)
+        return JobStarted(job, created)
+    try:
+        count = sheets_import_inputs(campaign=campaign, actor=user, file=upload)
+    except SheetImportError as exc:
         raise ValidationError([str(exc), *[str(p) for p in exc.problems[:200]]]) from exc
     return f"已导入 {count} 张评分表的数据。"
 

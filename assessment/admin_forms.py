@@ -69,7 +69,10 @@ class CampaignImportForm(ConfirmForm):
         self.fields[
             "file"
         ].help_text = f'请先<a href="{url}">下载模板</a>，按模板填写后上传（.xlsx）。全部行校验通过才会导入。'
-        self.intro = "导入的数据作为现场评估（数据分析）数据；已审定锁定的评分表不能导入，请用“更正”。"
+        self.intro = (
+            "导入的数据作为现场评估（数据分析）数据；已审定锁定的评分表不能导入，请用“更正”。"
+            "较大的文件转入后台导入，页面会显示进度。"
+        )
 
 
 class SheetLockForm(ConfirmForm):

@@ -143,3 +143,77 @@ def start_table(*, campaign: Campaign, actor, export: str) -> tuple[Job, bool]:
         target=campaign,
         params={"campaign": campaign.pk, "export": export},
     )
+
+
+# ---- the bureau's sheet data (导入数据) from a large Excel file ----------------------------------
+
+SHEET_IMPORT = "assessment.sheet_import"
+# What a failed import's page lists: the first problems, as many as the error's 2,000 characters hold.
+LISTED_IMPORT_PROBLEMS = 50
+_IMPORT_ERROR_CHARS = 1900
+
+
+def sheet_import_key(campaign: Campaign) -> str:
+    return f"{SHEET_IMPORT}:{campaign.pk}"
+
+
+def active_sheet_import(campaign: Campaign) -> Job | None:
+    """The campaign's sheet data import queued or running now, if any."""
+    return Job.objects.filter(key=sheet_import_key(campaign), status__in=Job.ACTIVE).first()
+
+
+def start_sheet_import(*, campaign: Campaign, actor, upload) -> tuple[Job, bool]:
+    """Import the uploaded sheet data as a job; one at a time per campaign.
+
+    The file is stored as the job's input (deleted once the import succeeds, kept for a retry
+    while it has failed). Returns (job, True), or (the import already under way, False).
+    """
+    return start_job(
+        kind=SHEET_IMPORT,
+        actor=actor,
+        title=f"导入评分数据：{campaign.name}",
+        key=sheet_import_key(campaign),
+        target=campaign,
+        params={"campaign": campaign.pk, "source_name": upload.name[:100]},
+        input_file=upload,
+        input_name=f"sheets-{campaign.code}.xlsx",
+    )
+
+
+def sheet_import_refusal(error) -> str:
+    """A SheetImportError in words: what happened, then its problems up to LISTED_IMPORT_PROBLEMS."""
+    # Row 0 is the file or the campaign as a whole (too large, not open): its message alone.
+    problems = [problem.message if problem.row == 0 else str(problem) for problem in error.problems]
+    lines = [f"{error}请改正下列问题后重新上传。"]
+    used = len(lines[0])
+    for listed, problem in enumerate(problems):
+        if listed == LISTED_IMPORT_PROBLEMS or used + len(problem) + 20 > _IMPORT_ERROR_CHARS:
+            lines.append(f"另有 {len(problems) - listed} 处问题未列出。")
+            break
+        lines.append(problem)
+        used += len(problem) + 1
+    return "\n".join(lines)
+
+
+@job_kind(SHEET_IMPORT, "导入评分数据")
+def run_sheet_import(job: Job, progress: Progress) -> Outcome:
+    from django.core.exceptions import ValidationError
+
+    from assessment.services.sheet_import import SheetImportError, sheets_import_inputs
+
+    campaign = _campaign(job)
+    if not job.input_file:
+        raise ValidationError("上传的文件已不在存储中，请重新上传。")
+    try:
+        handle = job.input_file.storage.open(job.input_file.name, "rb")
+    except FileNotFoundError:
+        raise ValidationError("上传的文件已不在存储中，请重新上传。") from None
+    with handle:
+        handle.name = job.params.get("source_name") or handle.name  # messages name the clerk's file
+        try:
+            count = sheets_import_inputs(
+                campaign=campaign, actor=job.started_by, file=handle, progress=progress
+            )
+        except SheetImportError as exc:
+            raise ValidationError(sheet_import_refusal(exc)) from None
+    return Outcome(message=f"已导入 {count} 张评分表的数据。")

@@ -34,5 +34,6 @@ class MaterialForm(forms.Form):
 
 class RosterUploadForm(forms.Form):
     file = forms.FileField(
-        label="花名册（.xlsx）", help_text="请按模板填写；全部行校验通过才会导入，并替换本年度原有花名册。"
+        label="花名册（.xlsx）",
+        help_text="请按模板填写；全部行校验通过才会导入，并替换本年度原有花名册。文件较大时转入后台导入，可查看进度。",
     )

@@ -1,5 +1,6 @@
 """Operators' claims in the portal, and the public payee notice. Thin: selectors read, services write."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -8,13 +9,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.filechecks import format_size
+from core.jobs import may_see_job
+from core.models import Job
 from core.permissions import Forbidden, operates
 from core.uploads import stored_file_response
 from core.workflow import available_moves
 from stations.selectors import operated_station_list
+from subsidies import jobs as subsidy_jobs
 from subsidies.forms import ClaimStartForm, MaterialForm, PayeeForm, RosterUploadForm
 from subsidies.models import PayeeNotice, PlacementRoster
-from subsidies.rules import MATERIALS, ROSTER_REQUIREMENT
+from subsidies.rules import MATERIALS, ROSTER_MAX_BYTES, ROSTER_REQUIREMENT
 from subsidies.selectors import claim_list, claim_material_list, may_see_personal_data, roster_list
 from subsidies.services import claims as claim_services
 from subsidies.services import rosters as roster_services
@@ -62,6 +67,9 @@ def claim_detail(request, pk):
     for material in claim.materials.all():
         have.setdefault(material.requirement, []).append(material)
     roster = PlacementRoster.objects.filter(station=claim.station, year=claim.year).first()
+    roster_job = subsidy_jobs.roster_import_job_to_show(
+        station=claim.station, year=claim.year, actor=request.user, roster=roster
+    )
     checklist = [
         {"code": code, "label": label, "files": have.get(code, []), "roster": code == ROSTER_REQUIREMENT}
         for code, label in MATERIALS[claim.kind]
@@ -75,6 +83,7 @@ def claim_detail(request, pk):
             "editable": editable,
             "checklist": checklist,
             "roster": roster,
+            "roster_job": roster_job,
             "missing": claim_services.missing_materials(claim),
             "payee_form": PayeeForm(instance=claim) if editable else None,
             "material_form": MaterialForm(choices=upload_choices) if editable else None,
@@ -144,6 +153,17 @@ def claim_roster(request, pk):
         messages.error(request, "请选择花名册文件。")
         return redirect("subsidies:claim_detail", pk=claim.pk)
     upload = form.cleaned_data["file"]
+    running = subsidy_jobs.active_roster_import(station=claim.station, year=claim.year)
+    if running is not None:
+        # One import per roster at a time: this file would be replaced by (or replace) that one's.
+        messages.error(request, "本年度花名册正在后台导入，请等它结束后再上传。")
+        if may_see_job(request.user, running):
+            return redirect("portal:job", job_id=running.pk)
+        return redirect("subsidies:claim_detail", pk=claim.pk)
+    # A large file is imported by a job the operator watches; one over the cap is refused at once
+    # below (the reader checks the size before reading), never stored.
+    if settings.IMPORT_INLINE_MAX_BYTES < upload.size <= ROSTER_MAX_BYTES:
+        return _roster_import_job(request, claim, upload)
     try:
         roster, warnings = roster_services.roster_import(
             station=claim.station, year=claim.year, file=upload, source_name=upload.name, actor=request.user
@@ -161,6 +181,22 @@ def claim_roster(request, pk):
         for warning in warnings[:20]:
             messages.warning(request, f"提示：{warning}（人社局将核实，不影响导入）")
     return redirect("subsidies:claim_detail", pk=claim.pk)
+
+
+def _roster_import_job(request, claim, upload):
+    job, created = subsidy_jobs.start_roster_import(claim=claim, actor=request.user, upload=upload)
+    if not created:
+        messages.error(request, "本年度花名册正在后台导入，请等它结束后再上传。")
+        if not may_see_job(request.user, job):
+            return redirect("subsidies:claim_detail", pk=claim.pk)
+    elif job.status in Job.ACTIVE:
+        messages.info(
+            request,
+            f"花名册文件较大（{format_size(upload.size)}），已转入后台导入。本页会自动显示进度；"
+            "您也可以先离开，稍后在申报页查看结果。",
+        )
+    # Finished already (no broker: the job ran in this request): its page says how it went.
+    return redirect("portal:job", job_id=job.pk)
 
 
 @login_required

@@ -54,6 +54,11 @@ SITE_URLS = {
     "portal:home": "login_required",
     "portal:station_detail": "station_visible",
     "portal:station_contact_edit": "station_operated",
+    # A job's page is its starter's (tests/subsidies/test_roster_import_job.py walks the others).
+    "portal:job": "object",
+    "portal:job_status": "object",
+    "portal:job_download": "object",
+    "portal:job_retry": "post_only",
     "assessment:sheet_detail": "object",
     "assessment:sheet_self_edit": "object",
     "assessment:sheet_onsite_edit": "object",

@@ -301,11 +301,15 @@ class PdfWorkers:
 
     Workers are started with "spawn", which imports the main module again in each worker: a
     script that starts them must keep its work under `if __name__ == "__main__":`, as manage.py,
-    gunicorn and pytest do.
+    gunicorn and pytest do. A daemonic process may not start any (a Celery prefork worker's child,
+    where a job makes the ZIP): there the documents are rendered in-process, and the worker's
+    concurrency runs jobs side by side instead.
     """
 
     def __init__(self, processes: int | None = None) -> None:
         self.processes = max(1, processes if processes is not None else (os.cpu_count() or 1))
+        if multiprocessing.current_process().daemon:
+            self.processes = 1
         self.ahead = 2 * self.processes
         self._pool: ProcessPoolExecutor | None = None
 

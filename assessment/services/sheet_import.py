@@ -5,6 +5,7 @@ the rubric. An upload is checked row by row first, every error reported with its
 nothing is saved unless every row is valid, and then all rows are saved in one transaction.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -117,13 +118,16 @@ def _cell_to_raw(value, input_type: str):
     return value.strip() if isinstance(value, str) else value
 
 
-def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
+def sheets_import_inputs(
+    *, campaign: Campaign, actor: User, file, progress: Callable[..., None] | None = None
+) -> int:
     """Check every row of an uploaded workbook, then save all of them or none. Returns the rows saved.
 
     Rows fill the on-site column (the bureau's data analysis) of sheets that are not locked yet;
     such a sheet counts as assessed by the importing clerk. The rows are written by
     `sheets_record_onsite`, a chunk of sheets per statement. Raises SheetImportError with every
-    problem (row and column), or Forbidden.
+    problem (row and column), or Forbidden. `progress` (a job's `core.jobs.Progress`) hears each
+    step and the rows handed to the writer, `progress(done, total)`.
     """
     require_bureau(actor, campaign)
     if campaign.status != Campaign.Status.OPEN:
@@ -139,6 +143,8 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
             "pk", "station__code", "period", "status", "station__kind"
         )
     }
+    if progress is not None:
+        progress(0, step="正在读取文件")
     try:
         table = read_xlsx_rows(
             file,
@@ -150,6 +156,8 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
     except XlsxError as exc:
         raise SheetImportError([ImportProblem(0, "", str(exc))]) from exc
 
+    if progress is not None:
+        progress(0, step=f"正在逐行核对 {len(table.rows)} 行")
     letters = {title: column_letter(index) for index, title in enumerate(header)}
     by_name = {name: title for name, _, title in columns}
     problems: list[ImportProblem] = []
@@ -202,7 +210,7 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
         return sheets_record_onsite(
             campaign=campaign,
             actor=actor,
-            entries=entries,
+            entries=entries if progress is None else _counted(entries, progress),
             reason="Excel 批量导入数据",
             action="sheet.import",
         )
@@ -212,3 +220,12 @@ def sheets_import_inputs(*, campaign: Campaign, actor: User, file) -> int:
         raise SheetImportError(
             [ImportProblem(row_of.get(p.sheet_id, 0), where(p.field), p.message) for p in exc.problems]
         ) from exc
+
+
+def _counted(entries: list, progress: Callable[..., None]) -> Iterator:
+    """`entries` as the writer consumes them (a chunk at a time), each one reported done."""
+    total = len(entries)
+    progress(0, total, step=f"正在检查计分并写入 {total} 张评分表")
+    for done, entry in enumerate(entries, start=1):
+        yield entry
+        progress(done, total)

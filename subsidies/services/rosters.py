@@ -2,6 +2,7 @@
 people placed by two stations flagged; the template a clerk fills."""
 
 import re
+from collections.abc import Callable
 
 from django.db import DatabaseError, connection, transaction
 
@@ -33,15 +34,24 @@ class RosterRefused(Exception):
 
 
 def roster_import(
-    *, station: Station, year: int, file, source_name: str, actor: User | None
+    *,
+    station: Station,
+    year: int,
+    file,
+    source_name: str,
+    actor: User | None,
+    progress: Callable[..., None] | None = None,
 ) -> tuple[PlacementRoster, list[str]]:
     """Import (or replace) the station's roster for `year`: every row checked first, all or nothing.
 
     Returns the roster and warnings: people also placed by another station the same year, which
     bureau staff should look at (not a refusal). Raises RosterRefused with every problem, or
-    Forbidden. `actor` None is the command line, run by the bureau's administrator.
+    Forbidden. `actor` None is the command line, run by the bureau's administrator. `progress`
+    (a job's `core.jobs.Progress`) hears each step and the rows written, `progress(done, total)`.
     """
     from core.xlsx import XlsxError, read_xlsx_rows
+
+    progress = progress or _no_progress
 
     if actor is not None:
         require(
@@ -54,6 +64,7 @@ def roster_import(
     submitted_message = "本年度补助申报已提交，花名册不能再替换；如需更正，请联系人社局退回申报。"
     if locked_claims.exists():
         raise RosterRefused([submitted_message])
+    progress(0, step="正在读取文件")
     try:
         table = read_xlsx_rows(
             file, max_rows=ROSTER_MAX_ROWS, max_bytes=ROSTER_MAX_BYTES, expected_header=ROSTER_COLUMNS
@@ -62,6 +73,7 @@ def roster_import(
         # The reader quotes header cells it did not expect; a file without its header row puts a
         # person's ID number and phone there. `from None`: the unmasked text must not ride along.
         raise RosterRefused([_without_personal_data(str(exc))]) from None
+    progress(0, step=f"正在逐行校验 {len(table.rows)} 行")
     rows, problems = check_roster_rows(table.rows, year=year)
     del table  # the checked rows are all that is written; the cells can go
     if problems:
@@ -78,8 +90,9 @@ def roster_import(
             year=year,
             defaults={"source_name": source_name[:100], "row_count": len(rows), "imported_by": actor},
         )
+        progress(0, len(rows), step=f"正在写入 {len(rows)} 人")
         roster.rows.all().delete()
-        _insert_placements(roster, rows)
+        _insert_placements(roster, rows, progress=progress)
         record_audit(
             target=roster,
             actor=actor,
@@ -87,6 +100,7 @@ def roster_import(
             station=station,
             reason=f"{source_name[:100]}：{len(rows)} 人",
         )
+    progress(len(rows), len(rows), step="正在核对其他站点同年的花名册")
     nameable = None if actor is None else set(station_list(actor=actor).values_list("pk", flat=True))
     return roster, roster_duplicate_warnings(roster, nameable=nameable)
 
@@ -107,7 +121,11 @@ _COPY_COLUMNS = [
 _BULK_CHUNK = 2000
 
 
-def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow]) -> None:
+def _no_progress(done: int, total: int | None = None, *, step: str | None = None) -> None:
+    pass
+
+
+def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow], *, progress=_no_progress) -> None:
     """Write the checked rows inside the caller's transaction: COPY on PostgreSQL, else bulk inserts.
 
     COPY sends the 50,000 rows a roster may hold in one stream, about ten times faster than
@@ -120,7 +138,7 @@ def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow]) -> Non
         import psycopg
 
         try:
-            _copy_placements(roster, rows, table=table, columns=columns)
+            _copy_placements(roster, rows, table=table, columns=columns, progress=progress)
         except (DatabaseError, psycopg.Error):
             # PostgreSQL names the failing value in a COPY error (an ID number, say): never let
             # it reach a log or a page. The caller's transaction rolls back: nothing is saved.
@@ -145,12 +163,17 @@ def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow]) -> Non
                 for r in rows[start : start + _BULK_CHUNK]
             ]
         )
+        progress(min(start + _BULK_CHUNK, len(rows)), len(rows))
 
 
-def _copy_placements(roster: PlacementRoster, rows: list[PlacementRow], *, table: str, columns: str) -> None:
+def _copy_placements(
+    roster: PlacementRoster, rows: list[PlacementRow], *, table: str, columns: str, progress=_no_progress
+) -> None:
     # Only quoted names of our own table and columns are formatted in; values go by COPY's stream.
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for r in rows:
+        for done, r in enumerate(rows, start=1):
+            if done % _BULK_CHUNK == 0:
+                progress(done, len(rows))
             copy.write_row(
                 (
                     roster.pk,
