@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk fontconfig poppler-utils
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-packages demo test bench lint serve clean
+.PHONY: help setup system-packages demo test bench lint serve worker clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -41,6 +41,51 @@ demo: setup  ## Set up SQLite, load the demo data and serve on http://127.0.0.1:
 	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=true $(PY) manage.py load_demo
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
+
+# Whether a variable is set, in the environment or in .env (which the settings read too).
+CONFIGURED := configured() { [ -n "$${!1:-}" ] || grep -qsE "^[[:space:]]*(export[[:space:]]+)?$$1=[^[:space:]]" .env; }
+SERVE_SECRET_KEY_FILE := .serve-secret-key
+
+# The production stack on this machine over plain HTTP, with no nginx in front: what is not set
+# (environment or .env) gets a value for that, and it says so.
+serve: setup  ## Production stack here: migrate, collectstatic, gunicorn on :8000 (and a worker with CELERY_BROKER_URL)
+	@set -euo pipefail; $(CONFIGURED); \
+	if ! configured SECRET_KEY; then \
+	  if [ ! -s $(SERVE_SECRET_KEY_FILE) ]; then \
+	    (umask 077; $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $(SERVE_SECRET_KEY_FILE)); \
+	    echo "make serve: SECRET_KEY is not set: generated one into $(SERVE_SECRET_KEY_FILE) (git-ignored, used again next time)"; \
+	  else \
+	    echo "make serve: SECRET_KEY is not set: using the one in $(SERVE_SECRET_KEY_FILE)"; \
+	  fi; \
+	  export SECRET_KEY="$$(cat $(SERVE_SECRET_KEY_FILE))"; \
+	fi; \
+	for default in ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0; do \
+	  if ! configured "$${default%%=*}"; then \
+	    export "$$default"; echo "make serve: $$default (plain HTTP on this machine; set it to change)"; \
+	  fi; \
+	done; \
+	if configured DATABASE_URL; then echo "make serve: the database DATABASE_URL names"; \
+	else echo "make serve: DATABASE_URL is not set: the SQLite file db.sqlite3"; fi; \
+	$(PY) manage.py migrate --noinput; \
+	$(PY) manage.py collectstatic --noinput -v 0; \
+	if configured CELERY_BROKER_URL; then \
+	  beat_dir=$$(mktemp -d); \
+	  $(VENV)/bin/celery -A config worker -B --schedule "$$beat_dir/celerybeat-schedule" -l INFO & worker=$$!; \
+	  trap 'kill -TERM $$worker 2>/dev/null; wait $$worker 2>/dev/null; rm -rf "$$beat_dir"' EXIT; \
+	  echo "make serve: CELERY_BROKER_URL is set: a Celery worker with beat runs beside gunicorn (pid $$worker)"; \
+	else \
+	  echo "make serve: CELERY_BROKER_URL is not set: jobs run inside the web requests"; \
+	fi; \
+	echo "make serve: http://$${GUNICORN_BIND:-127.0.0.1:8000}/ (Ctrl-C stops)"; \
+	$(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py config.wsgi
+
+# Beat (the hourly job housekeeping) is not embedded: a province starts several workers and needs
+# one beat (deploy/systemd/station-assessment-beat.service, or `manage.py jobs_housekeeping` from cron).
+worker: setup  ## A Celery worker for the jobs; needs CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)
+	@$(CONFIGURED); configured CELERY_BROKER_URL || { \
+	  echo "make worker: CELERY_BROKER_URL is not set (environment or .env), e.g. redis://127.0.0.1:6379/0."; \
+	  echo "Without it the jobs run inside the web requests and no worker is needed."; exit 1; }
+	$(VENV)/bin/celery -A config worker -l INFO
 
 test: setup  ## Run the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
 	$(PY) -m pytest --create-db -q

@@ -12,6 +12,10 @@ CAMPAIGN_LINE = re.compile(r"^campaign\s+(\S+)\s*$", re.MULTILINE)
 def migrate(ctx: Context) -> float:
     done = run_measured(manage("migrate", "--noinput", "-v", "0"), env=ctx.env, workdir=ctx.workdir)
     done.check("manage.py migrate")
+    # Pages name their static files through collectstatic's manifest once debug is off.
+    run_measured(manage("collectstatic", "--noinput", "-v", "0"), env=ctx.env, workdir=ctx.workdir).check(
+        "manage.py collectstatic"
+    )
     return done.seconds
 
 

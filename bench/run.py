@@ -90,6 +90,10 @@ def subprocess_env(database_url: str, workdir: Path) -> dict[str, str]:
         LOG_LEVEL="WARNING",
         MEDIA_ROOT=str(workdir / "media"),
         PYTHONUNBUFFERED="1",
+        # Plain HTTP on this machine (production redirects to HTTPS), with the static files collected
+        # as production serves them (bench.province.migrate runs collectstatic).
+        SECURE_SSL_REDIRECT="false",
+        STATIC_ROOT=str(workdir / "static"),
     )
     env.pop("SECRET_KEY", None)  # commands run without one; the gunicorn of figure 4 gets a throwaway
     env.pop("REDIS_URL", None)  # never a shared cache: each process keeps its own (the default)

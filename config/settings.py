@@ -45,7 +45,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a load balancer's probe of /health/ by address over plain HTTP is answered before host
+    # validation and the HTTPS redirect (core/health.py says why that is safe).
+    "core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the app itself, so `make serve` and a server without nginx in front serve
+    # them too; nginx serves the same files from STATIC_ROOT when it is there (deploy/nginx/).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +82,11 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # A database host that does not answer fails a request (and /health/) in seconds, not minutes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 
 # A job reports its progress on a connection of its own, so a job inside one long transaction
 # (computing a province's results) is still seen to move (core.jobs.Progress). SQLite has one
@@ -120,8 +131,17 @@ STORAGES = {
         "BACKEND": env.str("FILE_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
         "OPTIONS": env.json("FILE_STORAGE_OPTIONS", default={}),
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # In production, collectstatic writes each file under a name with its content's hash (cached by
+    # browsers for a year) and compressed copies; debug and tests read the source folders and need
+    # no collectstatic.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG or TESTING
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
+# WhiteNoise reads STATIC_ROOT once at start; debug and tests find the files in the source folders.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = DEBUG or TESTING
 
 # What every visitor reads alike (a public notice's pages) is kept here. Local memory is per
 # process; with several server processes set REDIS_URL (e.g. redis://127.0.0.1:6379/1) to share it.
@@ -150,21 +170,56 @@ CELERY_TIMEZONE = TIME_ZONE
 # instead of behind a busy one.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# `celery -A config beat` (one per installation; deploy/systemd/station-assessment-beat.service):
+# every hour, fail jobs abandoned by a dead worker and remove expired job files.
+CELERY_BEAT_SCHEDULE = {
+    "jobs-housekeeping": {"task": "core.jobs_housekeeping", "schedule": 3600},
+    # Mail a dead worker left unsent goes out again within minutes, not at the next hour.
+    "notifications-requeue-stale": {"task": "core.notifications_requeue_stale", "schedule": 300},
+}
 # Jobs (core.Job): how long a finished job's file is kept, and after how long without a sign of
 # life a running job counts as abandoned by a dead worker (marked failed, can be retried).
 JOB_FILES_KEEP_DAYS = env.int("JOB_FILES_KEEP_DAYS", default=7)
 JOB_STALE_MINUTES = env.int("JOB_STALE_MINUTES", default=30)
+# Imports (the portal's placement roster, the admin's sheet data) of a file larger than this run as
+# a job the clerk watches; smaller ones in the request. Measured at 512 KB: a roster of 11,500 rows
+# (44 bytes a row) imports in 0.8 s on SQLite, 0.6 s on PostgreSQL; sheet data of 2,100 rows (250
+# bytes a row) in 0.8 s on either, so a request stays well under gunicorn's timeout. Bigger files
+# grow linearly (a 50,000-row roster: 2.2 MB, 3.2 s on SQLite; 12,000 sheet rows: 3 MB, 7 s on PostgreSQL).
+IMPORT_INLINE_MAX_BYTES = env.int("IMPORT_INLINE_MAX_BYTES", default=512 * 1024)
 
+# Mail (core.notify): every message is a Notification row, delivered by a task with retries.
+# A bureau's SMTP server: EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and the EMAIL_HOST* below.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@localhost")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+# A mail server that does not answer holds a delivery task this long, not forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
-SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG and not TESTING)
+# HTTPS. Outside debug and tests every protection is on unless the environment turns it off, so a
+# bureau that sets only SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL passes `check --deploy`.
+# `make serve` turns them off for plain HTTP on a laptop (it says so).
+_HTTPS_DEFAULT = not DEBUG and not TESTING
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=_HTTPS_DEFAULT)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_HTTPS_DEFAULT)
+# A load balancer probes over plain HTTP; it gets the health answer, not a redirect.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if _HTTPS_DEFAULT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE_HSTS_SECONDS > 0)
+# The preload flag only makes the domain eligible for the browsers' built-in list: nothing is listed
+# until someone submits the registered domain at hstspreload.org by hand.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE_HSTS_SECONDS > 0)
+# Whether a request came over HTTPS. Behind nginx on the same machine gunicorn decides it: it takes
+# X-Forwarded-Proto only from FORWARDED_ALLOW_IPS (127.0.0.1; deploy/gunicorn.conf.py), so the
+# redirect cannot loop and nobody else can claim HTTPS. BEHIND_TLS_PROXY=true makes Django trust the
+# header from anyone: only for another server behind a proxy that always sets it (never exposed).
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
@@ -184,5 +239,7 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # SQL with its parameters would carry ID numbers and phones: never logged, whatever LOG_LEVEL says.
         "django.db.backends": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # A worker logs each task it ends (with its arguments: ids only); in-process that is noise.
+        "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
     },
 }

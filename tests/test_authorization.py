@@ -10,8 +10,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.contrib import admin
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -148,7 +148,9 @@ def objects(world, settings, tmp_path):
             "a": AuditEntry.objects.filter(station=world.station_a).first(),
             "b": AuditEntry.objects.filter(station=world.station_b).first(),
         },
-        Job: {side: finished_job(getattr(world, f"bureau_{side}"), campaigns[Campaign][side]) for side in "ab"},
+        Job: {
+            side: finished_job(getattr(world, f"bureau_{side}"), campaigns[Campaign][side]) for side in "ab"
+        },
         Notification: {
             side: Notification.objects.create(
                 recipient=getattr(world, f"operator_{side}"),
