@@ -172,10 +172,11 @@ def start_job(
                 )
             job.save()
     except IntegrityError:
-        # Another request queued the same job a moment ago: show that one.
+        # Another request queued the same job a moment ago: show that one (or, if it has ended in
+        # the meantime, its row: it was started for the same thing a moment ago).
         if job.input_file:
             job.input_file.delete(save=False)
-        return Job.objects.get(key=key, status__in=Job.ACTIVE), False
+        return Job.objects.filter(key=key).order_by("-created_at", "-pk").first(), False
     _queue(job.pk)
     job.refresh_from_db()  # in-process (no broker) it has already run
     return job, True
