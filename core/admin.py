@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 
 from core import admin_notifications  # noqa: F401 -- registers 邮件通知
-from core.admin_base import ScopedAdmin
+from core.admin_base import ReadOnlyScopedAdmin
 from core.job_views import job_download_response, job_for, job_state_response
 from core.jobs import job_retry, visible_jobs
 from core.models import Job
@@ -30,20 +30,11 @@ def target_admin_url(job: Job) -> str:
 
 
 @admin.register(Job)
-class JobAdmin(ScopedAdmin):
+class JobAdmin(ReadOnlyScopedAdmin):
     list_display = ["title", "status", "progress_text", "started_by_name", "created_at", "finished_at"]
     list_filter = ["status"]
     list_select_related = ["started_by"]
     search_fields = ["title"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="进度")
     def progress_text(self, job: Job) -> str:

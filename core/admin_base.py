@@ -148,6 +148,20 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().delete_view(request, object_id, extra_context)
 
 
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    """A record nobody adds, edits or deletes in the admin (a superuser neither): history, jobs,
+    mail, payouts. What changes them is a service; the admin only shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedInline(admin.TabularInline):
     extra = 0
 

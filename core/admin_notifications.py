@@ -6,14 +6,14 @@ the same list read-only. Addresses are personal data: only a superuser reads the
 
 from django.contrib import admin, messages
 
-from core.admin_base import ScopedAdmin
+from core.admin_base import ReadOnlyScopedAdmin
 from core.models import Notification
 from core.notify import mask_email, notifications_resend
 from core.permissions import Forbidden, is_superuser, may_change_in_admin
 
 
 @admin.register(Notification)
-class NotificationAdmin(ScopedAdmin):
+class NotificationAdmin(ReadOnlyScopedAdmin):
     list_display = [
         "subject",
         "recipient_name",
@@ -41,15 +41,6 @@ class NotificationAdmin(ScopedAdmin):
         "body",
     ]
     actions = ["resend"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request) -> bool:
         return may_change_in_admin(request.user)

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin_base import ObjectActionMixin, ScopedAdmin
+from core.admin_base import ObjectActionMixin, ReadOnlyScopedAdmin, ScopedAdmin
 from core.permissions import may_use_admin
 from core.workflow import move_named, states_open_to
 from core.xlsx import xlsx_response as stream_xlsx
@@ -518,7 +518,7 @@ class PlacementRosterAdmin(ScopedAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ScopedAdmin):
+class PayoutAdmin(ReadOnlyScopedAdmin):
     list_display = ["claim", "paid_on", "amount", "voucher_number", "recorded_by"]
     list_select_related = ["claim__station", "recorded_by"]
     search_fields = ["voucher_number", "claim__station__code"]
@@ -528,12 +528,3 @@ class PayoutAdmin(ScopedAdmin):
     @admin.display(description="收款账号")
     def masked(self, obj):
         return obj.claim.masked_account
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
