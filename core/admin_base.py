@@ -20,7 +20,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html_join
 
-from core.jobs import JobStarted
+from core.jobs import JobStarted, may_see_job
 from core.permissions import Forbidden, may_change_in_admin, may_use_admin
 from core.scoping import scoped_queryset
 from core.workflow import Move, available_moves, move_named
@@ -269,9 +269,18 @@ class ObjectActionMixin:
                     form.add_error(None, exc.message)
                 else:
                     if isinstance(message, JobStarted):
-                        # Long work went to a job: the clerk follows it on the job's page.
-                        self.message_user(request, message.text, messages.SUCCESS)
-                        return HttpResponseRedirect(reverse("admin:core_job_change", args=[message.job.pk]))
+                        # Long work went to a job: the clerk follows it on the job's page, unless it
+                        # is a colleague's job under way (its page is theirs): then the clerk is told.
+                        if may_see_job(request.user, message.job):
+                            self.message_user(request, message.text, messages.SUCCESS)
+                            return HttpResponseRedirect(
+                                reverse("admin:core_job_change", args=[message.job.pk])
+                            )
+                        self.message_user(request, message.colleagues_text, messages.WARNING)
+                        opts = self.model._meta
+                        return HttpResponseRedirect(
+                            reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+                        )
                     self.message_user(request, message, messages.SUCCESS)
                     opts = self.model._meta
                     return HttpResponseRedirect(

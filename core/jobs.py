@@ -26,6 +26,7 @@ import logging
 import os
 import socket
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -207,6 +208,11 @@ class JobStarted:
             return "任务未能完成，原因见本页。"
         return "任务已提交后台处理，本页会自动显示进度。"
 
+    @property
+    def colleagues_text(self) -> str:
+        who = self.job.started_by.get_full_name() or self.job.started_by.username
+        return f"{who}发起的同一任务{self.job.get_status_display()}，请等它结束后再操作。"
+
 
 def may_see_job(actor, job: Job) -> bool:
     """A job and its file belong to the person who started it (its file holds what they may read)."""
@@ -252,16 +258,38 @@ def run_job(job_id: int, *, worker: str = "") -> Job | None:
         return Job.objects.get(pk=job_id)
     except (ValidationError, Forbidden) as exc:
         _finish(job, status=Job.Status.FAILED, error="；".join(exc.messages))
-    except Exception:
-        # The traceback goes to the server's log under the job's number; the clerk reads words.
-        logger.exception("job %s (%s) failed", job_id, job.kind)
+    except Exception as exc:
+        # The traceback goes to the server's log under the job's number, without the exception's
+        # text (a database error can quote a row's values); the clerk reads words.
+        logger.error(
+            "job %s (%s) failed: %s\n%s",
+            job_id,
+            job.kind,
+            type(exc).__name__,
+            # Where it failed, file and line, without the source lines or any value.
+            "\n".join(
+                f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(exc.__traceback__)
+            ),
+        )
         _finish(
             job,
             status=Job.Status.FAILED,
             error=f"处理时出现内部错误（任务编号 {job_id}），已记入服务器日志。请重试；仍然失败请联系系统管理员。",
         )
     else:
-        _finish(job, status=Job.Status.SUCCEEDED, outcome=outcome)
+        try:
+            _finish(job, status=Job.Status.SUCCEEDED, outcome=outcome)
+        except Exception as exc:
+            # The result could not be stored (disk full, storage down): the job fails in words
+            # instead of staying "running" and blocking its key.
+            logger.error("job %s: its result could not be stored: %s", job_id, type(exc).__name__)
+            if outcome.file_path is not None:
+                outcome.file_path.unlink(missing_ok=True)
+            _finish(
+                job,
+                status=Job.Status.FAILED,
+                error=f"结果文件未能保存（任务编号 {job_id}），已记入服务器日志。请重试；仍然失败请联系系统管理员。",
+            )
     return job
 
 

@@ -134,6 +134,19 @@ def test_an_internal_error_says_so_without_its_details(world, caplog):
     assert f"任务编号 {job.pk}" in job.error
     assert "13800000000" not in job.error
     assert "secret detail" not in job.error
+    assert f"job {job.pk} (tests.crash) failed: RuntimeError" in caplog.text
+    assert "13800000000" not in caplog.text  # the server's log gets the place, not the data
+
+
+def test_a_result_that_cannot_be_stored_fails_the_job_in_words(world, settings, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the storage expects a folder")
+    settings.MEDIA_ROOT = blocked
+    job, _ = start("tests.file", world.bureau_a, key="unstorable")
+    assert job.status == Job.Status.FAILED
+    assert job.error.startswith("结果文件未能保存")
+    _, created = start("tests.file", world.bureau_a, key="unstorable")
+    assert created  # the key is free: the clerk can start it again at once
 
 
 def test_a_failed_job_is_retried_as_a_new_job(client, world):

@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from assessment.jobs import start_results, start_score_sheets_zip
 from core.models import Job
+from stations.models import User
+from tests.factories import make_user
 from tests.jobs_steps import job_of, post_and_run
 
 
@@ -81,3 +83,21 @@ def test_a_job_whose_starter_lost_the_campaign_fails_in_words(
     assert job.status == Job.Status.FAILED
     assert job.error == "这个考核批次已不在您的权限范围内（或已删除），任务未执行。"
     assert not job.result_file
+
+
+def test_a_colleague_asking_for_results_under_way_is_told_who_runs_them(client, world, scored_campaign):
+    colleague = make_user("bureau_a2", role=User.Role.BUREAU, region=world.county_a)
+    colleague.last_name, colleague.first_name = "王", "芳"
+    colleague.save(update_fields=["last_name", "first_name"])
+    start_results(campaign=scored_campaign, actor=colleague)  # queued: never committed
+    client.force_login(world.bureau_a)
+    url = reverse("admin:assessment_campaign_recompute", args=[scored_campaign.pk])
+
+    response = client.post(url, {"csrfmiddlewaretoken": "token"}, follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse(
+        "admin:assessment_campaign_change", args=[scored_campaign.pk]
+    )
+    assert "王芳发起的同一任务排队中，请等它结束后再操作。" in response.content.decode()
+    assert Job.objects.count() == 1
