@@ -41,6 +41,7 @@ from assessment.services.sheets import (
     sheet_self_submit,
 )
 from assessment.sheet_view import sheet_rows
+from core.client_address import client_address
 from core.permissions import Forbidden, operates
 from core.uploads import stored_file_response
 from core.workflow import available_moves
@@ -435,18 +436,6 @@ def notice_detail(request, code):
     return render(request, "assessment/notice.html", context)
 
 
-def _client_address(request) -> str:
-    """The visitor's address for the rate limit: REMOTE_ADDR, or behind the bureau's own reverse
-    proxy the header it sets (CLIENT_ADDRESS_HEADER, e.g. HTTP_X_REAL_IP). Never a header the
-    visitor could set themselves when no proxy is configured."""
-    from django.conf import settings
-
-    header = settings.CLIENT_ADDRESS_HEADER
-    if header and request.META.get(header):
-        return request.META[header].split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR", "")
-
-
 OBJECTION_SEARCH_LIMIT = 20
 
 
@@ -482,7 +471,7 @@ def objection_new(request, code):
                 contact=form.cleaned_data["contact"],
                 reason=form.cleaned_data["reason"],
                 attachment=form.cleaned_data.get("attachment"),
-                address=_client_address(request),
+                address=client_address(request),
             )
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])

@@ -231,9 +231,10 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-# Behind the bureau's reverse proxy, the request header (as in request.META) that carries the
-# visitor's address, e.g. HTTP_X_REAL_IP; empty means REMOTE_ADDR. Used for the objection limit.
-CLIENT_ADDRESS_HEADER = env.str("CLIENT_ADDRESS_HEADER", default="")
+# How many reverse proxies of the bureau's own stand between visitors and gunicorn (nginx on the
+# same machine: 1). The visitor's address is then the rightmost X-Forwarded-For entry those proxies
+# did not add (core/client_address.py); 0 means REMOTE_ADDR and the header is ignored.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 LOGGING = {
     "version": 1,
