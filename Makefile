@@ -38,13 +38,20 @@ $(STAMP): pyproject.toml
 setup: system-packages $(STAMP)  ## Create .venv and install the project and system packages
 
 demo: setup  ## Set up SQLite, load the demo data and serve on http://127.0.0.1:8000/
-	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput
-	DJANGO_DEBUG=true $(PY) manage.py load_demo
+	@set -euo pipefail; $(CONFIGURED); $(SERVE_FIELD_KEYS_IF_ANY); \
+	DJANGO_DEBUG=true $(PY) manage.py migrate --noinput; \
+	DJANGO_DEBUG=true $(PY) manage.py load_demo; \
 	DJANGO_DEBUG=true $(PY) manage.py runserver 127.0.0.1:8000
 
 # Whether a variable is set, in the environment or in .env (which the settings read too).
 CONFIGURED := configured() { [ -n "$${!1:-}" ] || grep -qsE "^[[:space:]]*(export[[:space:]]+)?$$1=[^[:space:]]" .env; }
 SERVE_SECRET_KEY_FILE := .serve-secret-key
+# The keys of the encrypted ID numbers, phones and accounts `make serve` generates when none are set.
+# `make demo` uses them too once they exist (its database may have been taken over by `make serve`);
+# before that it runs on the published development key, as DJANGO_DEBUG allows.
+SERVE_FIELD_KEYS_FILE := .serve-field-keys
+SERVE_FIELD_KEYS_IF_ANY := if ! configured FIELD_ENCRYPTION_KEYS && ! configured FIELD_HASH_KEY \
+  && [ -s $(SERVE_FIELD_KEYS_FILE) ]; then set -a; . ./$(SERVE_FIELD_KEYS_FILE); set +a; fi
 
 # The production stack on this machine over plain HTTP, with no nginx in front: what is not set
 # (environment or .env) gets a value for that, and it says so.
@@ -59,6 +66,18 @@ serve: setup  ## Production stack here: migrate, collectstatic, gunicorn on :800
 	  fi; \
 	  export SECRET_KEY="$$(cat $(SERVE_SECRET_KEY_FILE))"; \
 	fi; \
+	generated_field_keys=""; \
+	if ! configured FIELD_ENCRYPTION_KEYS && ! configured FIELD_HASH_KEY; then \
+	  if [ ! -s $(SERVE_FIELD_KEYS_FILE) ]; then \
+	    (umask 077; $(PY) -c 'import base64, secrets; key = lambda: base64.b64encode(secrets.token_bytes(32)).decode(); print(f"FIELD_ENCRYPTION_KEYS=serve:{key()}\nFIELD_HASH_KEY={key()}")' > $(SERVE_FIELD_KEYS_FILE)); \
+	    echo "make serve: FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY are not set: generated them into $(SERVE_FIELD_KEYS_FILE) (git-ignored, used again next time; without it the encrypted data cannot be read)"; \
+	  else \
+	    echo "make serve: FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY are not set: using the ones in $(SERVE_FIELD_KEYS_FILE)"; \
+	  fi; \
+	  set -a; . ./$(SERVE_FIELD_KEYS_FILE); set +a; generated_field_keys=yes; \
+	elif ! configured FIELD_ENCRYPTION_KEYS || ! configured FIELD_HASH_KEY; then \
+	  echo "make serve: set both FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY, or neither (see .env.example)."; exit 1; \
+	fi; \
 	for default in ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=false SECURE_COOKIES=false SECURE_HSTS_SECONDS=0; do \
 	  if ! configured "$${default%%=*}"; then \
 	    export "$$default"; echo "make serve: $$default (plain HTTP on this machine; set it to change)"; \
@@ -67,6 +86,10 @@ serve: setup  ## Production stack here: migrate, collectstatic, gunicorn on :800
 	if configured DATABASE_URL; then echo "make serve: the database DATABASE_URL names"; \
 	else echo "make serve: DATABASE_URL is not set: the SQLite file db.sqlite3"; fi; \
 	$(PY) manage.py migrate --noinput; \
+	if [ -n "$$generated_field_keys" ]; then \
+	  echo "make serve: values a \`make demo\` wrote with the development key are re-encrypted with these keys:"; \
+	  $(PY) manage.py rotate_field_key --from-development-key | tail -n 1; \
+	fi; \
 	$(PY) manage.py collectstatic --noinput -v 0; \
 	if configured CELERY_BROKER_URL; then \
 	  beat_dir=$$(mktemp -d); \

@@ -40,6 +40,7 @@ from core.permissions import may_change_in_admin, may_manage
 from core.workflow import move_named, states_open_to
 from core.xlsx import xlsx_response
 from stations.admin import StationSearchMixin, region_tree_filter
+from stations.forms import ChangeReasonField
 from stations.models import Region, StationKind
 from stations.selectors import region_list
 from stations.validators import mask_contact
@@ -330,6 +331,8 @@ class CampaignListMixin:
 class AssessorAssignForm(forms.ModelForm):
     """One entry's assessor, refused on the form (not as a server error) once the campaign left "open"."""
 
+    change_reason = ChangeReasonField()
+
     class Meta:
         model = CampaignStation
         fields = ["assessor"]
@@ -352,6 +355,7 @@ class AssessorChoiceForm(forms.Form):
         empty_label="（不指派，取消原有指派）",
         help_text="新指派的评估人员须先声明无利益冲突，才能查看评分表。",
     )
+    change_reason = ChangeReasonField()
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -380,7 +384,7 @@ class CampaignStationAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     list_select_related = ["station__region", "campaign", "assessor"]
     search_fields = ["station__code", "station__name"]
     autocomplete_fields = ["assessor"]
-    fields = ["campaign", "station", "assessor", "declaration", "declared_at"]
+    fields = ["campaign", "station", "assessor", "change_reason", "declaration", "declared_at"]
     readonly_fields = ["campaign", "station", "declaration", "declared_at"]
     ordering = ["campaign_id", "station__code"]
     form = AssessorAssignForm
@@ -418,7 +422,12 @@ class CampaignStationAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
             assessor, done, refused = form.cleaned_data["assessor"], 0, []
             for entry in queryset.select_related("campaign", "station"):
                 try:
-                    campaign_services.assessor_assign(entry=entry, assessor=assessor, actor=request.user)
+                    campaign_services.assessor_assign(
+                        entry=entry,
+                        assessor=assessor,
+                        actor=request.user,
+                        reason=form.cleaned_data["change_reason"],
+                    )
                     done += 1
                 except (ValidationError, Forbidden) as exc:
                     refused.append(f"{entry.station}：{exc.messages[0]}")
@@ -455,6 +464,7 @@ class CampaignStationAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
                 entry=CampaignStation.objects.select_related("campaign", "station").get(pk=obj.pk),
                 assessor=form.cleaned_data["assessor"],
                 actor=request.user,
+                reason=form.cleaned_data["change_reason"],
             )
 
 

@@ -7,6 +7,8 @@ from django.utils.html import format_html_join
 from assessment.forms import SheetInputsForm
 from assessment.models import ScoreSheet
 from assessment.scoring import input_fields
+from assessment.services.sheet_import import MAX_IMPORT_BYTES
+from core.upload_limits import FORM_OVERHEAD_BYTES
 
 
 class ConfirmForm(forms.Form):
@@ -59,6 +61,8 @@ class CampaignNoticeForm(ConfirmForm):
 
 
 class CampaignImportForm(ConfirmForm):
+    # The request may carry the largest sheet data file the import reads (core/upload_limits.py).
+    upload_limit = MAX_IMPORT_BYTES + FORM_OVERHEAD_BYTES
     file = forms.FileField(label="Excel 文件", help_text="请先下载模板，按模板填写后上传（.xlsx）。")
 
     def __init__(self, *args, obj, **kwargs):

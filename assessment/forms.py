@@ -77,7 +77,13 @@ class ConflictDeclarationForm(forms.Form):
 
 class ObjectionForm(forms.ModelForm):
     attachment = forms.FileField(
-        label="附件（可选）", required=False, help_text="JPG、PNG、PDF，不超过 10 MB。"
+        label="附件（可选）",
+        required=False,
+        help_text="JPG、PNG 图片或 PDF 文件，不超过 10 MB。",
+        # Only what the phone's picker offers first; the server decides by the file's content.
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".jpg,.jpeg,.png,.pdf,image/jpeg,image/png,application/pdf"}
+        ),
     )
     # A field people never see: bots fill it in, people do not.
     website = forms.CharField(

@@ -20,7 +20,7 @@ from assessment.models import Campaign
 from assessment.scoring import input_fields
 from assessment.selectors import assignment_list, evidence_list, rectification_list, sheet_get
 from assessment.services.campaigns import RESULTS_PUBLIC, conflict_declare
-from assessment.services.objections import notice_is_open, objection_file
+from assessment.services.objections import OBJECTION_ATTACHMENT_MAX_BYTES, notice_is_open, objection_file
 from assessment.services.rectification import (
     RECTIFICATION_MOVES,
     RECTIFICATION_TRANSITIONS,
@@ -42,7 +42,9 @@ from assessment.services.sheets import (
 )
 from assessment.sheet_view import sheet_rows
 from core.client_address import client_address
+from core.filechecks import MAX_EVIDENCE_BYTES
 from core.permissions import Forbidden, operates
+from core.upload_limits import FORM_OVERHEAD_BYTES, upload_limit
 from core.uploads import stored_file_response
 from core.workflow import available_moves
 
@@ -121,6 +123,7 @@ def _upload(request, store) -> None:
         messages.success(request, f"已上传：{evidence.original_name}")
 
 
+@upload_limit(MAX_EVIDENCE_BYTES + FORM_OVERHEAD_BYTES)
 @login_required
 @require_POST
 def evidence_upload(request, pk):
@@ -243,6 +246,7 @@ def rectification_detail(request, pk):
     )
 
 
+@upload_limit(MAX_EVIDENCE_BYTES + FORM_OVERHEAD_BYTES)
 @login_required
 @require_POST
 def rectification_evidence_upload(request, pk):
@@ -439,6 +443,7 @@ def notice_detail(request, code):
 OBJECTION_SEARCH_LIMIT = 20
 
 
+@upload_limit(OBJECTION_ATTACHMENT_MAX_BYTES + FORM_OVERHEAD_BYTES)
 def objection_new(request, code):
     """The objection form. The unit is named by its code, found with a search over the campaign's
     list (a notice may hold tens of thousands of units: no drop-down of them all)."""

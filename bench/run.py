@@ -13,7 +13,9 @@ are removed at the end unless --keep.
 from __future__ import annotations
 
 import argparse
+import base64
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -96,6 +98,9 @@ def subprocess_env(database_url: str, workdir: Path) -> dict[str, str]:
         STATIC_ROOT=str(workdir / "static"),
     )
     env.pop("SECRET_KEY", None)  # commands run without one; the gunicorn of figure 4 gets a throwaway
+    # Personal data is encrypted (core/crypto.py) and debug is off: throwaway keys for this database.
+    env["FIELD_ENCRYPTION_KEYS"] = "bench:" + base64.b64encode(secrets.token_bytes(32)).decode()
+    env["FIELD_HASH_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     env.pop("REDIS_URL", None)  # never a shared cache: each process keeps its own (the default)
     return env
 

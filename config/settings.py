@@ -27,6 +27,14 @@ if SECRET_KEY_MISSING:
     # Serving never runs on it: config/wsgi.py refuses to start and `check --deploy` reports it.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
 
+# Personal data encrypted at rest (core/crypto.py: SM4 with HMAC-SM3). FIELD_ENCRYPTION_KEYS is
+# "id:base64,…" of 32-byte keys, the first encrypting and all decrypting (rotation: README);
+# FIELD_HASH_KEY keys the hashes that find duplicate placements. Unset, DEBUG and tests use a fixed
+# development key; anything else refuses to encrypt or decrypt, config/wsgi.py refuses to serve
+# and `check --deploy` reports core.E010. Losing them loses the data.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+FIELD_HASH_KEY = env.str("FIELD_HASH_KEY", default="")
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG or TESTING else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -37,7 +45,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Login failure handling (core/login_lock.py) and the second factor: TOTP and recovery codes (core/two_factor.py).
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "core",
+    # Connects the lock's and the session clock's receivers, hides django-otp's admin pages.
+    "core.account_security.AccountSecurityConfig",
     "stations",
     "assessment",
     "subsidies",
@@ -52,13 +67,25 @@ MIDDLEWARE = [
     # Static files from the app itself, so `make serve` and a server without nginx in front serve
     # them too; nginx serves the same files from STATIC_ROOT when it is there (deploy/nginx/).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Content-Security-Policy on every page and no-store on personal data and files (core/headers.py);
+    # after WhiteNoise, so static files keep their long caching.
+    "core.headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # A request body over its view's limit is refused before the CSRF check reads it (core/upload_limits.py).
+    "core.upload_limits.UploadLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Which second factor verified this session (request.user.is_verified()).
+    "django_otp.middleware.OTPMiddleware",
+    # Idle and absolute session timeouts, then the second factor before any page (core/sessions.py, core/two_factor.py).
+    "core.sessions.SessionTimeoutMiddleware",
+    "core.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by the lock into the login page with the lock's message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,7 +126,9 @@ AUTH_USER_MODEL = "stations.User"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "core.passwords.ChineseMinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    # 等保 2.0: at least three of upper case, lower case, digits and symbols.
+    {"NAME": "core.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -110,6 +139,47 @@ if TESTING:
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# ---- Login, second factor and sessions (等保 2.0).
+# The lock (django-axes, core/login_lock.py): LOGIN_LOCK_FAILURES failures within the lock's time
+# lock the account, and as many from one address lock the address, whichever comes first; the lock
+# lasts LOGIN_LOCK_MINUTES, doubling with each further lock of that account or address within a
+# day, up to LOGIN_LOCK_MAX_HOURS. Counted in the database, so every server process sees the same lock.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", default=15)
+LOGIN_LOCK_MAX_HOURS = env.int("LOGIN_LOCK_MAX_HOURS", default=24)
+AXES_FAILURE_LIMIT = env.int("LOGIN_LOCK_FAILURES", default=5)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = "core.login_lock.lock_duration"
+# Each attempt row expires on its own lock's end, so the cleanup of a short lock never ends a long one.
+AXES_USE_ATTEMPT_EXPIRATION = True
+# A refused attempt during a lock is recorded (core.login_lock) but does not restart the lock.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "core.login_lock.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Axes' own admin pages are in English; bureau staff unlock on the page of core/login_lock_views.py.
+AXES_ENABLE_ADMIN = False
+# No "AXES: BEGIN" line at every start of a command; each attempt is still logged (names and addresses masked).
+AXES_VERBOSE = False
+# The second factor (core/two_factor.py): required of bureau staff, auditors and superusers unless
+# turned off (debug and tests default to off; tests turn it on where they test it). Anyone else may
+# enrol, and then always needs it.
+TWO_FACTOR_REQUIRED = env.bool("TWO_FACTOR_REQUIRED", default=not DEBUG and not TESTING)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="站点考核")
+# Sessions (core/sessions.py): logged out after SESSION_IDLE_MINUTES without a request of the person
+# (a job page's polling does not count) and SESSION_ABSOLUTE_HOURS after login whatever they do.
+# Always on when serving; off in tests, which log in once and then travel days ahead on a frozen
+# clock to a deadline (tests/security/test_sessions_passwords.py turns them on).
+SESSION_TIMEOUTS = not TESTING
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_ABSOLUTE_HOURS = env.int("SESSION_ABSOLUTE_HOURS", default=12)
+if SESSION_TIMEOUTS:
+    # The cookie and the stored session end with the absolute timeout instead of Django's two weeks.
+    SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -181,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
 # life a running job counts as abandoned by a dead worker (marked failed, can be retried).
 JOB_FILES_KEEP_DAYS = env.int("JOB_FILES_KEEP_DAYS", default=7)
 JOB_STALE_MINUTES = env.int("JOB_STALE_MINUTES", default=30)
+# Audit trail (core.audit): records of who saw personal data in full are kept this many days, then
+# purged by the hourly housekeeping; every other audit row is kept for good. At least 180 (等保 2.0
+# asks for six months): a smaller value is refused by `manage.py check` (core.E020).
+AUDIT_KEEP_DAYS = env.int("AUDIT_KEEP_DAYS", default=180)
 # Imports (the portal's placement roster, the admin's sheet data) of a file larger than this run as
 # a job the clerk watches; smaller ones in the request. Measured at 512 KB: a roster of 11,500 rows
 # (44 bytes a row) imports in 0.8 s on SQLite, 0.6 s on PostgreSQL; sheet data of 2,100 rows (250
@@ -235,6 +309,17 @@ X_FRAME_OPTIONS = "DENY"
 # same machine: 1). The visitor's address is then the rightmost X-Forwarded-For entry those proxies
 # did not add (core/client_address.py); 0 means REMOTE_ADDR and the header is ignored.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Request bodies (core/upload_limits.py): a view that takes files declares its own limit with
+# @upload_limit; every other view accepts UPLOAD_DEFAULT_MAX_BYTES, and the plain fields of any form
+# DATA_UPLOAD_MAX_MEMORY_SIZE. The upload handler first in line stops a body at its view's limit
+# while it streams in, before the next handlers keep it in memory or in a temporary file.
+UPLOAD_DEFAULT_MAX_BYTES = env.int("UPLOAD_DEFAULT_MAX_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "core.upload_limits.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,7 @@ from django.utils.html import format_html_join
 from core.jobs import JobStarted, may_see_job
 from core.permissions import Forbidden, may_change_in_admin, may_use_admin
 from core.scoping import scoped_queryset
+from core.upload_limits import upload_limit
 from core.workflow import Move, available_moves, move_named
 
 
@@ -33,6 +34,33 @@ class BureauAdminSite(admin.AdminSite):
 
     def has_permission(self, request: HttpRequest) -> bool:
         return may_use_admin(request.user)
+
+    def get_app_list(self, request, app_label=None):
+        """The apps, and after them 账号安全: the login locks page (core/login_lock_views.py),
+        which is a page of its own, not a model's list, so Django would not list it."""
+        app_list = super().get_app_list(request, app_label)
+        if app_label is None:
+            from django.urls import reverse
+
+            app_list.append(
+                {
+                    "name": "账号安全",
+                    "app_label": "account_security",
+                    "app_url": reverse("login_locks"),
+                    "has_module_perms": True,
+                    "models": [
+                        {
+                            "name": "登录锁定与两步验证",
+                            "object_name": "LoginLock",
+                            "admin_url": reverse("login_locks"),
+                            "add_url": None,
+                            "view_only": True,
+                            "perms": {"view": True},
+                        }
+                    ],
+                }
+            )
+        return app_list
 
 
 class EstimatedCountPaginator(Paginator):
@@ -297,4 +325,7 @@ class ObjectActionMixin:
             }
             return TemplateResponse(request, "admin/object_action.html", context)
 
-        return view
+        # A form that takes a file says how large a request it accepts (core/upload_limits.py);
+        # every other action gets the default.
+        limit = getattr(self.object_actions[suffix][0], "upload_limit", None)
+        return upload_limit(limit)(view) if limit else view

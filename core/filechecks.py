@@ -2,13 +2,16 @@
 
 Operators attach ledgers （台账）， photos and the annual operations report from a phone; assessors and
 auditors later open them on office PCs. A file is accepted only when its content is one of five
-formats (JPEG, PNG, PDF, .xlsx, .docx), its name does not claim to be something else, and a
-zip-based Office file carries no macros and cannot expand into a zip bomb. The browser's content type
+formats (JPEG, PNG, PDF, .xlsx, .docx; a form may allow fewer: an objection takes images and PDF
+only), its name does not claim to be something else, and a zip-based Office file carries no macros,
+nothing that reaches outside the file when it is opened (DDE, WEBSERVICE and the like, links to
+other workbooks, external templates or objects) and cannot expand into a zip bomb. The browser's content type
 and the file name are never trusted: both are chosen by whoever sends the request. Stored files get
 a random name, so an operator's file name never reaches the file system.
 """
 
 import hashlib
+import html
 import os
 import re
 import secrets
@@ -16,9 +19,11 @@ import struct
 import unicodedata
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Protocol
+from xml.etree import ElementTree
 
 from django.utils import timezone
 
@@ -35,6 +40,9 @@ ALLOWED_TYPES: MappingProxyType[str, str] = MappingProxyType(
         DOCX: ".docx",
     }
 )
+
+# What a form asks for when Office files have no business there (a citizen's objection).
+IMAGE_AND_PDF_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})
 
 MB = 1024 * 1024
 MAX_EVIDENCE_BYTES = 20 * MB
@@ -161,12 +169,18 @@ class UploadedEvidence(Protocol):
     def seek(self, offset: int, whence: int = 0, /) -> int: ...
 
 
-def check_evidence_file(uploaded: UploadedEvidence, *, max_bytes: int = MAX_EVIDENCE_BYTES) -> EvidenceCheck:
+def check_evidence_file(
+    uploaded: UploadedEvidence,
+    *,
+    max_bytes: int = MAX_EVIDENCE_BYTES,
+    allowed_types: frozenset[str] = frozenset(ALLOWED_TYPES),
+) -> EvidenceCheck:
     """Decide by content whether an uploaded file is acceptable evidence, and describe it.
 
     The file must be non-empty, at most ``max_bytes`` (counted while reading; the declared size only
-    lets an oversized file be refused without reading it), one of ALLOWED_TYPES by its magic bytes
-    and inner structure, and named with an extension that agrees with its content (or with none).
+    lets an oversized file be refused without reading it), one of ``allowed_types`` (a subset of
+    ALLOWED_TYPES) by its magic bytes and inner structure, and named with an extension that agrees
+    with its content (or with none).
     Reads the file once to count and hash it, plus a few seeks for the structure checks; the file
     position is back at 0 afterwards, whatever the outcome. Raises EvidenceError with a message for
     the operator.
@@ -182,7 +196,7 @@ def check_evidence_file(uploaded: UploadedEvidence, *, max_bytes: int = MAX_EVID
         size, sha256, head, tail = _read_counted(uploaded, name=name, max_bytes=max_bytes)
         if size == 0:
             raise EvidenceError(f"文件“{name}”是空的（0 字节），请重新选择文件后上传。")
-        content_type = _content_type(uploaded, name=name, head=head, tail=tail)
+        content_type = _content_type(uploaded, name=name, head=head, tail=tail, allowed=allowed_types)
     finally:
         uploaded.seek(0)
     _check_name_agrees(name, content_type)
@@ -247,9 +261,11 @@ def check_office_zip(
 
     Refuses encrypted entries, too many entries, a total uncompressed size over
     ``max_uncompressed_bytes``, an entry that expands more than ``max_ratio`` times (zip bomb),
-    macros (vbaProject.bin, or a macroEnabled content type) and zips that are neither .xlsx nor
-    .docx. Only [Content_Types].xml is decompressed, after its size is checked. ``label`` starts
-    each message, e.g. "文件“台账.xlsx”". Shared with the Excel reader so both refuse the same files.
+    macros (vbaProject.bin, Excel 4.0 macro sheets, ActiveX controls, or a macroEnabled content
+    type), zips that are neither .xlsx nor .docx, and content that reaches outside the file when
+    opened (refuse_calling_out). [Content_Types].xml and the relationship parts are decompressed
+    after their sizes are checked; formula and field parts are streamed. ``label`` starts each
+    message, e.g. "文件“台账.xlsx”". Shared with the Excel reader so both refuse the same files.
     """
     infos = archive.infolist()
     if len(infos) > MAX_OFFICE_ENTRIES:
@@ -272,7 +288,9 @@ def check_office_zip(
                 "疑似“压缩炸弹”)，已拒收。"
             )
     names = {info.filename for info in infos}
-    if any(n.rsplit("/", 1)[-1].lower() in _MACRO_PART_NAMES for n in names):
+    if any(n.rsplit("/", 1)[-1].lower() in _MACRO_PART_NAMES for n in names) or any(
+        _normal_part(n).startswith(_MACRO_FOLDERS) for n in names
+    ):
         raise EvidenceError(_macro_message(label))
     if "[Content_Types].xml" not in names:
         raise EvidenceError(f"{label}是一个普通压缩包，不是 Excel(.xlsx)或 Word(.docx)文件。")
@@ -285,10 +303,10 @@ def check_office_zip(
         raise EvidenceError(f"{label}已损坏，无法读取。请重新保存后再上传。") from exc
     if b"macroenabled" in content_types.lower():
         raise EvidenceError(_macro_message(label))
-    if "xl/workbook.xml" in names:
-        return XLSX
-    if "word/document.xml" in names:
-        return DOCX
+    kind = XLSX if "xl/workbook.xml" in names else DOCX if "word/document.xml" in names else None
+    if kind is not None:
+        refuse_calling_out(archive, label=label, kind=kind)
+        return kind
     if "ppt/presentation.xml" in names:
         raise EvidenceError(f"{label}是 PowerPoint 演示文稿，不是 Excel(.xlsx)或 Word(.docx)文件。")
     raise EvidenceError(f"{label}不是 Excel(.xlsx)或 Word(.docx)文件。")
@@ -299,6 +317,304 @@ def _macro_message(label: str) -> str:
         f"{label}包含宏（VBA 代码），出于安全考虑不予接收。"
         "请在 Office 或 WPS 中另存为不含宏的 .xlsx 或 .docx 后再上传。"
     )
+
+
+# --- Office content that reaches outside the file -----------------------------------------------
+# A spreadsheet or document can make the PC that opens it run a program or fetch an address:
+# DDE (a formula "=cmd|' /C calc'!A0", a Word field DDEAUTO), functions that fetch (WEBSERVICE,
+# IMAGE) or call code (RTD, CALL, REGISTER, EXEC), links to other workbooks, data connections,
+# and relationships whose target is outside the package (a remote template, object or picture).
+# Clicked hyperlinks are fine: nothing happens until someone clicks. FILTERXML only parses text
+# it is given, so it is left alone; without WEBSERVICE it fetches nothing.
+
+_MACRO_FOLDERS = ("xl/macrosheets/", "xl/activex/", "word/activex/")
+_EXTERNAL_WORKBOOK_PARTS = ("xl/externallinks/",)
+_DATA_CONNECTION_PARTS = frozenset({"xl/connections.xml"})
+_MAX_RELS_BYTES = 5 * MB  # relationship parts are a few kB in real files
+_SCAN_BYTES = 1 * MB
+_XLSX_FORMULA_ELEMENTS = frozenset(
+    {"f", "definedName", "calculatedColumnFormula", "totalsRowFormula", "formula", "formula1", "formula2"}
+)
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+# Excel writes newer functions with a prefix (_xlfn.IMAGE); a name that merely ends in one of these
+# (MYCALL, A.CALL) is not one of them.
+_CALLING_FUNCTION = re.compile(
+    r"(?<![A-Za-z0-9_.])(?:_xlfn\.|_xludf\.)?(WEBSERVICE|IMAGE|RTD|CALL|REGISTER\.ID|REGISTER|EXEC)\s*\(",
+    re.IGNORECASE,
+)
+# Word fields that fetch or run something when the document is opened or its fields are updated.
+_CALLING_FIELDS = frozenset({"DDE", "DDEAUTO", "INCLUDETEXT", "INCLUDEPICTURE", "LINK", "IMPORT"})
+_EXTERNAL_TARGET_KINDS = {
+    "attachedtemplate": "外部模板",
+    "oleobject": "外部对象",
+    "externallinkpath": "其他工作簿",
+    "image": "网络图片",
+    "subdocument": "外部子文档",
+    "frame": "外部网页",
+}
+
+
+def refuse_calling_out(archive: zipfile.ZipFile, *, label: str, kind: str) -> None:
+    """Refuse an .xlsx or .docx that reaches outside itself when opened (see the notes above).
+
+    Relationship parts are read whole after a size check; formula and field parts are streamed,
+    and parsed only when a byte scan finds a formula or field in them, so a large sheet of plain
+    values costs one pass over its bytes. Raises EvidenceError naming what was found and where.
+    """
+    names = archive.namelist()
+    for name in names:
+        part = _normal_part(name)
+        if part.startswith(_EXTERNAL_WORKBOOK_PARTS):
+            raise EvidenceError(_linked_workbook_message(label))
+        if part in _DATA_CONNECTION_PARTS:
+            raise EvidenceError(
+                f"{label}包含数据连接（打开或刷新时会从数据库或网页取数）。出于安全考虑不予接收。"
+                "请删除数据连接（“数据 → 查询和连接”），或复制后用“选择性粘贴 → 数值”粘贴到新表格，保存后再上传。"
+            )
+    try:
+        for name in names:
+            if _normal_part(name).endswith(".rels"):
+                _refuse_external_targets(archive, name, label=label, kind=kind)
+        for name in names:
+            part = _normal_part(name)
+            if not part.endswith(".xml"):
+                continue
+            if kind == XLSX and part.startswith("xl/") and part != "xl/sharedstrings.xml":
+                _refuse_calling_formulas(archive, name, label=label)
+            elif kind == DOCX and part.startswith("word/"):
+                _refuse_calling_fields(archive, name, label=label)
+    except (
+        zipfile.BadZipFile,
+        ElementTree.ParseError,
+        zlib.error,
+        NotImplementedError,
+        EOFError,
+        OSError,
+    ) as exc:
+        raise EvidenceError(_unreadable_office(label, kind)) from exc
+
+
+def _unreadable_office(label: str, kind: str) -> str:
+    # The same words as the Excel import's for a file it cannot read (core/xlsx.py).
+    extension = ALLOWED_TYPES[kind]
+    return f"{label}已损坏或不是标准的 {extension} 文件，无法读取。请用 Office 或 WPS 另存为 {extension} 后再上传。"
+
+
+def _normal_part(name: str) -> str:
+    return name.replace("\\", "/").lstrip("/").lower()
+
+
+def _linked_workbook_message(label: str) -> str:
+    # The same words as the Excel import's (core/xlsx.py), which finds these links first there.
+    return (
+        f"{label}引用了其他工作簿的数据（外部链接）。请在 Excel 中点“数据 → 编辑链接 → 断开链接”"
+        "（WPS：“数据 → 编辑链接 → 断开链接”），或复制后用“选择性粘贴 → 数值”粘贴回原处，保存后再上传。"
+    )
+
+
+def _local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _refuse_external_targets(archive: zipfile.ZipFile, name: str, *, label: str, kind: str) -> None:
+    info = archive.getinfo(name)
+    if info.file_size > _MAX_RELS_BYTES:
+        raise EvidenceError(_unreadable_office(label, kind))
+    # A few kB, size-checked; expat (2.4.1+) refuses entity expansion bombs and ElementTree never
+    # fetches external entities.
+    root = ElementTree.fromstring(archive.read(info))  # noqa: S314
+    for element in root.iter():
+        if _local_name(element.tag) != "Relationship":
+            continue
+        attributes = {_local_name(key).lower(): value for key, value in element.attrib.items()}
+        if attributes.get("targetmode", "").strip().lower() != "external":
+            continue
+        relation = attributes.get("type", "").rstrip("/").rsplit("/", 1)[-1].lower()
+        if relation == "hyperlink":
+            continue  # followed only when someone clicks it
+        if relation == "externallinkpath":
+            raise EvidenceError(_linked_workbook_message(label))
+        what = _EXTERNAL_TARGET_KINDS.get(relation, "外部文件或网址")
+        raise EvidenceError(
+            f"{label}引用了文件之外的内容（{what}），打开时会自动访问外部。出于安全考虑不予接收。"
+            "请删除这部分内容，或另存为 PDF 后再上传。"
+        )
+
+
+def _mentions(archive: zipfile.ZipFile, name: str, pattern: re.Pattern[bytes]) -> bool:
+    """Whether the part's bytes match ``pattern`` (a short tag), streamed without parsing."""
+    carry = b""
+    with archive.open(name) as stream:
+        while block := stream.read(_SCAN_BYTES):
+            if pattern.search(carry + block):
+                return True
+            carry = block[-64:]
+    return False
+
+
+def _refuse_calling_formulas(archive: zipfile.ZipFile, name: str, *, label: str) -> None:
+    """Every formula of a spreadsheet part, checked by _formula_problem.
+
+    A byte scan reads the formulas of a part as Excel writes it (a 50,000-formula sheet in well
+    under a second); a part it cannot read that way (a comment or CDATA section, a formula
+    element holding markup) is parsed instead, up to _MAX_PARSED_PART_BYTES.
+    """
+    try:
+        found = _scanned_formula_problem(archive, name)
+    except _NeedsParser:
+        if archive.getinfo(name).file_size > _MAX_PARSED_PART_BYTES:
+            raise EvidenceError(_unreadable_office(label, XLSX)) from None
+        found = _parsed_formula_problem(archive, name)
+    if found is not None:
+        cell, problem = found
+        # "单元格 B2 含有 DDE 公式": Chinese typography puts a space around Latin words.
+        place = f"单元格 {cell} " if cell else "公式"
+        raise EvidenceError(
+            f"{label}的{place}{_spaced('含有', problem)}，打开时会运行程序或访问外部。"
+            "出于安全考虑不予接收。请把公式复制后用“选择性粘贴 → 数值”粘贴回原处，保存后再上传。"
+        )
+
+
+class _NeedsParser(Exception):
+    """The byte scan met markup it does not read; the part goes to the XML parser."""
+
+
+_FORMULA_NAMES = rb"(?:f|definedName|calculatedColumnFormula|totalsRowFormula|formula[12]?)"
+_FORMULA_START = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?" + _FORMULA_NAMES + rb"(?=[\s/>])")
+_FORMULA_EMPTY = re.compile(rb"<(?:[A-Za-z_][\w.\-]*:)?" + _FORMULA_NAMES + rb"(?:\s[^<>]*)?/>")
+_FORMULA_ELEMENT = re.compile(
+    rb"<((?:[A-Za-z_][\w.\-]*:)?" + _FORMULA_NAMES + rb")(?:\s[^<>]*)?(?<!/)>([^<]*)</\1\s*>"
+)
+_CELL_START = re.compile(rb'<(?:[A-Za-z_][\w.\-]*:)?c\s[^<>]*?\br="([A-Za-z]{1,3}[0-9]{1,7})"')
+_FORMULA_HINTS = (b"<f>", b"<f ", b":f>", b":f ", b"definedName", b"Formula", b"formula")
+_MAX_PARSED_PART_BYTES = 20 * MB
+
+
+def _scanned_formula_problem(archive: zipfile.ZipFile, name: str) -> tuple[str, str] | None:
+    """(cell, problem) of the first formula that calls out, read from the part's bytes."""
+    carry = b""
+    last_cell = ""
+    with archive.open(name) as stream:
+        while True:
+            block = stream.read(_SCAN_BYTES)
+            data = carry + block
+            if block:
+                # Cut before the last start tag: every formula element before it is whole (its
+                # text holds no "<"), and the one that starts there is read with the next block.
+                cut = max(data.rfind(b"<"), 0)
+                while cut > 0 and data[cut + 1 : cut + 2] == b"/":
+                    cut = data.rfind(b"<", 0, cut)
+                cut = max(cut, 0)
+                data, carry = data[:cut], data[cut:]
+                if len(carry) > _SCAN_BYTES:
+                    raise _NeedsParser  # one element over a whole block: not as Excel writes
+            if b"<!" in data:
+                raise _NeedsParser  # a comment or CDATA could hide a formula from the scan
+            if any(hint in data for hint in _FORMULA_HINTS) and _may_call_out(data):
+                elements = list(_FORMULA_ELEMENT.finditer(data))
+                if len(_FORMULA_START.findall(data)) != len(elements) + len(_FORMULA_EMPTY.findall(data)):
+                    raise _NeedsParser  # a formula element this scan does not read whole
+                for element in elements:
+                    problem = _formula_problem(html.unescape(element.group(2).decode("utf-8", "replace")))
+                    if problem:
+                        cells = list(_CELL_START.finditer(data, 0, element.start()))
+                        cell = cells[-1].group(1).decode() if cells else last_cell
+                        is_cell = element.group(1).rsplit(b":", 1)[-1] == b"f"
+                        return (cell if is_cell else "", problem)
+            cells = list(_CELL_START.finditer(data[-4096:])) if b"r=" in data else []
+            if cells:
+                last_cell = cells[-1].group(1).decode()
+            if not block:
+                return None
+
+
+# Without one of these anywhere in a block, no formula in it can call out: most blocks of a ledger
+# full of SUMs are passed over without reading a single formula. Character references (&#124;)
+# could spell any of them, so they send the block to the full read as well.
+_CALLING_OUT_HINTS = (b"|", b"&#", b"webservice", b"image", b"rtd", b"call", b"register", b"exec")
+
+
+def _may_call_out(data: bytes) -> bool:
+    lowered = data.lower()
+    return any(hint in lowered for hint in _CALLING_OUT_HINTS)
+
+
+def _parsed_formula_problem(archive: zipfile.ZipFile, name: str) -> tuple[str, str] | None:
+    cell = ""
+    with archive.open(name) as stream:
+        # expat refuses entity expansion bombs and ElementTree never fetches external entities.
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):  # noqa: S314
+            local = _local_name(element.tag)
+            if event == "start":
+                if local == "c":
+                    cell = element.get("r", "")
+                continue
+            if local in _XLSX_FORMULA_ELEMENTS:
+                problem = _formula_problem("".join(element.itertext()))
+                if problem:
+                    return (cell if local == "f" else "", problem)
+            if local == "row":
+                element.clear()  # keep memory flat over a long sheet
+    return None
+
+
+def _formula_problem(formula: str) -> str | None:
+    """What in a formula reaches outside the workbook, in words, or None."""
+    code = _STRING_LITERAL.sub('""', formula)  # text in quotes is only text
+    if "|" in code:
+        return "DDE 公式（调用其他程序）"
+    found = _CALLING_FUNCTION.search(code)
+    if found:
+        return f"函数 {found.group(1).upper()}（访问外部）"
+    return None
+
+
+def _refuse_calling_fields(archive: zipfile.ZipFile, name: str, *, label: str) -> None:
+    if not _mentions(archive, name, re.compile(rb"instr", re.IGNORECASE)):
+        return
+    if archive.getinfo(name).file_size > _MAX_PARSED_PART_BYTES:
+        # Parsing takes about a second per 5 MB; a document's text part is rarely over 1 MB.
+        raise EvidenceError(_unreadable_office(label, DOCX))
+    with archive.open(name) as stream:
+        for instruction in _field_instructions(stream):
+            words = instruction.split(None, 1)
+            keyword = words[0].upper() if words else ""
+            if keyword in _CALLING_FIELDS:
+                raise EvidenceError(
+                    f"{label}含有会自动从外部取数据或运行程序的域（{keyword}）。出于安全考虑不予接收。"
+                    "请在 Word 或 WPS 中全选（Ctrl+A）后按 Ctrl+Shift+F9，把域转换为普通文字，保存后再上传。"
+                )
+
+
+def _field_instructions(stream) -> Iterator[str]:
+    """The instruction of every field in a WordprocessingML part: simple fields (w:fldSimple) and
+    complex ones, whose instruction may be split over many runs (w:instrText) between the field's
+    begin and separate (or end) marks, fields nested inside each other included."""
+    open_fields: list[list[str] | None] = []  # None: the field's instruction was already given
+    # Streamed; expat refuses entity expansion bombs and ElementTree never fetches external entities.
+    for event, element in ElementTree.iterparse(stream, events=("start", "end")):  # noqa: S314
+        local = _local_name(element.tag)
+        if event == "start":
+            if local == "fldSimple":
+                yield next((v for k, v in element.attrib.items() if _local_name(k) == "instr"), "")
+            elif local == "fldChar":
+                mark = next((v for k, v in element.attrib.items() if _local_name(k) == "fldCharType"), "")
+                if mark == "begin":
+                    open_fields.append([])
+                elif mark == "separate" and open_fields and open_fields[-1] is not None:
+                    yield "".join(open_fields[-1])
+                    open_fields[-1] = None
+                elif mark == "end" and open_fields:
+                    parts = open_fields.pop()
+                    if parts is not None:
+                        yield "".join(parts)
+        elif local == "instrText" and open_fields and open_fields[-1] is not None:
+            open_fields[-1].append(element.text or "")
+        elif local == "p":
+            element.clear()
+    for parts in open_fields:
+        if parts is not None:
+            yield "".join(parts)
 
 
 def _read_counted(uploaded: UploadedEvidence, *, name: str, max_bytes: int) -> tuple[int, str, bytes, bytes]:
@@ -320,8 +636,25 @@ def _read_counted(uploaded: UploadedEvidence, *, name: str, max_bytes: int) -> t
     return size, digest.hexdigest(), head, tail
 
 
-def _content_type(uploaded: UploadedEvidence, *, name: str, head: bytes, tail: bytes) -> str:
+def _accepted_summary(allowed: frozenset[str]) -> str:
+    if allowed >= ALLOWED_TYPES.keys():
+        return _ACCEPTED_SUMMARY
+    return "只接受 " + "、".join(_TYPE_LABELS[t] for t in ALLOWED_TYPES if t in allowed)
+
+
+def _content_type(
+    uploaded: UploadedEvidence, *, name: str, head: bytes, tail: bytes, allowed: frozenset[str]
+) -> str:
     """The allowed content type that the bytes are, or EvidenceError saying what they are instead."""
+    content_type = _recognised_type(uploaded, name=name, head=head, tail=tail, allowed=allowed)
+    if content_type not in allowed:
+        raise EvidenceError(f"文件“{name}”是{_TYPE_LABELS[content_type]}，此处{_accepted_summary(allowed)}。")
+    return content_type
+
+
+def _recognised_type(
+    uploaded: UploadedEvidence, *, name: str, head: bytes, tail: bytes, allowed: frozenset[str]
+) -> str:
     if head.startswith(b"\xff\xd8\xff"):
         if not _jpeg_has_frame(uploaded):
             raise EvidenceError(
@@ -339,6 +672,9 @@ def _content_type(uploaded: UploadedEvidence, *, name: str, head: bytes, tail: b
             )
         return "application/pdf"
     if head.startswith(b"PK\x03\x04"):
+        if not allowed & {XLSX, DOCX}:
+            # Not even opened: a form that takes no Office files has no reason to parse a zip.
+            raise EvidenceError(f"文件“{name}”是压缩包或 Office 文件，此处{_accepted_summary(allowed)}。")
         label = f"文件“{name}”"
         try:
             with zipfile.ZipFile(uploaded) as archive:
@@ -352,9 +688,9 @@ def _content_type(uploaded: UploadedEvidence, *, name: str, head: bytes, tail: b
     claimed = _CLAIMED_KIND.get(_name_extension(name), "可接受的文件")
     if what is None:
         raise EvidenceError(
-            f"文件“{name}”的{_spaced('内容不是', claimed)}：无法识别它的格式。{_ACCEPTED_SUMMARY}。"
+            f"文件“{name}”的{_spaced('内容不是', claimed)}：无法识别它的格式。{_accepted_summary(allowed)}。"
         )
-    advice = _ADVICE_BY_WHAT.get(what, f"已拒收。{_ACCEPTED_SUMMARY}")
+    advice = _ADVICE_BY_WHAT.get(what, f"已拒收。{_accepted_summary(allowed)}")
     raise EvidenceError(f"文件“{name}”的{_spaced('内容不是', claimed)}：它是{what}。{advice}。")
 
 

@@ -40,6 +40,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.audit import audit_entries_purge
 from core.models import Job
 from core.permissions import Forbidden, is_superuser
 
@@ -374,7 +375,8 @@ def fail_jobs_of_restarted_worker(worker: str, *, booted_at) -> int:
 
 def jobs_housekeeping() -> dict[str, int]:
     """Fail abandoned jobs, delete result files past their keeping time and old inputs of failed jobs;
-    queue again the mails a dead worker left unsent (core.notify)."""
+    queue again the mails a dead worker left unsent (core.notify); purge the records of personal-data
+    access older than AUDIT_KEEP_DAYS (core.audit: those only, never a workflow's or money's row)."""
     now = timezone.now()
     stale = _fail_stale(Job.objects.all())
     # A queued job that no worker took in a day lost its message (e.g. the broker restarted empty).
@@ -397,4 +399,12 @@ def jobs_housekeeping() -> dict[str, int]:
     from core.notify import notifications_requeue_stale
 
     mails = notifications_requeue_stale()
-    return {"stale": stale, "lost": lost, "expired_files": expired, "old_inputs": old_inputs, "mails": mails}
+    audit = audit_entries_purge(now=now)
+    return {
+        "stale": stale,
+        "lost": lost,
+        "expired_files": expired,
+        "old_inputs": old_inputs,
+        "mails": mails,
+        "audit_purged": audit,
+    }

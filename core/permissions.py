@@ -90,3 +90,10 @@ def may_change_in_admin(actor) -> bool:
     if not is_active_user(actor):
         return False
     return actor.is_superuser or (actor.is_bureau and actor.is_staff)
+
+
+def may_see_personal_data(actor) -> bool:
+    """Whose work needs resident ID numbers and phones in full: bureau staff who check the rosters,
+    and superusers. Even they see them masked until they ask, give a purpose and leave a record
+    (`core.personal_data`); auditors, operators and assessors only ever see them masked."""
+    return is_active_user(actor) and (actor.is_superuser or actor.is_bureau)

@@ -13,6 +13,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 
 from core.filechecks import (
+    ALLOWED_TYPES,
     MAX_EVIDENCE_BYTES,
     EvidenceCheck,
     EvidenceError,
@@ -33,14 +34,23 @@ class StoredUpload:
 
 
 @contextmanager
-def stored_upload(uploaded, *, prefix: str, max_bytes: int = MAX_EVIDENCE_BYTES) -> Iterator[StoredUpload]:
+def stored_upload(
+    uploaded,
+    *,
+    prefix: str,
+    max_bytes: int = MAX_EVIDENCE_BYTES,
+    allowed_types: frozenset[str] = frozenset(ALLOWED_TYPES),
+) -> Iterator[StoredUpload]:
     """Check `uploaded` by its content and store it; inside the block, write the row that refers to it.
+
+    `allowed_types` narrows the formats a form takes (core.filechecks.IMAGE_AND_PDF_TYPES for a
+    citizen's objection); Office files are accepted only without anything that calls out.
 
     Raises ValidationError with the checker's message for a refused file (nothing is stored). If
     the block raises, the stored file is removed again, so no file is left without its row.
     """
     try:
-        check = check_evidence_file(uploaded, max_bytes=max_bytes)
+        check = check_evidence_file(uploaded, max_bytes=max_bytes, allowed_types=allowed_types)
     except EvidenceError as exc:
         raise ValidationError(str(exc)) from exc
     name = default_storage.save(evidence_storage_name(check, prefix=prefix), uploaded)

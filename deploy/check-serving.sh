@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Serves the product as production does and checks it over HTTP (CI calls this from .ci/run).
 #
-# gunicorn with deploy/gunicorn.conf.py, DJANGO_DEBUG off, a throwaway SECRET_KEY and every HTTPS
-# default on, against $DATABASE_URL (CI: PostgreSQL; unset: a throwaway SQLite file), after
+# gunicorn with deploy/gunicorn.conf.py, DJANGO_DEBUG off, a throwaway SECRET_KEY and field keys,
+# every HTTPS default on, against $DATABASE_URL (CI: PostgreSQL; unset: a throwaway SQLite file), after
 # `migrate` and `collectstatic` into a temporary STATIC_ROOT. Requests are sent as nginx sends them
 # (Host, X-Forwarded-Proto: https from 127.0.0.1). Checked:
 #   /health/            200, JSON with "ok" for database and storage (and broker when
 #                       CELERY_BROKER_URL is set), even probed by address over plain HTTP
-#   /accounts/login/    200 through "nginx" with HSTS and a Secure cookie; 301 to https without the
-#                       proxy's header or from an address that is not the proxy's; 400 for a Host
-#                       that ALLOWED_HOSTS does not list
+#   /accounts/login/    200 through "nginx" with HSTS, a Secure cookie and the Content-Security-
+#                       Policy; 301 to https without the proxy's header or from an address that
+#                       is not the proxy's; 400 for a Host that ALLOWED_HOSTS does not list
 #   static files        the admin's stylesheet under its hashed name, cacheable for a year, gzipped
 # Exits non-zero with a message naming the failed check; gunicorn is stopped in every case.
 set -euo pipefail
@@ -54,6 +54,10 @@ unset SECURE_COOKIES SECURE_SSL_REDIRECT SECURE_HSTS_SECONDS SECURE_HSTS_INCLUDE
 export DJANGO_DEBUG=false
 SECRET_KEY="check-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export SECRET_KEY
+# Throwaway keys for the encrypted ID numbers, phones and accounts (a server refuses to start without).
+FIELD_ENCRYPTION_KEYS="check:$("$PY" -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')"
+FIELD_HASH_KEY=$("$PY" -c 'import base64, secrets; print(base64.b64encode(secrets.token_bytes(32)).decode())')
+export FIELD_ENCRYPTION_KEYS FIELD_HASH_KEY
 export ALLOWED_HOSTS=$HOST
 export DATABASE_URL=${DATABASE_URL:-sqlite:///$work/db.sqlite3}
 export STATIC_ROOT=$work/static MEDIA_ROOT=$work/media
@@ -112,7 +116,7 @@ else
 fi
 
 # The login page as nginx forwards an HTTPS request.
-fetch login -H "Host: $HOST" -H "X-Forwarded-Proto: https" -H "X-Real-IP: 203.0.113.7" "$base/accounts/login/"
+fetch login -H "Host: $HOST" -H "X-Forwarded-Proto: https" -H "X-Forwarded-For: 203.0.113.7" "$base/accounts/login/"
 if [ "$(status login)" != 200 ]; then
   fail "/accounts/login/ through the proxy answered $(status login), not 200 (Location: $(header login Location))"
 elif ! grep -q 'name="username"' "$work/login.body"; then
@@ -121,8 +125,10 @@ elif ! header login Strict-Transport-Security | grep -q "max-age=31536000; inclu
   fail "/accounts/login/ over HTTPS lacks HSTS for a year: '$(header login Strict-Transport-Security)'"
 elif ! grep -i "^set-cookie: csrftoken=" "$work/login.headers" | grep -qi "; secure"; then
   fail "/accounts/login/ sets its CSRF cookie without Secure"
+elif ! header login Content-Security-Policy | grep -q "script-src 'self';"; then
+  fail "/accounts/login/ lacks the Content-Security-Policy: '$(header login Content-Security-Policy)'"
 else
-  pass "/accounts/login/ 200 through the proxy, with HSTS and a Secure cookie"
+  pass "/accounts/login/ 200 through the proxy, with HSTS, a Secure cookie and the Content-Security-Policy"
 fi
 
 # The same page over plain HTTP is redirected to HTTPS (and does not loop above).

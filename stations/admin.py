@@ -1,23 +1,32 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.utils.html import format_html
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ObjectActionMixin, ScopedAdmin
+from core.audit import action_label
 from core.models import AuditEntry
-from core.permissions import may_change_in_admin
-from core.workflow import record_audit
+from core.permissions import Forbidden, may_change_in_admin
+from stations.forms import ChangeReasonField, PasswordResetForm
 from stations.models import Region, Station, User
 from stations.selectors import region_list
 from stations.services import (
     STATION_MOVES,
     STATION_STATUS_TRANSITIONS,
+    may_keep_account,
     region_create,
+    station_save,
     station_status_change,
-    user_sync_staff_flag,
+    user_password_reset,
+    user_save,
 )
 from stations.validators import mask_phone
 
@@ -158,8 +167,20 @@ class StationHistoryInline(admin.TabularInline):
         return True
 
 
+class StationForm(forms.ModelForm):
+    change_reason = ChangeReasonField()
+
+    class Meta:
+        model = Station
+        fields = ["code"]  # the admin builds the form from its fieldsets; this names the model only
+
+
+REASON_FIELDSET = ("变更原因", {"fields": ["change_reason"]})
+
+
 @admin.register(Station)
 class StationAdmin(ObjectActionMixin, ScopedAdmin):
+    form = StationForm
     list_display = ["code", "name", "kind", "region", "status", "operating_mode", "recognized_on"]
     list_filter = [
         "kind",
@@ -216,38 +237,21 @@ class StationAdmin(ObjectActionMixin, ScopedAdmin):
         ("记录", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
-    # Facts that decide who takes part and what they are paid: their changes are kept with old and new values.
-    AUDITED_FIELDS = (
-        "kind",
-        "region",
-        "recognized_on",
-        "recognition_level",
-        "assessment_group",
-        "operating_mode",
-        "purchase_contract_start",
-        "purchase_contract_end",
-        "operator_organisation",
-        "operator_credit_code",
-    )
-
     def save_model(self, request, obj, form, change):
-        before = Station.objects.get(pk=obj.pk) if change else None
-        super().save_model(request, obj, form, change)
-        if before is not None:
-            changes = {
-                name: [str(getattr(before, name) or ""), str(getattr(obj, name) or "")]
-                for name in self.AUDITED_FIELDS
-                if getattr(before, name) != getattr(obj, name)
-            }
-            if changes:
-                record_audit(
-                    target=obj, actor=request.user, action="station.edit", station=obj, changes=changes
-                )
+        # The service saves the station and its operators and records every changed fact with the reason;
+        # the admin's own save of the operators afterwards (save_related) then finds nothing to change.
+        operators = form.cleaned_data.get("operators")
+        station_save(
+            station=obj,
+            actor=request.user,
+            reason=form.cleaned_data["change_reason"],
+            operators=list(operators) if operators is not None else None,
+        )
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         if may_change_in_admin(request.user):
-            return fieldsets
+            return [*fieldsets, REASON_FIELDSET]
         # Read-only viewers (auditors) see the station head's mobile masked.
         return [
             (
@@ -277,21 +281,41 @@ class StationAdmin(ObjectActionMixin, ScopedAdmin):
         return format_html("{} &nbsp; {}", obj.get_status_display(), self.move_buttons(obj, empty=""))
 
 
+def require_region_for_regional_roles(form, data: dict) -> dict:
+    if data.get("role") in {User.Role.BUREAU, User.Role.AUDITOR} and not data.get("region"):
+        form.add_error("region", "人社局工作人员和审计人员必须指定所属区域。")
+    return data
+
+
 class UserRoleForm(forms.ModelForm):
+    change_reason = ChangeReasonField()
+
     class Meta:
         model = User
         fields = ["username", "role", "region"]  # the admin widens this to its fieldsets
 
     def clean(self):
-        data = super().clean()
-        if data.get("role") in {User.Role.BUREAU, User.Role.AUDITOR} and not data.get("region"):
-            self.add_error("region", "人社局工作人员和审计人员必须指定所属区域。")
-        return data
+        return require_region_for_regional_roles(self, super().clean())
+
+
+class UserAddForm(AdminUserCreationForm):
+    change_reason = ChangeReasonField(
+        help_text="必填，例如“新聘站点运营人员”。将记入操作记录（不记录密码）。"
+    )
+
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["username"]
+
+    def clean(self):
+        return require_region_for_regional_roles(self, super().clean())
 
 
 @admin.register(User)
 class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     form = UserRoleForm
+    add_form = UserAddForm
+    add_fieldsets = [*DjangoUserAdmin.add_fieldsets, REASON_FIELDSET]
     list_display = ["username", "full_name", "role", "region", "organisation", "masked_phone", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name", "last_name", "organisation"]
@@ -307,6 +331,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     bureau_add_fieldsets = [
         (None, {"fields": ["username", "password1", "password2"]}),
         ("角色与范围", {"fields": ["role", "region", "organisation", "last_name", "first_name", "phone"]}),
+        REASON_FIELDSET,
     ]
     fieldsets = [
         *bureau_fieldsets,
@@ -324,8 +349,13 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if request.user.is_superuser:
-            return super().get_fieldsets(request, obj)
-        return self.bureau_add_fieldsets if obj is None else self.bureau_fieldsets
+            fieldsets = super().get_fieldsets(request, obj)
+        else:
+            fieldsets = self.bureau_add_fieldsets if obj is None else self.bureau_fieldsets
+        if obj is None:
+            return fieldsets  # add_fieldsets and bureau_add_fieldsets end with the reason already
+        # A read-only view (a colleague's account) has no form to ask a reason on.
+        return [*fieldsets, REASON_FIELDSET] if self.has_change_permission(request, obj) else fieldsets
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -343,14 +373,47 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         return obj.role in {User.Role.OPERATOR, User.Role.ASSESSOR} and not obj.is_superuser
 
     def user_change_password(self, request, id, form_url=""):
-        # As with delete: an account out of reach is 404 before any permission answer.
-        if self.get_object(request, unquote(id)) is None:
-            self._get_obj_does_not_exist_redirect(request, self.opts, id)
-        return super().user_change_password(request, id, form_url)
+        """Reset someone's password (the admin's 重置密码 page): twice, validated, with a reason, recorded.
+
+        An account out of reach is 404 before any permission answer; one the clerk may not keep
+        (another clerk's, an auditor's, a superuser's) gets the refusal in words, nothing changed.
+        """
+        user = self.get_object(request, unquote(id))
+        if user is None:
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"重置密码：{user.username}",
+            "opts": self.opts,
+            "original": user,
+            "change_url": reverse("admin:stations_user_change", args=[user.pk]),
+        }
+        if not may_keep_account(request.user, user):
+            context["refusal"] = (
+                "您只能重置本区域内站点运营人员和评估人员的密码；其他账号的密码请联系系统管理员。"
+            )
+            return TemplateResponse(request, "admin/stations/user_password_reset.html", context, status=403)
+        form = PasswordResetForm(request.POST or None, user=user)
+        if form.is_valid():
+            try:
+                user_password_reset(
+                    user=user,
+                    actor=request.user,
+                    password=form.cleaned_data["password1"],
+                    reason=form.cleaned_data["change_reason"],
+                )
+            except (ValidationError, Forbidden) as exc:
+                form.add_error(None, exc.messages[0])
+            else:
+                self.message_user(
+                    request, f"已重置 {user.username} 的密码，并记入操作记录。", messages.SUCCESS
+                )
+                return HttpResponseRedirect(context["change_url"])
+        context["form"] = form
+        return TemplateResponse(request, "admin/stations/user_password_reset.html", context)
 
     def save_model(self, request, obj, form, change):
-        user_sync_staff_flag(obj)
-        super().save_model(request, obj, form, change)
+        user_save(user=obj, actor=request.user, reason=form.cleaned_data["change_reason"])
 
 
 class AuditActionFilter(admin.SimpleListFilter):
@@ -366,15 +429,40 @@ class AuditActionFilter(admin.SimpleListFilter):
             lambda: list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()),
             600,
         )
-        return [(action, action) for action in actions]
+        return [(action, action_label(action)) for action in actions]
 
     def queryset(self, request, queryset):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
+def changes_lines(entry: AuditEntry) -> list[str]:
+    """The recorded changes as a clerk reads them: “预算（元）：1,800,000.00 → 1,900,000.00”.
+
+    Keys that name a field of the recorded object are shown by the field's Chinese name; a pair is
+    old → new; a list is joined; anything else (a count, a purpose) is shown as it is.
+    """
+    model = entry.content_type.model_class() if entry.content_type_id else None
+    names = (
+        {f.name: str(f.verbose_name) for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
+        if model
+        else {}
+    )
+    lines = []
+    for key, value in (entry.changes or {}).items() if isinstance(entry.changes, dict) else []:
+        label = names.get(key, key)
+        if isinstance(value, list) and len(value) == 2:
+            old, new = (v if v not in ("", None) else "（空）" for v in value)
+            lines.append(f"{label}：{old} → {new}")
+        elif isinstance(value, list):
+            lines.append(f"{label}：{'、'.join(str(v) for v in value)}")
+        else:
+            lines.append(f"{label}：{value}")
+    return lines
+
+
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ScopedAdmin):
-    list_display = ["at", "actor", "action", "object_repr", "from_state", "to_state", "reason"]
+    list_display = ["at", "actor", "action_name", "object_repr", "from_state", "to_state", "reason"]
     list_filter = [("at", admin.DateFieldListFilter), AuditActionFilter]
     # Searched by exact fields and prefixes (see get_search_results), never by a substring of
     # every row's text: a province's history runs to millions of rows.
@@ -391,9 +479,17 @@ class AuditEntryAdmin(ScopedAdmin):
         "from_state",
         "to_state",
         "reason",
-        "changes",
+        "changes_text",
     ]
-    exclude = ["region_path"]
+    exclude = ["region_path", "changes"]
+
+    @admin.display(description="操作", ordering="action")
+    def action_name(self, obj):
+        return action_label(obj.action)
+
+    @admin.display(description="变更内容")
+    def changes_text(self, obj):
+        return format_html_join("", "<div>{}</div>", ((line,) for line in changes_lines(obj))) or "—"
 
     def get_search_results(self, request, queryset, search_term):
         """A station's code or a user's name matches exactly (both indexed); anything else is a

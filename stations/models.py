@@ -11,6 +11,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from core.fields import EncryptedCharField
 from stations.validators import mask_phone, validate_credit_code
 
 phone_validator = RegexValidator(
@@ -76,7 +77,8 @@ class User(AbstractUser):
     organisation = models.CharField(
         "所在单位", max_length=128, blank=True, help_text="例如受委托的第三方评估机构名称。"
     )
-    phone = models.CharField("手机号", max_length=32, blank=True, validators=[phone_validator])
+    # Personal data: stored encrypted (core/crypto.py), shown masked.
+    phone = EncryptedCharField("手机号", max_length=32, blank=True, validators=[phone_validator])
 
     class Meta:
         verbose_name = "用户"
@@ -194,7 +196,12 @@ class Station(models.Model):
     has_monitoring = models.BooleanField("配备监控", default=False)
     has_meeting_room = models.BooleanField("配备洽谈室", default=False)
     station_head = models.CharField("站长", max_length=64, blank=True)
-    station_head_phone = models.CharField("站长电话", max_length=32, blank=True, validators=[phone_validator])
+    # The head's own phone is personal data: stored encrypted. The service line below is not: the
+    # policy has every station publish its service phone (主动公开…服务电话, seed 001), so it is
+    # the station's public number, shown unmasked to every user, and stays plain text.
+    station_head_phone = EncryptedCharField(
+        "站长电话", max_length=32, blank=True, validators=[phone_validator]
+    )
     county_supervisor = models.CharField("县级联络员", max_length=64, blank=True)
     opening_hours = models.CharField("服务时间", max_length=128, blank=True)
     service_phone = models.CharField("服务电话", max_length=32, blank=True, validators=[phone_validator])

@@ -1,21 +1,25 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ObjectActionMixin, ReadOnlyScopedAdmin, ScopedAdmin
-from core.permissions import may_use_admin
+from core.permissions import Forbidden, may_see_personal_data, may_use_admin
+from core.personal_data import PurposeForm
 from core.workflow import move_named, states_open_to
 from core.xlsx import xlsx_response as stream_xlsx
+from stations.forms import ChangeReasonField
 from stations.selectors import station_list
 from subsidies.exports import disbursement_sheets, roster_sheets
 from subsidies.models import Fund, PayeeNotice, Payout, PlacementRoster, SubsidyClaim
 from subsidies.rules import requirement_label
-from subsidies.selectors import claim_list, may_see_personal_data, placements_of_duplicates, roster_list
+from subsidies.selectors import claim_list, placements_of_duplicates, roster_list
 from subsidies.services.claims import (
     CLAIM_MOVES,
     CLAIM_TRANSITIONS,
@@ -24,9 +28,19 @@ from subsidies.services.claims import (
     claim_review,
     missing_materials,
 )
+from subsidies.services.funds import fund_save
 from subsidies.services.payee_notice import payee_notice_publish
 from subsidies.services.payouts import claim_approve, claim_pay, fund_remaining
+from subsidies.services.personal_data import (
+    duplicates_access_record,
+    roster_access_record,
+    roster_description,
+)
 from subsidies.services.rosters import roster_duplicate_warnings
+
+# How many of a roster's people its page shows, and how many people the duplicates page lists.
+ROWS_SHOWN = 200
+DUPLICATES_SHOWN = 500
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -38,6 +52,8 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
 
 
 class FundForm(forms.ModelForm):
+    change_reason = ChangeReasonField()
+
     class Meta:
         model = Fund
         fields = ["region", "year", "code", "name", "budget"]
@@ -66,16 +82,12 @@ class FundAdmin(ScopedAdmin):
         return []
 
     def save_model(self, request, obj, form, change):
-        from django.db import transaction
-
-        with transaction.atomic():
-            if change:
-                # Checked again under the lock an approval takes, so the two cannot cross.
-                locked = Fund.objects.select_for_update().get(pk=obj.pk)
-                used = locked.budget - fund_remaining(locked)
-                if obj.budget < used:
-                    raise PermissionDenied(f"该资金已批准 {used:,.2f} 元，预算不能低于此数。")
-            super().save_model(request, obj, form, change)
+        # The form checked the budget; the service checks it again under the lock an approval takes,
+        # so the two cannot cross (a clerk who loses that race gets the message, nothing saved).
+        try:
+            fund_save(fund=obj, actor=request.user, reason=form.cleaned_data["change_reason"])
+        except ValidationError as exc:
+            raise PermissionDenied(exc.messages[0]) from exc
 
     @admin.display(description="已批准（元）")
     def approved(self, obj):
@@ -442,36 +454,60 @@ class PlacementRosterAdmin(ScopedAdmin):
     readonly_fields = fields
 
     def get_urls(self):
+        # The duplicates' routes first: "<id>/full/" would otherwise take "duplicates/2024/full/".
         return [
-            path(
-                "<path:object_id>/export.xlsx",
-                self.admin_site.admin_view(self.export_view),
-                name="subsidies_placementroster_export",
-            ),
             path(
                 "duplicates/<int:year>/",
                 self.admin_site.admin_view(self.duplicates_view),
                 name="subsidies_placementroster_duplicates",
+            ),
+            path(
+                "duplicates/<int:year>/full/",
+                self.admin_site.admin_view(self.duplicates_full_view),
+                name="subsidies_placementroster_duplicates_full",
+            ),
+            path(
+                "<int:object_id>/export.xlsx",
+                self.admin_site.admin_view(self.export_view),
+                name="subsidies_placementroster_export",
+            ),
+            path(
+                "<int:object_id>/export-full/",
+                self.admin_site.admin_view(self.export_full_view),
+                name="subsidies_placementroster_export_full",
+            ),
+            path(
+                "<int:object_id>/full/",
+                self.admin_site.admin_view(self.full_view),
+                name="subsidies_placementroster_full",
             ),
             *super().get_urls(),
         ]
 
     @admin.display(description="导出与核对")
     def links(self, obj):
-        return format_html(
-            '<a class="button" href="{}">导出 Excel</a> <a class="button" href="{}">{} 年重复推荐人员</a>',
+        links = format_html(
+            '<a class="button" href="{}">导出 Excel（脱敏）</a> <a class="button" href="{}">{} 年重复推荐人员</a>',
             reverse("admin:subsidies_placementroster_export", args=[obj.pk]),
             reverse("admin:subsidies_placementroster_duplicates", args=[obj.year]),
             obj.year,
         )
+        if may_see_personal_data(obj.viewer):
+            links += format_html(
+                ' <a class="button" href="{}">显示完整信息</a> <a class="button" href="{}">导出（含完整身份证号）</a>',
+                reverse("admin:subsidies_placementroster_full", args=[obj.pk]),
+                reverse("admin:subsidies_placementroster_export_full", args=[obj.pk]),
+            )
+        return links
 
     @admin.display(description="人员（前 200 行）")
     def rows_table(self, obj):
+        # Masked for everyone here: the full numbers are one click away, behind a purpose and a record.
         return render_to_string(
             "subsidies/_roster_rows.html",
             {
-                "rows": obj.rows.all()[:200],
-                "reveal": may_see_personal_data(obj.viewer),
+                "rows": obj.rows.all()[:ROWS_SHOWN],
+                "reveal": False,
                 "warnings": roster_duplicate_warnings(
                     obj, nameable=set(station_list(actor=obj.viewer).values_list("pk", flat=True))
                 ),
@@ -479,33 +515,136 @@ class PlacementRosterAdmin(ScopedAdmin):
         )
 
     def get_object(self, request, object_id, from_field=None):
-        # The page shows personal data by the viewer's role; the admin instance is shared, the object is not.
+        # The page offers the full data by the viewer's role; the admin instance is shared, the object is not.
         obj = super().get_object(request, object_id, from_field)
         if obj is not None:
             obj.viewer = request.user
         return obj
 
-    def export_view(self, request, object_id):
+    def _roster(self, request, object_id) -> PlacementRoster:
         roster = roster_list(actor=request.user).filter(pk=object_id).first()
         if roster is None:
             raise Http404
-        reveal = may_see_personal_data(request.user)
+        return roster
+
+    def export_view(self, request, object_id):
+        """The roster as Excel, ID numbers and phones masked: anyone who sees the roster, no reason asked."""
+        roster = self._roster(request, object_id)
         return stream_xlsx(
-            roster_sheets(roster, reveal=reveal), f"roster-{roster.station.code}-{roster.year}.xlsx"
+            roster_sheets(roster, reveal=False), f"roster-{roster.station.code}-{roster.year}.xlsx"
         )
 
-    def duplicates_view(self, request, year):
-        from django.template.response import TemplateResponse
+    def _purpose_page(self, request, *, form, title, intro, submit_label, back_url):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "form": form,
+            "submit_label": submit_label,
+            "back_url": back_url,
+            "opts": self.opts,
+        }
+        return TemplateResponse(request, "admin/personal_data_purpose.html", context)
 
-        rows = placements_of_duplicates(actor=request.user, year=year)[:500]
+    def _purpose(self, request, *, export: bool, what: str, count: int, back_url: str):
+        """(the purpose page, "") on a GET or a bad purpose; (None, the purpose) once one is given.
+
+        The caller records the access with the purpose, and only then shows or sends anything in full.
+        """
+        if not may_see_personal_data(request.user):
+            raise Forbidden("您的岗位不需要查看完整的身份证号和手机号，只能查看脱敏信息。")
+        form = PurposeForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            return None, form.purpose_text()
+        verb = "导出" if export else "查看"
+        page = self._purpose_page(
+            request,
+            form=form,
+            title=f"{verb}完整个人信息",
+            intro=f"您将{verb}“{what}”中 {count} 人的完整身份证号和手机号。"
+            f"本次{verb}将记录您的账号、时间、内容、人数和用途。",
+            submit_label="导出（含完整身份证号）" if export else "显示完整信息",
+            back_url=back_url,
+        )
+        return page, ""
+
+    def export_full_view(self, request, object_id):
+        roster = self._roster(request, object_id)
+        page, purpose = self._purpose(
+            request,
+            export=True,
+            what=roster_description(roster),
+            count=roster.row_count,
+            back_url=reverse("admin:subsidies_placementroster_change", args=[roster.pk]),
+        )
+        if page is not None:
+            return page
+        roster_access_record(
+            roster=roster, actor=request.user, export=True, count=roster.row_count, purpose=purpose
+        )
+        response = stream_xlsx(
+            roster_sheets(roster, reveal=True), f"roster-{roster.station.code}-{roster.year}-full.xlsx"
+        )
+        add_never_cache_headers(response)
+        return response
+
+    def full_view(self, request, object_id):
+        roster = self._roster(request, object_id)
+        what = roster_description(roster)
+        shown = min(roster.row_count, ROWS_SHOWN)
+        back_url = reverse("admin:subsidies_placementroster_change", args=[roster.pk])
+        page, purpose = self._purpose(request, export=False, what=what, count=shown, back_url=back_url)
+        if page is not None:
+            return page
+        roster_access_record(roster=roster, actor=request.user, export=False, count=shown, purpose=purpose)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{what}（完整信息）",
+            "rows_html": render_to_string(
+                "subsidies/_roster_rows.html", {"rows": roster.rows.all()[:ROWS_SHOWN], "reveal": True}
+            ),
+            "purpose": purpose,
+            "back_url": back_url,
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "admin/subsidies/roster_full.html", context)
+        add_never_cache_headers(response)
+        return response
+
+    def duplicates_view(self, request, year):
+        rows = placements_of_duplicates(actor=request.user, year=year)[:DUPLICATES_SHOWN]
         context = {
             **self.admin_site.each_context(request),
             "title": f"{year} 年被多个站点推荐的人员",
             "rows": rows,
-            "reveal": may_see_personal_data(request.user),
+            "reveal": False,
+            "full_url": reverse("admin:subsidies_placementroster_duplicates_full", args=[year])
+            if may_see_personal_data(request.user)
+            else "",
             "opts": self.opts,
         }
         return TemplateResponse(request, "subsidies/duplicates.html", context)
+
+    def duplicates_full_view(self, request, year):
+        rows = list(placements_of_duplicates(actor=request.user, year=year)[:DUPLICATES_SHOWN])
+        what = f"{year} 年被多个站点推荐的人员"
+        back_url = reverse("admin:subsidies_placementroster_duplicates", args=[year])
+        page, purpose = self._purpose(request, export=False, what=what, count=len(rows), back_url=back_url)
+        if page is not None:
+            return page
+        duplicates_access_record(year=year, rows=rows, actor=request.user, purpose=purpose)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{what}（完整信息）",
+            "rows": rows,
+            "reveal": True,
+            "purpose": purpose,
+            "back_url": back_url,
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "subsidies/duplicates.html", context)
+        add_never_cache_headers(response)
+        return response
 
     def has_add_permission(self, request):
         return False  # rosters are imported from Excel in the portal or with import_roster

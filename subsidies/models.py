@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from assessment.models import Entitlement
+from core.fields import EncryptedCharField, LookupHashField
 from stations.validators import mask_id_number, mask_phone
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
@@ -127,7 +128,7 @@ class SubsidyClaim(models.Model):
     )
     payee_name = models.CharField("收款单位", max_length=128, blank=True)
     payee_bank = models.CharField("开户银行", max_length=128, blank=True)
-    payee_account = models.CharField("银行账号", max_length=40, blank=True)
+    payee_account = EncryptedCharField("银行账号", max_length=40, blank=True)  # encrypted at rest
     review_note = models.TextField("审核意见", blank=True, editable=False)
     created_by = models.ForeignKey(
         "stations.User", verbose_name="申报人", on_delete=models.PROTECT, related_name="+"
@@ -231,20 +232,24 @@ class PlacementRoster(models.Model):
 
 
 class Placement(models.Model):
-    """One person placed in a job. ID number and phone are personal data: shown masked, never logged."""
+    """One person placed in a job. ID number and phone are personal data: stored encrypted (core/crypto.py),
+    shown masked, never logged. `id_number_hash` finds the same person on other rosters."""
 
     roster = models.ForeignKey(
         PlacementRoster, verbose_name="花名册", on_delete=models.CASCADE, related_name="rows"
     )
     row_number = models.PositiveIntegerField("行号")
     name = models.CharField("姓名", max_length=64)
-    id_number = models.CharField("身份证号码", max_length=18, db_index=True)
-    phone = models.CharField("手机号码", max_length=11)
+    id_number = EncryptedCharField("身份证号码", max_length=18)
+    # A keyed hash of the ID number: equal for the same person, useless without FIELD_HASH_KEY.
+    id_number_hash = LookupHashField("身份证号码查找哈希", of="id_number")
+    phone = EncryptedCharField("手机号码", max_length=11)
     employer = models.CharField("用工单位", max_length=200)
     job = models.CharField("岗位", max_length=100)
     start_date = models.DateField("上岗日期")
     wage = models.DecimalField("月工资（元）", max_digits=10, decimal_places=2)
-    # Denormalised from the roster, so "the same person placed by two stations this year" is one index scan.
+    # Denormalised from the roster, so "the same person placed by two stations this year" is one
+    # index scan of (year, id_number_hash).
     year = models.PositiveSmallIntegerField("年度", db_index=True)
     station = models.ForeignKey(
         "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="+"
@@ -254,7 +259,7 @@ class Placement(models.Model):
         verbose_name = "推荐成功人员"
         verbose_name_plural = "推荐成功人员"
         ordering = ["roster", "row_number"]
-        indexes = [models.Index(fields=["year", "id_number"], name="placement_year_person_idx")]
+        indexes = [models.Index(fields=["year", "id_number_hash"], name="placement_year_person_idx")]
 
     def __str__(self) -> str:
         return f"{self.name} {self.masked_id_number}"
@@ -276,7 +281,7 @@ class Payout(models.Model):
     )
     paid_on = models.DateField("拨付日期")
     amount = models.DecimalField("拨付金额（元）", **MONEY)
-    account = models.CharField("收款账号", max_length=40)
+    account = EncryptedCharField("收款账号", max_length=40)  # encrypted at rest
     voucher_number = models.CharField("凭证号", max_length=64, unique=True)
     recorded_by = models.ForeignKey(
         "stations.User", verbose_name="登记人", on_delete=models.PROTECT, related_name="+"

@@ -16,14 +16,6 @@ from subsidies.models import (
 )
 
 
-def may_see_personal_data(actor: User) -> bool:
-    """ID numbers and phones in full: bureau staff who review the rosters, and superusers. Everyone
-    else (auditors, operators, assessors) sees them masked."""
-    return (
-        actor.is_authenticated and actor.is_active and (actor.is_superuser or actor.role == User.Role.BUREAU)
-    )
-
-
 def claim_list(*, actor: User) -> QuerySet[SubsidyClaim]:
     claims = SubsidyClaim.objects.select_related("station__region", "fund", "notice")
     if can_read_everything(actor):
@@ -55,7 +47,8 @@ def placement_list(*, actor: User) -> QuerySet[Placement]:
 
 
 def duplicate_person_ids(*, actor: User, year: int | None = None) -> QuerySet:
-    """ID numbers placed by more than one station in the same year, among the rosters the actor sees.
+    """People placed by more than one station in the same year, among the rosters the actor sees:
+    rows of `year` and `id_number_hash` (the ID number's keyed hash; the number is stored encrypted).
 
     The comparison runs over every station of the year (a person placed in two counties counts),
     but only people on a roster in the actor's reach are returned.
@@ -67,8 +60,8 @@ def duplicate_person_ids(*, actor: User, year: int | None = None) -> QuerySet:
         # Count that year's stations only: a person placed twice in another year is no duplicate here.
         placements = placements.filter(year=year)
     repeated = (
-        placements.filter(id_number__in=visible.values("id_number"))
-        .values("year", "id_number")
+        placements.filter(id_number_hash__in=visible.values("id_number_hash"))
+        .values("year", "id_number_hash")
         .annotate(stations=Count("station", distinct=True))
         .filter(stations__gt=1)
     )
@@ -98,11 +91,12 @@ def payout_list(*, actor: User) -> QuerySet[Payout]:
 
 
 def placements_of_duplicates(*, actor: User, year: int) -> QuerySet[Placement]:
-    ids = duplicate_person_ids(actor=actor, year=year).values("id_number")
+    people = duplicate_person_ids(actor=actor, year=year).values("id_number_hash")
+    # By hash: each person's rows together (the order of the people themselves means nothing).
     return (
         placement_list(actor=actor)
-        .filter(year=year, id_number__in=ids)
-        .order_by("id_number", "station__code")
+        .filter(year=year, id_number_hash__in=people)
+        .order_by("id_number_hash", "station__code")
     )
 
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("claim-materials/<int:pk>/", views.material_download, name="material_download"),
     path("rosters/template.xlsx", views.roster_template, name="roster_template"),
     path("rosters/<int:pk>/export.xlsx", views.roster_export, name="roster_export"),
+    path("rosters/<int:pk>/export-full/", views.roster_export_full, name="roster_export_full"),
 ]

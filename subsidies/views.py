@@ -7,21 +7,27 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
-from core.filechecks import format_size
+from core.filechecks import MAX_EVIDENCE_BYTES, format_size
 from core.jobs import may_see_job
 from core.models import Job
-from core.permissions import Forbidden, operates
+from core.permissions import Forbidden, may_see_personal_data, operates
+from core.personal_data import PurposeForm
+from core.upload_limits import FORM_OVERHEAD_BYTES, upload_limit
 from core.uploads import stored_file_response
 from core.workflow import available_moves
+from core.xlsx import xlsx_response
 from stations.selectors import operated_station_list
 from subsidies import jobs as subsidy_jobs
+from subsidies.exports import roster_sheets
 from subsidies.forms import ClaimStartForm, MaterialForm, PayeeForm, RosterUploadForm
 from subsidies.models import PayeeNotice, PlacementRoster
 from subsidies.rules import MATERIALS, ROSTER_MAX_BYTES, ROSTER_REQUIREMENT
-from subsidies.selectors import claim_list, claim_material_list, may_see_personal_data, roster_list
+from subsidies.selectors import claim_list, claim_material_list, roster_list
 from subsidies.services import claims as claim_services
+from subsidies.services import personal_data as personal_data_services
 from subsidies.services import rosters as roster_services
 
 
@@ -88,6 +94,7 @@ def claim_detail(request, pk):
             "payee_form": PayeeForm(instance=claim) if editable else None,
             "material_form": MaterialForm(choices=upload_choices) if editable else None,
             "roster_form": RosterUploadForm() if editable and claim.kind == "performance" else None,
+            "may_export_full": may_see_personal_data(request.user),
         },
     )
 
@@ -121,6 +128,7 @@ def claim_payee(request, pk):
     return redirect("subsidies:claim_detail", pk=claim.pk)
 
 
+@upload_limit(MAX_EVIDENCE_BYTES + FORM_OVERHEAD_BYTES)
 @login_required
 @require_POST
 def claim_material(request, pk):
@@ -144,6 +152,7 @@ def claim_material(request, pk):
     return redirect("subsidies:claim_detail", pk=claim.pk)
 
 
+@upload_limit(ROSTER_MAX_BYTES + FORM_OVERHEAD_BYTES)
 @login_required
 @require_POST
 def claim_roster(request, pk):
@@ -231,13 +240,46 @@ def roster_template(request):
 
 @login_required
 def roster_export(request, pk):
-    from core.xlsx import xlsx_response
-    from subsidies.exports import roster_sheets
-
+    """The roster as Excel with ID numbers and phones masked: whoever sees the roster, no reason asked."""
     roster = get_object_or_404(roster_list(actor=request.user), pk=pk)
     return xlsx_response(  # streamed from a temporary file
-        roster_sheets(roster, reveal=may_see_personal_data(request.user)),
-        f"roster-{roster.station.code}-{roster.year}.xlsx",
+        roster_sheets(roster, reveal=False), f"roster-{roster.station.code}-{roster.year}.xlsx"
+    )
+
+
+@login_required
+def roster_export_full(request, pk):
+    """The roster with full ID numbers and phones, for those whose work needs them, once they say why.
+
+    The purpose page first; a valid purpose writes the access record, then the file is sent.
+    """
+    roster = get_object_or_404(roster_list(actor=request.user), pk=pk)
+    if not may_see_personal_data(request.user):
+        raise Http404
+    form = PurposeForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        personal_data_services.roster_access_record(
+            roster=roster,
+            actor=request.user,
+            export=True,
+            count=roster.row_count,
+            purpose=form.purpose_text(),
+        )
+        response = xlsx_response(
+            roster_sheets(roster, reveal=True), f"roster-{roster.station.code}-{roster.year}-full.xlsx"
+        )
+        add_never_cache_headers(response)
+        return response
+    claim = claim_list(actor=request.user).filter(station=roster.station, year=roster.year).first()
+    return render(
+        request,
+        "subsidies/roster_export_full.html",
+        {
+            "roster": roster,
+            "what": personal_data_services.roster_description(roster),
+            "form": form,
+            "claim": claim,
+        },
     )
 
 

@@ -50,6 +50,18 @@ SITE_URLS = {
     "login": "public",
     "health": "public",
     "logout": "post_only",
+    # The person's own account (core/account_views.py): second factor and own password.
+    "two_factor:setup": "login_required",
+    "two_factor:verify": "login_required",
+    "two_factor:recovery_codes": "login_required",
+    "two_factor:cancel": "post_only",
+    "password_change": "login_required",
+    "password_change_done": "login_required",
+    # Login locks (core/login_lock_views.py): read by the admin's users, lifted by bureau staff.
+    "login_locks": "admin",
+    "login_lock_unlock": "post_only",
+    "login_lock_unlock_address": "post_only",
+    "two_factor_reset": "post_only",
     "set_language": "post_only",
     "portal:home": "login_required",
     "portal:station_detail": "station_visible",
@@ -77,6 +89,8 @@ SITE_URLS = {
     "subsidies:material_download": "object",
     "subsidies:roster_template": "login_required",
     "subsidies:roster_export": "object",
+    # The roster in full, behind a purpose and an audit row: bureau staff and superusers only (walked below).
+    "subsidies:roster_export_full": "object",
     "subsidies_public:payee_notice": "public",
     "notice:detail": "public",
     "notice:objection": "public",
@@ -486,6 +500,11 @@ PORTAL_OBJECT_URLS = {
         RectificationOrder,
         {"a": {"superuser", "bureau_a", "auditor_a", "operator_a"}, "b": {"superuser", "bureau_b"}},
     ),
+    # Its purpose page: only those whose work needs full ID numbers (everyone else exports masked).
+    "subsidies:roster_export_full": (
+        PlacementRoster,
+        {"a": {"superuser", "bureau_a"}, "b": {"superuser", "bureau_b"}},
+    ),
 }
 
 
@@ -545,8 +564,11 @@ def test_public_notice_is_open_to_all_only_while_a_campaign_is_on_notice(client,
 DOCUMENT_VIEWS = {"score_sheets_zip", "results_xlsx", "notice_xlsx", "construction_xlsx", "pdf"}
 
 # Admin pages about a whole list rather than one object (exports, lists of flags).
-LIST_VIEWS = {"changelist", "add", "disbursement", "duplicates"}
-LIST_VIEW_ARGS = {"duplicates": [2024]}
+LIST_VIEWS = {"changelist", "add", "disbursement", "duplicates", "duplicates_full"}
+LIST_VIEW_ARGS = {"duplicates": [2024], "duplicates_full": [2024]}
+# Pages that show ID numbers and phones in full after asking why (core/personal_data.py): bureau
+# staff and superusers get the purpose page, auditors a refusal (they read everything masked).
+PERSONAL_DATA_VIEWS = {"full", "export_full", "duplicates_full"}
 
 
 def expected_admin_status(role, view, model, side):
@@ -564,6 +586,8 @@ def expected_admin_status(role, view, model, side):
     name = model._meta.model_name
     if view in DOCUMENT_VIEWS:
         return 200  # documents are read, not changed: auditors download them too
+    if view in PERSONAL_DATA_VIEWS:
+        return 200 if may_change else 403
     if view in (LIST_VIEWS - {"add"}) | {
         "history",
         "change",
@@ -714,11 +738,15 @@ def test_roster_page_shows_people_masked_to_auditors_and_never_names_another_cou
     roster_a = objects[PlacementRoster]["a"]
     # The same person is also on county B's roster this year.
     person = Placement.objects.get(roster=roster_a)
-    assert Placement.objects.filter(year=2024, id_number=person.id_number).exclude(roster=roster_a).exists()
+    others = Placement.objects.filter(year=2024, id_number_hash=person.id_number_hash).exclude(
+        roster=roster_a
+    )
+    assert [p.id_number for p in others] == [person.id_number]
     url = reverse("admin:subsidies_placementroster_change", args=[roster_a.pk])
     client.force_login(world.bureau_a)
     page = client.get(url).content.decode()
-    assert "11010519491231002X" in page  # bureau staff review rosters in full
+    # Masked for bureau staff too until they ask, with a purpose (tests/security/test_audit_personal_data.py).
+    assert "11010519491231002X" not in page and "110105********002X" in page
     assert "同年也在 其他 1 个站点 的花名册中" in page
     assert "BBB-01" not in page
     client.force_login(world.auditor_a)

@@ -236,8 +236,12 @@ def _sheets_create(*, campaign: Campaign, stations: list[Station]) -> None:
     )
 
 
-def assessor_assign(*, entry: CampaignStation, assessor: User | None, actor: User) -> CampaignStation:
-    """Assign (or clear) the assessor of a station in a campaign; a new assessor must declare again."""
+def assessor_assign(
+    *, entry: CampaignStation, assessor: User | None, actor: User, reason: str = ""
+) -> CampaignStation:
+    """Assign (or clear) the assessor of a station in a campaign; a new assessor must declare again.
+
+    `reason` is the clerk's 变更原因, kept in the history with the old and new assessor."""
     require_bureau(actor, entry.campaign)
     if entry.campaign.status != Campaign.Status.OPEN:
         raise ValidationError("只有进行中的考核批次可以指派评估人员。")
@@ -255,6 +259,7 @@ def assessor_assign(*, entry: CampaignStation, assessor: User | None, actor: Use
             actor=actor,
             action="campaign.assessor_assign",
             station=locked.station,
+            reason=reason,
             changes={"assessor": [str(before or ""), str(assessor or "")]},
         )
         if assessor is not None:

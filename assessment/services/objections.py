@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assessment.models import Campaign, Objection
 from assessment.services.campaigns import require_bureau
+from core.filechecks import IMAGE_AND_PDF_TYPES
 from core.notify import notify_after_commit
 from core.permissions import may_manage
 from core.uploads import stored_upload
@@ -75,7 +76,13 @@ def objection_file(
         if recent >= OBJECTIONS_PER_ADDRESS_PER_HOUR:
             raise ValidationError("提交过于频繁，请一小时后再试。如情况紧急，请拨打公示中的监督电话。")
         upload = (
-            stored_upload(attachment, prefix="objections", max_bytes=OBJECTION_ATTACHMENT_MAX_BYTES)
+            # Images and PDF only, as the form says: a citizen has no reason to send Office files.
+            stored_upload(
+                attachment,
+                prefix="objections",
+                max_bytes=OBJECTION_ATTACHMENT_MAX_BYTES,
+                allowed_types=IMAGE_AND_PDF_TYPES,
+            )
             if attachment
             else nullcontext()
         )

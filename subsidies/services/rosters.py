@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, connection, transaction
 
+from core.crypto import encrypt, lookup_hash
 from core.permissions import may_manage, operates, require
 from core.workflow import record_audit
 from stations.models import Station, User
@@ -110,6 +111,7 @@ _COPY_COLUMNS = [
     "row_number",
     "name",
     "id_number",
+    "id_number_hash",
     "phone",
     "employer",
     "job",
@@ -129,7 +131,9 @@ def _insert_placements(roster: PlacementRoster, rows: list[PlacementRow], *, pro
     """Write the checked rows inside the caller's transaction: COPY on PostgreSQL, else bulk inserts.
 
     COPY sends the 50,000 rows a roster may hold in one stream, about ten times faster than
-    Django's multi-row INSERTs, which build a model instance and a parameter list per row.
+    Django's multi-row INSERTs, which build a model instance and a parameter list per row. Both
+    store the ID number and the phone encrypted and the ID number's lookup hash (bulk_create through
+    the model's fields, COPY by calling core.crypto itself).
     """
     if connection.vendor == "postgresql":
         fields = [Placement._meta.get_field(name) for name in _COPY_COLUMNS]
@@ -174,13 +178,16 @@ def _copy_placements(
         for done, r in enumerate(rows, start=1):
             if done % _BULK_CHUNK == 0:
                 progress(done, len(rows))
+            # COPY bypasses the model fields: encrypt and hash here, as EncryptedCharField and
+            # LookupHashField would (core/fields.py).
             copy.write_row(
                 (
                     roster.pk,
                     r.row_number,
                     r.name,
-                    r.id_number,
-                    r.phone,
+                    encrypt(r.id_number),
+                    lookup_hash(r.id_number),
+                    encrypt(r.phone),
                     r.employer,
                     r.job,
                     r.start_date,
@@ -211,23 +218,27 @@ def _without_personal_data(text: str) -> str:
 def roster_duplicate_warnings(roster: PlacementRoster, *, nameable: set[int] | None = None) -> list[str]:
     """People of this roster also on another station's roster of the same year (ID numbers not shown).
 
+    Compared by the ID number's keyed hash (stored encrypted, the number itself cannot be compared
+    by the database), on the (year, id_number_hash) index; nothing is decrypted.
     `nameable` are the stations the reader may know of: others are counted, not named, so a
     warning never reveals another region's station (None names every station).
     """
-    ids = roster.rows.values("id_number")
+    hashes = roster.rows.values("id_number_hash")
     others = (
-        Placement.objects.filter(year=roster.year, id_number__in=ids)
+        Placement.objects.filter(year=roster.year, id_number_hash__in=hashes)
         .exclude(station=roster.station)
-        .values_list("id_number", "station_id", "station__code")
+        .values_list("id_number_hash", "station_id", "station__code")
     )
     other_stations: dict[str, set[tuple[int, str]]] = {}
-    for id_number, station_id, code in others:
-        other_stations.setdefault(id_number, set()).add((station_id, code))
+    for person, station_id, code in others:
+        other_stations.setdefault(person, set()).add((station_id, code))
     warnings = []
-    for row_number, name, id_number in roster.rows.filter(id_number__in=list(other_stations)).values_list(
-        "row_number", "name", "id_number"
+    for row_number, name, person in (
+        roster.rows.filter(id_number_hash__in=list(other_stations))
+        .order_by("row_number")
+        .values_list("row_number", "name", "id_number_hash")
     ):
-        stations = other_stations[id_number]
+        stations = other_stations[person]
         named = sorted(code for sid, code in stations if nameable is None or sid in nameable)
         hidden = len(stations) - len(named)
         where = "、".join(named + ([f"其他 {hidden} 个站点"] if hidden else []))

@@ -209,6 +209,7 @@ def test_the_bureau_assigns_an_assessor_to_the_chosen_entries_of_a_list(
                 "_selected_action": ids,
                 "index": "0",
                 "assessor": world.assessor_a.pk,
+                "change_reason": "按区域分批指派",
                 "apply": "1",
             },
         )

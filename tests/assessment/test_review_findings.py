@@ -17,6 +17,7 @@ from assessment.services.rectification import (
     rectification_respond,
 )
 from assessment.services.sheets import sheet_correct
+from core.models import AuditEntry
 from stations.selectors import audit_entry_list
 from tests.assessment.steps import lock_sheets
 from tests.core.test_filechecks import make_png
@@ -77,20 +78,24 @@ def test_bureau_assigns_an_assessor_in_the_campaign_entries_list(client, world, 
     client.force_login(world.bureau_a)
     entry = CampaignStation.objects.get(campaign=open_campaign, station=world.station_a)
     url = reverse("admin:assessment_campaignstation_changelist") + f"?campaign={open_campaign.pk}"
-    response = client.post(
-        url,
-        {
-            "action": "assign_assessor",
-            "_selected_action": [entry.pk],
-            "index": "0",
-            "assessor": world.assessor_a.pk,
-            "apply": "确认指派",
-        },
-    )
+    form = {
+        "action": "assign_assessor",
+        "_selected_action": [entry.pk],
+        "index": "0",
+        "assessor": world.assessor_a.pk,
+        "apply": "确认指派",
+    }
+    # Without a reason the form asks for one and nothing is assigned.
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and "变更原因" in refused.content.decode()
+    assert CampaignStation.objects.get(pk=entry.pk).assessor is None
+    response = client.post(url, {**form, "change_reason": "原评估人员回避"})
     assert response.status_code == 302
     entry = CampaignStation.objects.get(campaign=open_campaign, station=world.station_a)
     assert entry.assessor == world.assessor_a
     assert entry.declaration == CampaignStation.Declaration.PENDING
+    history = AuditEntry.objects.get(action="campaign.assessor_assign", station=world.station_a)
+    assert history.reason == "原评估人员回避"
 
 
 def test_a_section_cannot_be_moved_onto_a_frozen_policy(client, world, open_campaign):

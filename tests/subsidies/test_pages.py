@@ -236,16 +236,20 @@ def shared_person(world):
     return world
 
 
-def duplicates_page(client, user, year=2024) -> str:
+def duplicates_page(client, user, year=2024, *, full=False) -> str:
+    """The list as shown (ID numbers masked), or in full after giving a purpose (recorded)."""
     client.force_login(user)
+    if full:
+        url = reverse("admin:subsidies_placementroster_duplicates_full", args=[year])
+        return page(client.post(url, {"purpose": "duplicates", "detail": ""}))
     return page(client.get(reverse("admin:subsidies_placementroster_duplicates", args=[year])))
 
 
 def test_the_duplicates_page_shows_bureau_staff_the_person_placed_twice(client, shared_person):
     world = shared_person
 
-    everyone = duplicates_page(client, world.superuser)
-    county_a = duplicates_page(client, world.bureau_a)
+    everyone = duplicates_page(client, world.superuser, full=True)
+    county_a = duplicates_page(client, world.bureau_a, full=True)
 
     assert everyone.count(id_number(2)) == 2
     assert "AAA-01" in everyone and "BBB-01" in everyone
@@ -280,8 +284,8 @@ def test_the_duplicates_page_of_a_year_lists_only_that_years_duplicates(client, 
         actor=world.operator_a,
     )
 
-    assert id_number(5) not in duplicates_page(client, world.superuser, 2024)
-    assert duplicates_page(client, world.superuser, 2023).count(id_number(5)) == 2
+    assert id_number(5) not in duplicates_page(client, world.superuser, 2024, full=True)
+    assert duplicates_page(client, world.superuser, 2023, full=True).count(id_number(5)) == 2
 
 
 @pytest.mark.parametrize(("who", "full"), [("bureau_a", True), ("superuser", True), ("auditor_a", False)])
@@ -291,9 +295,15 @@ def test_the_roster_page_shows_full_numbers_only_to_those_who_may_see_them(clien
     client.force_login(getattr(world, who))
 
     text = page(client.get(reverse("admin:subsidies_placementroster_change", args=[roster.pk])))
+    # The page itself is masked for everyone; the full numbers are a purpose away (and recorded).
+    full_page = client.post(
+        reverse("admin:subsidies_placementroster_full", args=[roster.pk]), {"purpose": "claim_review"}
+    )
 
-    assert (id_number(1) in text) is full
-    assert (phone(1) in text) is full
+    assert id_number(1) not in text and phone(1) not in text
+    assert full_page.status_code == (200 if full else 403)
+    assert (id_number(1) in full_page.content.decode()) is full
+    assert (phone(1) in full_page.content.decode()) is full
     assert "同年也在" in text  # the duplicate warning for person 2
 
 

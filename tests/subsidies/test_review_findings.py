@@ -49,7 +49,14 @@ def test_a_funds_place_and_year_are_fixed_once_money_is_approved_on_it(client, w
     url = reverse("admin:subsidies_fund_change", args=[fund.pk])
     client.post(
         url,
-        {"region": world.town_a.pk, "year": 2030, "code": "moved", "name": "改名", "budget": "1000000.00"},
+        {
+            "region": world.town_a.pk,
+            "year": 2030,
+            "code": "moved",
+            "name": "改名",
+            "budget": "1000000.00",
+            "change_reason": "名称规范",
+        },
     )
     fund.refresh_from_db()
     assert (fund.region, fund.year, fund.code) == (world.county_a, 2024, "jiuye-2024")

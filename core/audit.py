@@ -1,0 +1,138 @@
+"""What the audit trail's rows are called, and how long the rows that may go are kept.
+
+The trail itself is written by `core.workflow.record_audit` (and its bulk forms); nothing updates
+or deletes a row of it except `audit_entries_purge`, which drops the records of personal-data
+access past `AUDIT_KEEP_DAYS`. Rows about work and money (workflow moves, amounts, accounts,
+administrative changes) are never purged. On PostgreSQL a trigger (core migration 0004) refuses
+every other UPDATE or DELETE, whoever sends it.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+
+from core.models import AuditEntry
+
+# The minimum the law asks for (等保 2.0: six months); AUDIT_KEEP_DAYS may be longer, never shorter.
+AUDIT_KEEP_DAYS_MIN = 180
+
+# Records of who looked at personal data, and why: kept AUDIT_KEEP_DAYS, then purged. Nothing else is.
+PURGEABLE_ACTIONS = ("personal_data.view", "personal_data.export")
+
+# Chinese names of the recorded actions, for the history list and its filter (an unknown code
+# is shown as it is, so a new action never breaks the page).
+ACTION_LABELS = {
+    "campaign.assessor_assign": "指派评估人员",
+    "campaign.notice": "考核结果公示",
+    "campaign.open": "开始考核",
+    "campaign.publish": "考核结果通报",
+    "campaign.results": "计算考核结果",
+    "campaign.results_recomputed": "重新计算考核结果",
+    "claim.approve": "补助批准",
+    "claim.create": "创建补助申报",
+    "claim.material_add": "上传申报材料",
+    "claim.notice": "列入拟补助公示",
+    "claim.pay": "补助拨付",
+    "claim.payee": "填写收款账户",
+    "claim.reject": "驳回申报",
+    "claim.reopen": "撤回重审",
+    "claim.submit": "提交补助申报",
+    "claim.review.pass": "审核通过",
+    "claim.review.return": "退回修改",
+    "claim.review.reject": "审核不通过",
+    "entitlement.commit": "应享补助锁定",
+    "entitlement.correct": "应享补助更正",
+    "entitlement.grant": "应享补助确定",
+    "entitlement.paid": "应享补助已拨付",
+    "entitlement.release": "应享补助解锁",
+    "fund.create": "新增补助资金",
+    "fund.change": "修改补助资金",
+    "login.locked": "登录失败锁定",
+    "login.unlock": "解除登录锁定",
+    "password.change_own": "修改本人密码",
+    "two_factor.enrol": "启用两步验证",
+    "two_factor.failure": "两步验证码错误",
+    "two_factor.recovery_used": "使用恢复码登录",
+    "two_factor.reset": "重置两步验证",
+    "notification.resend": "重发通知",
+    "objection.answer": "答复异议",
+    "objection.file": "提出异议",
+    "personal_data.export": "导出完整个人信息",
+    "personal_data.view": "查看完整个人信息",
+    "policy.freeze": "冻结考核政策",
+    "policy.new_version": "新建政策版本",
+    "policy.seed_install": "安装内置政策",
+    "rectification.evidence_add": "上传整改材料",
+    "rectification.issue": "下发整改通知",
+    "rectification.propose_revocation": "提议撤销认定",
+    "rectification.respond": "提交整改情况",
+    "rectification.return": "退回整改",
+    "rectification.revocation_declined": "不予撤销",
+    "rectification.revoke": "撤销认定",
+    "rectification.verify": "整改验收",
+    "roster.import": "导入花名册",
+    "sheet.correct": "更正评分表",
+    "sheet.evidence_add": "上传佐证材料",
+    "sheet.evidence_remove": "删除佐证材料",
+    "sheet.import": "导入评分数据",
+    "sheet.lock": "审定锁定评分表",
+    "sheet.onsite_submit": "提交现场评估",
+    "sheet.self_submit": "提交自评",
+    "station.change": "修改站点信息",
+    "station.contact_update": "更新站点联系信息",
+    "station.create": "新增站点",
+    "station.edit": "修改站点信息",
+    "station.status_change": "变更站点状态",
+    "user.change": "修改用户",
+    "user.create": "新增用户",
+    "user.password_reset": "重置密码",
+}
+
+
+def action_label(action: str) -> str:
+    """The Chinese name of a recorded action, or the code itself when it has none yet."""
+    return ACTION_LABELS.get(action, action)
+
+
+def audit_entries_purge(*, now=None) -> int:
+    """Delete the personal-data access records older than AUDIT_KEEP_DAYS; return how many.
+
+    Only PURGEABLE_ACTIONS go; every other row stays for good. The database trigger allows
+    exactly this deletion (those actions, older than the legal minimum) and refuses any other.
+    """
+    now = now or timezone.now()
+    keep_days = max(settings.AUDIT_KEEP_DAYS, AUDIT_KEEP_DAYS_MIN)
+    deleted, _ = AuditEntry.objects.filter(
+        action__in=PURGEABLE_ACTIONS, at__lt=now - timedelta(days=keep_days)
+    ).delete()
+    return deleted
+
+
+def field_display(obj, name: str) -> str:
+    """A field's value as a clerk reads it in the history: a choice's label, 是/否, a related row's
+    name, an amount with thousands separators, "" for nothing; never a code they would look up."""
+    field = obj._meta.get_field(name)
+    if field.is_relation and getattr(obj, field.attname) is None:
+        return ""  # unset: reading the relation of a new row would raise
+    value = getattr(obj, name)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    return str(value)
+
+
+def changed_fields(before, after, names) -> dict[str, list[str]]:
+    """{field: [old, new]} for the fields of `names` whose shown value differs between two rows."""
+    changes = {}
+    for name in names:
+        old, new = field_display(before, name), field_display(after, name)
+        if old != new:
+            changes[name] = [old, new]
+    return changes

@@ -1,0 +1,301 @@
+"""The login lock: django-axes counts the failures, this module decides how long a lock lasts, what
+the person sees, what the audit trail keeps, and who may lift a lock.
+
+Axes (settings: AXES_*) records every attempt in the database, so a lock holds across every server
+process: AccessAttempt counts the failures that still count, AccessFailureLog keeps every failure,
+AccessLog every successful login. LOGIN_LOCK_FAILURES failures lock the account, and as many from one
+address lock the address, whichever comes first; an unknown username is counted like a real one, so
+neither the message nor the lock tells a guesser whether an account exists.
+
+A lock lasts LOGIN_LOCK_MINUTES, doubled for each earlier lock of the same account or address within
+the last day (15, 30, 60 … minutes), up to LOGIN_LOCK_MAX_HOURS. The earlier locks are read from the
+audit trail, which keeps every lock ("login.locked") for good, so the count survives axes' cleanup.
+"""
+
+import math
+from datetime import timedelta
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt, AccessAttemptExpiration, AccessFailureLog
+from axes.signals import user_locked_out
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm
+from django.db import transaction
+from django.db.models import Q, QuerySet, Sum
+from django.dispatch import receiver
+from django.shortcuts import render
+from django.utils import timezone
+
+from core.models import AuditEntry
+from core.permissions import is_superuser, may_manage, require
+from core.workflow import record_audit
+
+LOCK_ACTION = "login.locked"
+UNLOCK_ACTION = "login.unlock"
+# Earlier locks within this time make the next one longer.
+LOCK_HISTORY = timedelta(hours=24)
+
+WRONG_CREDENTIALS_MESSAGE = "用户名或密码不正确，请重新输入。"
+
+
+def lock_message(minutes: int) -> str:
+    return f"登录失败次数过多，请 {minutes} 分钟后再试，或联系人社局工作人员解锁。"
+
+
+def _earlier_locks(*, username: str | None, address: str | None, since) -> int:
+    """How many locks of this account, or of this address, the audit trail holds since `since`."""
+    locks = AuditEntry.objects.filter(action=LOCK_ACTION, at__gte=since)
+    by_account = locks.filter(changes__username=username).count() if username else 0
+    by_address = locks.filter(changes__address=address).count() if address else 0
+    return max(by_account, by_address)
+
+
+def _duration_after(earlier_locks: int) -> timedelta:
+    base = timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    longest = timedelta(hours=settings.LOGIN_LOCK_MAX_HOURS)
+    # The exponent is bounded before it is used: a flood of locks must not overflow the timedelta.
+    return min(base * 2 ** min(earlier_locks, 20), longest)
+
+
+def _who(request) -> tuple[str | None, str | None]:
+    if request is None:
+        return None, None
+    credentials = getattr(request, "axes_credentials", None)
+    username = get_client_username(request, credentials)
+    address = getattr(request, "axes_ip_address", None)
+    return username, address
+
+
+def lock_duration(request=None) -> timedelta:
+    """AXES_COOLOFF_TIME: how long the failures of this request's account and address count.
+
+    While a lock is on, the audit trail already holds it, so the lock in force is the one after all
+    earlier ones: the n-th lock within a day lasts LOGIN_LOCK_MINUTES × 2^(n-1).
+    """
+    username, address = _who(request)
+    if username is None and address is None:
+        return _duration_after(0)
+    now = getattr(request, "axes_attempt_time", None) or timezone.now()
+    locks = _earlier_locks(username=username, address=address, since=now - LOCK_HISTORY)
+    return _duration_after(max(locks - 1, 0))
+
+
+def _counting_attempts(*, username: str | None, address: str | None, now, duration: timedelta):
+    """The attempt rows that count now for the account and for the address (either may be None)."""
+    threshold = now - duration
+    recent = AccessAttempt.objects.filter(attempt_time__gte=threshold)
+    return (
+        recent.filter(username=username) if username is not None else recent.none(),
+        recent.filter(ip_address=address) if address else recent.none(),
+    )
+
+
+def _lock_end(attempts: QuerySet, *, duration: timedelta):
+    """When the failures in `attempts` fall below the limit again, or None when they are below it now."""
+    limit = settings.AXES_FAILURE_LIMIT
+    counted = 0
+    for attempt_time, failures in attempts.order_by("-attempt_time").values_list(
+        "attempt_time", "failures_since_start"
+    ):
+        counted += failures
+        if counted >= limit:
+            # Once this row stops counting, fewer than `limit` failures remain.
+            return attempt_time + duration
+    return None
+
+
+def lock_ends_at(request):
+    """When the lock that refuses this request ends (the later of the account's and the address's)."""
+    username, address = _who(request)
+    now = getattr(request, "axes_attempt_time", None) or timezone.now()
+    duration = lock_duration(request)
+    ends = [
+        end
+        for attempts in _counting_attempts(username=username, address=address, now=now, duration=duration)
+        if (end := _lock_end(attempts, duration=duration)) is not None
+    ]
+    return max(ends) if ends else now + duration
+
+
+def lockout_response(request, original_response=None, credentials=None):
+    """AXES_LOCKOUT_CALLABLE: the login page again, with how long the lock lasts.
+
+    The same page for an existing and an unknown username, for a wrong and a right password.
+    """
+    if credentials is not None:
+        request.axes_credentials = credentials
+    remaining = lock_ends_at(request) - (getattr(request, "axes_attempt_time", None) or timezone.now())
+    minutes = max(1, math.ceil(remaining.total_seconds() / 60))
+    username, _address = _who(request)
+    form = AuthenticationForm(request, initial={"username": username or ""})
+    context = {"form": form, "lock_message": lock_message(minutes), "next": request.POST.get("next", "")}
+    return render(request, "registration/login.html", context, status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+@receiver(user_locked_out)
+def record_lock(sender, request, username, ip_address, **kwargs):
+    """Axes signals a lock at the failure that starts it and at each refused attempt during it."""
+    if request is None:
+        return
+    if getattr(request, "axes_failures_since_start", None) is None:
+        # Refused while locked: axes records nothing then (so the lock is not restarted); we do.
+        AccessFailureLog.objects.create(
+            username=username,
+            ip_address=ip_address,
+            user_agent=request.axes_user_agent,
+            http_accept=request.axes_http_accept,
+            path_info=request.axes_path_info,
+            attempt_time=request.axes_attempt_time,
+            locked_out=True,
+        )
+        return
+    _record_new_lock(request, username=username, address=ip_address)
+
+
+def _record_new_lock(request, *, username: str | None, address: str | None) -> None:
+    now = request.axes_attempt_time
+    earlier = _earlier_locks(username=username, address=address, since=now - LOCK_HISTORY)
+    duration = _duration_after(earlier)
+    # Which of the two is locked: the account's failures, the address's, or both reached the limit.
+    account_rows, address_rows = _counting_attempts(
+        username=username, address=address, now=now, duration=_duration_after(max(earlier - 1, 0))
+    )
+    limit = settings.AXES_FAILURE_LIMIT
+    scope = [
+        name
+        for name, rows in (("account", account_rows), ("address", address_rows))
+        if (rows.aggregate(n=Sum("failures_since_start"))["n"] or 0) >= limit
+    ]
+    user = get_user_model().objects.filter(username=username).select_related("region").first()
+    with transaction.atomic():
+        # The rows of this lock expire with it; axes set their expiry before it knew of the lock.
+        this_lock = Q(pk__in=[])
+        if username is not None:
+            this_lock |= Q(access_attempt__username=username)
+        if address:
+            this_lock |= Q(access_attempt__ip_address=address)
+        AccessAttemptExpiration.objects.filter(this_lock).update(expires_at=now + duration)
+        attempt = AccessAttempt.objects.filter(
+            username=username, ip_address=address, user_agent=request.axes_user_agent
+        ).first()
+        target = user or attempt
+        if target is None:
+            return
+        record_audit(
+            target=target,
+            actor=None,
+            action=LOCK_ACTION,
+            reason=f"连续 {limit} 次登录失败，锁定 {int(duration.total_seconds() // 60)} 分钟。",
+            changes={
+                "username": username or "",
+                "address": address or "",
+                "scope": "+".join(scope) or "account",
+                "minutes": int(duration.total_seconds() // 60),
+            },
+            region=getattr(user, "region", None),
+        )
+
+
+# ---- Who is locked, and lifting a lock (bureau staff for their region's accounts).
+
+
+def users_in_reach(*, actor) -> QuerySet:
+    """The accounts whose lock `actor` may lift: all for a superuser, their region's for bureau staff."""
+    users = get_user_model().objects.select_related("region")
+    if is_superuser(actor):
+        return users.all()
+    if not getattr(actor, "is_bureau", False) or actor.region is None:
+        return users.none()
+    return users.filter(region__path__startswith=actor.region.path)
+
+
+def _locked_usernames(*, now) -> dict[str, object]:
+    """Locked usernames and when their lock ends, read from the rows that have not expired yet."""
+    limit = settings.AXES_FAILURE_LIMIT
+    rows = (
+        AccessAttempt.objects.filter(expiration__expires_at__gt=now)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=limit)
+    )
+    ends = {}
+    for row in rows:
+        ends[row["username"]] = (
+            AccessAttemptExpiration.objects.filter(access_attempt__username=row["username"])
+            .order_by("-expires_at")
+            .values_list("expires_at", flat=True)
+            .first()
+        )
+    return ends
+
+
+def locked_accounts(*, actor, now=None) -> list[tuple[object, object]]:
+    """(user, lock end) for each locked account `actor` may unlock, by username."""
+    ends = _locked_usernames(now=now or timezone.now())
+    users = users_in_reach(actor=actor).filter(username__in=list(ends)).order_by("username")
+    return [(user, ends[user.username]) for user in users]
+
+
+def locked_addresses(*, now=None) -> list[tuple[str, object]]:
+    """(address, lock end) of each locked address: shown to superusers only (an address has no region)."""
+    now = now or timezone.now()
+    limit = settings.AXES_FAILURE_LIMIT
+    rows = (
+        AccessAttempt.objects.filter(expiration__expires_at__gt=now)
+        .values("ip_address")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=limit)
+        .order_by("ip_address")
+    )
+    result = []
+    for row in rows:
+        end = (
+            AccessAttemptExpiration.objects.filter(access_attempt__ip_address=row["ip_address"])
+            .order_by("-expires_at")
+            .values_list("expires_at", flat=True)
+            .first()
+        )
+        result.append((row["ip_address"], end))
+    return result
+
+
+def login_lock_release(*, user, actor, reason: str = "") -> int:
+    """Lift the lock of `user`'s account: their counted failures are forgotten.
+
+    Before: `actor` is bureau staff of `user`'s region (or above) or a superuser, else Forbidden.
+    After: the account's AccessAttempt rows are gone and a "login.unlock" audit row names who lifted
+    it. Returns how many attempt rows were removed. The address's own lock, if any, stays.
+    """
+    region = getattr(user, "region", None)
+    require(
+        is_superuser(actor) or (region is not None and may_manage(actor, region)),
+        "您只能解锁本辖区用户的账号。",
+    )
+    with transaction.atomic():
+        removed = AxesProxyHandler.reset_attempts(username=user.get_username())
+        record_audit(
+            target=user,
+            actor=actor,
+            action=UNLOCK_ACTION,
+            reason=reason or "人社局解除登录锁定。",
+            changes={"username": user.get_username()},
+            region=region,
+        )
+    return removed
+
+
+def login_lock_release_address(*, address: str, actor) -> int:
+    """Lift the lock of an address (superusers only: an address belongs to no region)."""
+    require(is_superuser(actor), "只有系统管理员可以解锁地址。")
+    with transaction.atomic():
+        removed = AxesProxyHandler.reset_attempts(ip_address=address)
+        record_audit(
+            target=actor,
+            actor=actor,
+            action=UNLOCK_ACTION,
+            reason="解除地址的登录锁定。",
+            changes={"address": address},
+        )
+    return removed
