@@ -29,8 +29,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from core.models import AuditEntry
-from core.permissions import is_superuser, may_manage, require
+from core.permissions import ACCOUNTS_BUREAU_KEEPS, is_superuser, may_keep_account, require
 from core.workflow import record_audit
+
+SCOPE_LABELS = {"account": "账号", "address": "地址"}
 
 LOCK_ACTION = "login.locked"
 UNLOCK_ACTION = "login.unlock"
@@ -47,8 +49,8 @@ def lock_message(minutes: int) -> str:
 def _earlier_locks(*, username: str | None, address: str | None, since) -> int:
     """How many locks of this account, or of this address, the audit trail holds since `since`."""
     locks = AuditEntry.objects.filter(action=LOCK_ACTION, at__gte=since)
-    by_account = locks.filter(changes__username=username).count() if username else 0
-    by_address = locks.filter(changes__address=address).count() if address else 0
+    by_account = locks.filter(changes__账号=username).count() if username else 0
+    by_address = locks.filter(changes__地址=address).count() if address else 0
     return max(by_account, by_address)
 
 
@@ -188,11 +190,12 @@ def _record_new_lock(request, *, username: str | None, address: str | None) -> N
             actor=None,
             action=LOCK_ACTION,
             reason=f"连续 {limit} 次登录失败，锁定 {int(duration.total_seconds() // 60)} 分钟。",
+            # In words, as the history list shows them to a clerk.
             changes={
-                "username": username or "",
-                "address": address or "",
-                "scope": "+".join(scope) or "account",
-                "minutes": int(duration.total_seconds() // 60),
+                "账号": username or "",
+                "地址": address or "",
+                "锁定范围": "、".join(SCOPE_LABELS[name] for name in scope) or "账号",
+                "锁定分钟": int(duration.total_seconds() // 60),
             },
             region=getattr(user, "region", None),
         )
@@ -202,13 +205,17 @@ def _record_new_lock(request, *, username: str | None, address: str | None) -> N
 
 
 def users_in_reach(*, actor) -> QuerySet:
-    """The accounts whose lock `actor` may lift: all for a superuser, their region's for bureau staff."""
+    """The accounts whose lock and second factor `actor` may lift: all for a superuser; for bureau
+    staff their region's operators and assessors (`may_keep_account`), never a colleague's, an
+    auditor's or a superuser's: lifting those would help whoever is guessing at them."""
     users = get_user_model().objects.select_related("region")
     if is_superuser(actor):
         return users.all()
     if not getattr(actor, "is_bureau", False) or actor.region is None:
         return users.none()
-    return users.filter(region__path__startswith=actor.region.path)
+    return users.filter(
+        region__path__startswith=actor.region.path, is_superuser=False, role__in=ACCOUNTS_BUREAU_KEEPS
+    )
 
 
 def _locked_usernames(*, now) -> dict[str, object]:
@@ -269,10 +276,7 @@ def login_lock_release(*, user, actor, reason: str = "") -> int:
     it. Returns how many attempt rows were removed. The address's own lock, if any, stays.
     """
     region = getattr(user, "region", None)
-    require(
-        is_superuser(actor) or (region is not None and may_manage(actor, region)),
-        "您只能解锁本辖区用户的账号。",
-    )
+    require(may_keep_account(actor, user), "您只能解锁本辖区站点运营人员和评估人员的账号。")
     with transaction.atomic():
         removed = AxesProxyHandler.reset_attempts(username=user.get_username())
         record_audit(
@@ -280,7 +284,7 @@ def login_lock_release(*, user, actor, reason: str = "") -> int:
             actor=actor,
             action=UNLOCK_ACTION,
             reason=reason or "人社局解除登录锁定。",
-            changes={"username": user.get_username()},
+            changes={"账号": user.get_username()},
             region=region,
         )
     return removed
@@ -296,6 +300,6 @@ def login_lock_release_address(*, address: str, actor) -> int:
             actor=actor,
             action=UNLOCK_ACTION,
             reason="解除地址的登录锁定。",
-            changes={"address": address},
+            changes={"地址": address},
         )
     return removed

@@ -61,6 +61,23 @@ def may_manage(actor, region) -> bool:
     return actor.is_superuser or (actor.is_bureau and _in_reach(actor, region))
 
 
+# The accounts bureau staff keep for their region (password, login lock, second factor): never a
+# colleague's, an auditor's or a superuser's, or one clerk could take over another's reach.
+ACCOUNTS_BUREAU_KEEPS = ("operator", "assessor")
+
+
+def may_keep_account(actor, user) -> bool:
+    """A superuser keeps every account; bureau staff the operators' and assessors' of their region."""
+    if not is_active_user(actor):
+        return False
+    if actor.is_superuser:
+        return True
+    if getattr(user, "is_superuser", False) or getattr(user, "role", "") not in ACCOUNTS_BUREAU_KEEPS:
+        return False
+    region = getattr(user, "region", None)
+    return region is not None and may_manage(actor, region)
+
+
 def may_read(actor, region) -> bool:
     """Bureau staff or auditors of `region` or an enclosing region, or a superuser."""
     if not is_active_user(actor):

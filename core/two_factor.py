@@ -31,7 +31,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.permissions import is_superuser, may_manage, require
+from core.permissions import may_keep_account, require
 from core.workflow import record_audit
 
 ENROL_ACTION = "two_factor.enrol"
@@ -162,6 +162,14 @@ def two_factor_verify(*, request, token: str) -> bool:
     is logged out (the caller sends them back to the login page). Returns whether it succeeded.
     """
     user = request.user
+    credentials = {"username": user.get_username()}
+    if AxesProxyHandler.is_locked(request, credentials):
+        # The account (or this address) was locked after the password was accepted, by guesses in
+        # another session: a right code must not finish the login. AxesMiddleware answers with the
+        # lock's page when the request says it is locked out.
+        request.axes_locked_out = True
+        logout(request)
+        return False
     token = _clean(token)
     device = None
     if token:
@@ -192,7 +200,6 @@ def two_factor_verify(*, request, token: str) -> bool:
         reason=f"两步验证码错误（本次登录第 {tries} 次）。",
         region=user.region,
     )
-    credentials = {"username": user.get_username()}
     # Axes reads the username from the request's credentials when it sizes the lock (the form of
     # this page has no username field).
     AxesProxyHandler.update_request(request)
@@ -210,10 +217,7 @@ def two_factor_reset(*, user, actor, reason: str) -> None:
     Forbidden or ValidationError. After: no device of `user` is left, an audit row names who and why.
     """
     region = getattr(user, "region", None)
-    require(
-        is_superuser(actor) or (region is not None and may_manage(actor, region)),
-        "您只能重置本辖区用户的两步验证。",
-    )
+    require(may_keep_account(actor, user), "您只能重置本辖区站点运营人员和评估人员的两步验证。")
     if not (reason or "").strip():
         raise ValidationError("请填写重置两步验证的原因。")
     with transaction.atomic():

@@ -230,7 +230,7 @@ def build_campaigns(world):
         campaign_open(campaign=campaign, actor=bureau)
         built[side] = campaign
     entry_a = CampaignStation.objects.get(campaign=built["a"], station=world.station_a)
-    assessor_assign(entry=entry_a, assessor=world.assessor_a, actor=world.bureau_a)
+    assessor_assign(entry=entry_a, assessor=world.assessor_a, actor=world.bureau_a, reason="指派")
     conflict_declare(entry=entry_a, actor=world.assessor_a, has_conflict=False)
     sheets = {side: ScoreSheet.objects.get(campaign=built[side]) for side in "ab"}
     evidence = {

@@ -247,6 +247,8 @@ def assessor_assign(
         raise ValidationError("只有进行中的考核批次可以指派评估人员。")
     if assessor is not None and assessor.role not in {User.Role.ASSESSOR, User.Role.BUREAU}:
         raise ValidationError("只能指派评估人员或人社局工作人员。")
+    if not reason.strip():
+        raise ValidationError("请填写变更原因：将与原指派和新指派一起记入操作记录。")
     with transaction.atomic():
         locked = CampaignStation.objects.select_for_update().get(pk=entry.pk)
         before = locked.assessor
@@ -259,7 +261,7 @@ def assessor_assign(
             actor=actor,
             action="campaign.assessor_assign",
             station=locked.station,
-            reason=reason,
+            reason=reason.strip(),
             changes={"assessor": [str(before or ""), str(assessor or "")]},
         )
         if assessor is not None:

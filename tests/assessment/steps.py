@@ -58,7 +58,7 @@ def self_evaluate(sheet: ScoreSheet, *, operator: User, raw: dict) -> ScoreSheet
 
 def assign_assessor(sheet: ScoreSheet, *, assessor: User, bureau: User, declare: bool = True) -> None:
     """The bureau assigns `assessor`, who declares no conflict of interest (unless `declare` is False)."""
-    entry = assessor_assign(entry=entry_of(sheet), assessor=assessor, actor=bureau)
+    entry = assessor_assign(entry=entry_of(sheet), assessor=assessor, actor=bureau, reason="指派")
     if declare:
         conflict_declare(entry=entry, actor=assessor, has_conflict=False)
 

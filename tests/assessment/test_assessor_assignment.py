@@ -118,7 +118,7 @@ def test_a_default_assessor_reassigned_away_in_the_campaign_loses_the_station(
     assert entry.assessor is None
     assert station_page(client, world.assessor_a, world.station_a) == 404
 
-    assessor_assign(entry=entry, assessor=assessor_a2, actor=world.bureau_a)
+    assessor_assign(entry=entry, assessor=assessor_a2, actor=world.bureau_a, reason="指派")
 
     assert station_page(client, assessor_a2, world.station_a) == 200
     assert station_page(client, world.assessor_a, world.station_a) == 404
@@ -128,7 +128,7 @@ def test_an_assessor_assigned_in_a_campaign_sees_the_station(client, world, open
     assert station_page(client, world.assessor_a, world.station_a) == 404
     entry = CampaignStation.objects.get(campaign=open_campaign, station=world.station_a)
 
-    assessor_assign(entry=entry, assessor=world.assessor_a, actor=world.bureau_a)
+    assessor_assign(entry=entry, assessor=world.assessor_a, actor=world.bureau_a, reason="指派")
 
     assert codes(station_list(actor=world.assessor_a)) == ["AAA-01"]
     assert station_page(client, world.assessor_a, world.station_a) == 200
@@ -144,7 +144,7 @@ def test_reassigning_in_one_campaign_changes_neither_another_campaign_nor_the_de
     recheck = second_campaign(world, yunmeng)
     first_entry = CampaignStation.objects.get(campaign=campaign, station=world.station_a)
 
-    assessor_assign(entry=first_entry, assessor=assessor_a2, actor=world.bureau_a)
+    assessor_assign(entry=first_entry, assessor=assessor_a2, actor=world.bureau_a, reason="指派")
 
     assert CampaignStation.objects.get(campaign=campaign, station=world.station_a).assessor == assessor_a2
     assert CampaignStation.objects.get(campaign=recheck, station=world.station_a).assessor == world.assessor_a
@@ -165,3 +165,13 @@ def test_changing_the_default_leaves_open_campaigns_alone(world, campaign, asses
         CampaignStation.objects.get(campaign=campaign, station=world.station_a).assessor == world.assessor_a
     )
     assert codes(station_list(actor=assessor_a2)) == []
+
+
+def test_an_assignment_without_a_reason_is_refused_and_changes_nothing(world, open_campaign):
+    from django.core.exceptions import ValidationError
+
+    entry = CampaignStation.objects.get(campaign=open_campaign, station=world.station_a)
+    with pytest.raises(ValidationError, match="请填写变更原因"):
+        assessor_assign(entry=entry, assessor=world.assessor_a, actor=world.bureau_a, reason="  ")
+    assert CampaignStation.objects.get(pk=entry.pk).assessor is None
+    assert not AuditEntry.objects.filter(action="campaign.assessor_assign").exists()

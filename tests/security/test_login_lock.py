@@ -99,11 +99,12 @@ def test_every_success_failure_and_lock_is_recorded(client, world, clock):
     lock = AuditEntry.objects.get(action="login.locked")
     assert lock.object_id == str(world.operator_a.pk)
     # Five failures of one account from one address: both the account and the address are locked.
+    # In words: the history list shows each key and value to a clerk as they are.
     assert lock.changes == {
-        "username": "operator_a",
-        "address": "10.1.1.1",
-        "scope": "account+address",
-        "minutes": 15,
+        "账号": "operator_a",
+        "地址": "10.1.1.1",
+        "锁定范围": "账号、地址",
+        "锁定分钟": 15,
     }
     # The lock is placed in the person's region, so their bureau sees it.
     assert lock.region_path == world.operator_a.region.path
@@ -156,3 +157,34 @@ def test_auditors_see_the_locks_but_cannot_lift_them(client, world, clock):
     assert "operator_a" not in page or "解除锁定" not in page
     assert auditor.post(reverse("login_lock_unlock", args=[world.operator_a.pk])).status_code == 404
     assert not logged_in(attempt(client, "operator_a", RIGHT))
+
+
+def test_bureau_cannot_lift_the_lock_of_a_colleague_or_a_superuser_of_its_region(client, world, clock):
+    """Lifting a lock on an account someone is guessing at helps the guesser: bureau staff lift only
+    their operators' and assessors' locks; a colleague's or a superuser's waits for a superuser."""
+    from tests.factories import make_user
+
+    colleague = make_user("bureau_a2", role="bureau", region=world.county_a)
+    chief = make_user("chief_a", region=world.county_a, superuser=True)
+    for account in (colleague, chief):
+        for _ in range(5):
+            attempt(client, account.username, "wrong", address="10.7.7.7")
+    staff = type(client)()
+    staff.force_login(world.bureau_a)
+    page = staff.get(reverse("login_locks")).content.decode()
+    assert "bureau_a2" not in page and "chief_a" not in page
+    for account in (colleague, chief):
+        assert staff.post(reverse("login_lock_unlock", args=[account.pk])).status_code == 404
+    assert not AuditEntry.objects.filter(action="login.unlock").exists()
+    superuser = type(client)()
+    superuser.force_login(world.superuser)
+    assert superuser.post(reverse("login_lock_unlock", args=[colleague.pk])).status_code == 302
+
+
+def test_the_admin_login_is_locked_like_the_portal_login(client, world, clock):
+    admin_login = reverse("admin:login")
+    for _ in range(5):
+        client.post(admin_login, {"username": "bureau_a", "password": "wrong"}, REMOTE_ADDR="10.4.4.4")
+    locked = client.post(admin_login, {"username": "bureau_a", "password": RIGHT}, REMOTE_ADDR="10.4.4.4")
+    assert locked.status_code == 429
+    assert "登录失败次数过多" in locked.content.decode()

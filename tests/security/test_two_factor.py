@@ -200,3 +200,41 @@ def test_bureau_resets_the_second_factor_of_their_regions_user_who_lost_the_phon
     client.post(reverse("logout"))
     landing = password_login(client, world.operator_a, address="10.3.3.6")
     assert not landing.get("Location", "").startswith("/accounts/two-factor/")
+
+
+def test_bureau_cannot_remove_the_second_factor_of_a_colleague_or_a_superuser(client, world, settings):
+    """With a colleague's or a superuser's password, a clerk who could strip their second factor
+    would enrol a phone of their own at the next login: only a superuser resets those."""
+    from tests.factories import make_user
+
+    settings.TWO_FACTOR_REQUIRED = False
+    colleague = make_user("bureau_a2", role="bureau", region=world.county_a)
+    chief = make_user("chief_a", region=world.county_a, superuser=True)
+    for account in (colleague, chief):
+        TOTPDevice.objects.create(user=account, name="手机", confirmed=True)
+    staff = type(client)()
+    staff.force_login(world.bureau_a)
+    for account in (colleague, chief):
+        staff.post(reverse("two_factor_reset"), {"username": account.username, "reason": "手机丢失"})
+        assert TOTPDevice.objects.filter(user=account, confirmed=True).exists()
+    assert not AuditEntry.objects.filter(action="two_factor.reset").exists()
+    superuser = type(client)()
+    superuser.force_login(world.superuser)
+    superuser.post(reverse("two_factor_reset"), {"username": "bureau_a2", "reason": "手机丢失"})
+    assert not TOTPDevice.objects.filter(user=colleague).exists()
+
+
+def test_a_right_code_does_not_finish_a_login_once_the_account_is_locked(client, world, clock):
+    """Someone guessing the password elsewhere locks the account while this session waits at the
+    code page: the right code no longer lets it in."""
+    enrol(client, world.bureau_a)
+    device = TOTPDevice.objects.get(user=world.bureau_a, confirmed=True)
+    client.post(reverse("logout"))
+    clock.shift(STEP * 2)
+    assert password_login(client, world.bureau_a)["Location"].startswith(reverse("two_factor:verify"))
+    guesser = type(client)()
+    for _ in range(5):
+        guesser.post(reverse("login"), {"username": "bureau_a", "password": "wrong"}, REMOTE_ADDR="10.9.9.9")
+    refused = client.post(reverse("two_factor:verify"), {"code": code_now(device), "next": "/admin/"})
+    assert refused.status_code == 429 and "登录失败次数过多" in refused.content.decode()
+    assert client.get(reverse("admin:index")).status_code == 302  # logged out: back to the login
