@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from assessment.engine.specs import ELIMINATION_SCOPES, ONE_TIME_BASES, RULE_KINDS
-from core.fields import CompactJSONField
+from core.fields import CompactJSONField, EncryptedCharField
 from stations.models import Region, StationKind
 
 POINTS = {"max_digits": 6, "decimal_places": 2, "validators": [MinValueValidator(0)]}
@@ -683,7 +683,8 @@ class Objection(models.Model):
         "stations.Station", verbose_name="涉及站点", on_delete=models.PROTECT, related_name="+"
     )
     name = models.CharField("姓名", max_length=64)
-    contact = models.CharField("联系方式", max_length=64)
+    # A citizen's phone or email: encrypted at rest like the rosters' phones (core/crypto.py).
+    contact = EncryptedCharField("联系方式", max_length=64)
     reason = models.TextField("异议理由", max_length=2000)
     attachment = models.FileField("附件", max_length=255, blank=True)
     attachment_name = models.CharField("附件原名", max_length=100, blank=True)

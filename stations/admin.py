@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -287,12 +287,16 @@ def require_region_for_regional_roles(form, data: dict) -> dict:
     return data
 
 
-class UserRoleForm(forms.ModelForm):
+class UserRoleForm(UserChangeForm):
+    """An account's page. Django's change form shows the password only as “not stored” with the
+    link to 重置密码 (a field nobody can type into): a plain model form would show the hash in a
+    text box and save whatever is typed there as the password itself, unhashed."""
+
     change_reason = ChangeReasonField()
 
-    class Meta:
+    class Meta(UserChangeForm.Meta):
         model = User
-        fields = ["username", "role", "region"]  # the admin widens this to its fieldsets
+        fields = ["username", "password", "role", "region"]  # the admin widens this to its fieldsets
 
     def clean(self):
         return require_region_for_regional_roles(self, super().clean())

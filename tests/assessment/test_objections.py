@@ -264,3 +264,16 @@ def test_a_notice_period_that_has_already_ended_is_refused(world, locked):
     locked.refresh_from_db()
     assert locked.status == Campaign.Status.RESULTS
     assert locked.notice_end is None
+
+
+def test_the_objectors_contact_is_ciphertext_in_the_database(world, noticed):
+    """A citizen's phone is personal data: a copy of the database does not give it away, while the
+    bureau still reads it (masked on its list, core/crypto.py)."""
+    from django.db import connection
+
+    objection = file_directly(noticed, world.station_a)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact FROM assessment_objection WHERE id = %s", [objection.pk])
+        (stored,) = cursor.fetchone()
+    assert "4321234" not in stored and stored.startswith("dev:")
+    assert Objection.objects.get(pk=objection.pk).contact == "0712-4321234"

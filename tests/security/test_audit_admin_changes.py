@@ -225,3 +225,19 @@ def test_a_superuser_resets_a_bureau_clerks_password(client, world):
     world.bureau_a.refresh_from_db()
     assert world.bureau_a.check_password(NEW_PASSWORD)
     assert len(entries("user.password_reset")) == 1
+
+
+def test_the_accounts_page_never_takes_a_password_typed_into_it(client, world):
+    """The page shows no hash to copy and ignores a password posted with it; a new password goes
+    only through 重置密码, validated and hashed."""
+    before = User.objects.get(pk=world.operator_a.pk).password
+    client.force_login(world.bureau_a)
+    url = reverse("admin:stations_user_change", args=[world.operator_a.pk])
+    page = client.get(url)
+    assert before not in page.content.decode()
+    assert "../password/" in page.content.decode()  # the link to 重置密码
+    data = {**form_data(page), "password": "Typed-Plain-2024", "change_reason": "核对信息"}
+    assert client.post(url, data).status_code == 302
+    after = User.objects.get(pk=world.operator_a.pk)
+    assert after.password == before and "Typed-Plain-2024" not in after.password
+    assert not any("password" in entry.changes for entry in entries("user.change"))
