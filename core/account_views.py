@@ -18,6 +18,8 @@ from core.passwords import OwnPasswordChangeView
 
 class CodeForm(forms.Form):
     code = forms.CharField(label="验证码", max_length=32, strip=True)
+    # Only when replacing an authenticator: a code of the one in use (two_factor.two_factor_enrol).
+    current_code = forms.CharField(label="原验证器的验证码", max_length=32, strip=True, required=False)
 
 
 def _next(request) -> str:
@@ -40,10 +42,13 @@ def two_factor_setup(request):
     if request.method == "POST" and form.is_valid():
         try:
             codes = two_factor.two_factor_enrol(
-                request=request, device=device, token=form.cleaned_data["code"]
+                request=request,
+                device=device,
+                token=form.cleaned_data["code"],
+                current_token=form.cleaned_data["current_code"],
             )
         except ValidationError as error:
-            form.add_error("code", error)
+            form.add_error("current_code" if "原验证器" in error.messages[0] else "code", error)
         else:
             request.session[two_factor.NEW_CODES_KEY] = codes
             return redirect(f"{reverse('two_factor:recovery_codes')}?{urlencode({'next': _next(request)})}")

@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.urls import path, reverse
@@ -24,7 +24,7 @@ from core.jobs import JobStarted, may_see_job
 from core.permissions import Forbidden, may_change_in_admin, may_use_admin
 from core.scoping import scoped_queryset
 from core.upload_limits import upload_limit
-from core.workflow import Move, available_moves, move_named
+from core.workflow import Move, available_moves, move_named, record_audit
 
 
 class BureauAdminSite(admin.AdminSite):
@@ -121,6 +121,19 @@ def _estimated_rows(queryset: QuerySet) -> int | None:
         return None
 
 
+def _record_deletion(obj, *, actor) -> None:
+    """A superuser's deletion in the admin leaves its row in the history, in the same transaction:
+    the object is gone, what it was and who removed it are not."""
+    record_audit(
+        target=obj,
+        actor=actor,
+        action="admin.delete",
+        reason="系统管理员在管理后台删除。",
+        changes={"对象": f"{obj._meta.verbose_name}：{obj}"},
+        region=getattr(obj, "region", None),
+    )
+
+
 class ScopedAdmin(admin.ModelAdmin):
     """Base for every ModelAdmin: rows, choices and permissions follow the acting user."""
 
@@ -152,6 +165,17 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Records of public money and assessments are corrected or revoked, not deleted.
         return request.user.is_superuser
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            _record_deletion(obj, actor=request.user)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                _record_deletion(obj, actor=request.user)
+            super().delete_queryset(request, queryset)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         kwargs.setdefault("queryset", self._choices(db_field, request))

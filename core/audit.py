@@ -24,6 +24,7 @@ PURGEABLE_ACTIONS = ("personal_data.view", "personal_data.export")
 # Chinese names of the recorded actions, for the history list and its filter (an unknown code
 # is shown as it is, so a new action never breaks the page).
 ACTION_LABELS = {
+    "admin.delete": "在管理后台删除",
     "campaign.assessor_assign": "指派评估人员",
     "campaign.notice": "考核结果公示",
     "campaign.open": "开始考核",

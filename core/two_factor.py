@@ -129,15 +129,21 @@ def recovery_codes_issue(*, user) -> list[str]:
     return codes
 
 
-def two_factor_enrol(*, request, device: TOTPDevice, token: str) -> list[str]:
+def two_factor_enrol(*, request, device: TOTPDevice, token: str, current_token: str = "") -> list[str]:
     """Confirm `device` with a code the app shows, verify this session with it, issue recovery codes.
 
-    Before: `device` is the person's pending authenticator. After: it is their only authenticator,
+    Before: `device` is the person's pending authenticator; someone who already has one gives a
+    code of it (or a recovery code) as `current_token`, so a session left open on a shared PC
+    cannot swap in the taker's phone and lock the owner out. After: it is their only authenticator,
     the session counts as verified, an audit row records the enrolment. Returns the recovery codes.
-    Raises ValidationError (nothing saved) when the code is not the app's current one.
+    Raises ValidationError (nothing saved) when a code is wrong.
     """
     user = request.user
     token = _clean(token)
+    if two_factor_enabled(user) and not _matches_current_device(user, _clean(current_token), besides=device):
+        raise ValidationError(
+            "原验证器的验证码不正确。更换手机前，请输入原手机验证器当前显示的 6 位数字或一个恢复码。"
+        )
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user)
         if not token.isdigit() or not device.verify_token(token):
@@ -149,6 +155,21 @@ def two_factor_enrol(*, request, device: TOTPDevice, token: str) -> list[str]:
         record_audit(target=user, actor=user, action=ENROL_ACTION, reason="启用两步验证", region=user.region)
     otp_login(request, device)
     return codes
+
+
+def _matches_current_device(user, token: str, *, besides: TOTPDevice) -> bool:
+    """Whether `token` is a current code of one of `user`'s confirmed authenticators, or one of their
+    recovery codes (used up by this), other than the pending `besides`."""
+    if not token:
+        return False
+    kind = TOTPDevice if token.isdigit() else StaticDevice
+    with transaction.atomic():
+        for candidate in devices_for_user(user, confirmed=True, for_verify=True):
+            if candidate.pk == besides.pk and isinstance(candidate, TOTPDevice):
+                continue
+            if isinstance(candidate, kind) and candidate.verify_token(token):
+                return True
+    return False
 
 
 # ---- Verification after the password.

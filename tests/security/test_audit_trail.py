@@ -119,3 +119,18 @@ def test_postgresql_lets_the_purge_and_a_station_deletion_through(world):
     world.station_b.delete()
     entry = AuditEntry.objects.get(action="station.status_change")
     assert entry.station_id is None and entry.reason == "整改"
+
+
+def test_a_superusers_deletion_in_the_admin_stays_in_the_history(client, world):
+    """Only a superuser may delete in the admin; what was deleted, and by whom, is kept."""
+    from stations.models import Region
+    from tests.factories import make_region
+
+    village = make_region("420923100201", "试点村", Region.Level.COMMUNITY, world.town_a)
+    client.force_login(world.superuser)
+    url = reverse("admin:stations_region_delete", args=[village.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not Region.objects.filter(pk=village.pk).exists()
+    entry = AuditEntry.objects.get(action="admin.delete")
+    assert entry.actor == world.superuser
+    assert entry.changes == {"对象": "行政区划：试点村"}

@@ -238,3 +238,24 @@ def test_a_right_code_does_not_finish_a_login_once_the_account_is_locked(client,
     refused = client.post(reverse("two_factor:verify"), {"code": code_now(device), "next": "/admin/"})
     assert refused.status_code == 429 and "登录失败次数过多" in refused.content.decode()
     assert client.get(reverse("admin:index")).status_code == 302  # logged out: back to the login
+
+
+def test_replacing_the_authenticator_needs_a_code_of_the_one_in_use(client, world, clock):
+    """A verified session left open on a shared PC must not let someone swap in their own phone."""
+    codes = enrol(client, world.bureau_a)
+    old = TOTPDevice.objects.get(user=world.bureau_a, confirmed=True)
+    clock.shift(STEP * 2)
+    page = client.get(reverse("two_factor:setup")).content.decode()
+    assert "更换验证器" in page and "原手机验证器当前的验证码" in page
+    new = TOTPDevice.objects.get(user=world.bureau_a, confirmed=False)
+    refused = client.post(reverse("two_factor:setup"), {"code": code_now(new), "current_code": "000000"})
+    assert "原验证器的验证码不正确" in refused.content.decode()
+    assert TOTPDevice.objects.get(user=world.bureau_a, confirmed=True).pk == old.pk
+    no_code = client.post(reverse("two_factor:setup"), {"code": code_now(new)})
+    assert "原验证器的验证码不正确" in no_code.content.decode()
+
+    # The owner, with the old phone (or a recovery code), moves to the new one.
+    clock.shift(STEP)
+    done = client.post(reverse("two_factor:setup"), {"code": code_now(new), "current_code": codes[0]})
+    assert done.status_code == 302
+    assert list(TOTPDevice.objects.filter(user=world.bureau_a, confirmed=True)) == [new]
