@@ -151,7 +151,12 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_LOCK_MINUTES = env.int("LOGIN_LOCK_MINUTES", default=15)
 LOGIN_LOCK_MAX_HOURS = env.int("LOGIN_LOCK_MAX_HOURS", default=24)
-AXES_FAILURE_LIMIT = env.int("LOGIN_LOCK_FAILURES", default=5)
+# Failures that lock an account (wherever they come from), and failures that lock an address (whatever
+# accounts they try). An address is often a whole office behind one gateway, so it takes more: one
+# clerk's typos do not lock the colleagues, while someone trying many accounts is still stopped.
+LOGIN_LOCK_FAILURES = env.int("LOGIN_LOCK_FAILURES", default=5)
+LOGIN_LOCK_ADDRESS_FAILURES = env.int("LOGIN_LOCK_ADDRESS_FAILURES", default=20)
+AXES_FAILURE_LIMIT = "core.login_lock.failure_limit"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = "core.login_lock.lock_duration"
 # Each attempt row expires on its own lock's end, so the cleanup of a short lock never ends a long one.

@@ -61,6 +61,27 @@ def _duration_after(earlier_locks: int) -> timedelta:
     return min(base * 2 ** min(earlier_locks, 20), longest)
 
 
+def failure_limit(request=None, credentials=None) -> int:
+    """AXES_FAILURE_LIMIT. Axes compares one number with the larger of the account's and the
+    address's failures; this makes that mean "the account has LOGIN_LOCK_FAILURES, or the address
+    LOGIN_LOCK_ADDRESS_FAILURES": the account's own limit once it has reached it, else the
+    address's (which the account's count, being below the smaller limit, cannot reach)."""
+    account_limit = settings.LOGIN_LOCK_FAILURES
+    if request is not None and credentials is not None:
+        request.axes_credentials = credentials
+    username, _address = _who(request)
+    if username is None:
+        return settings.LOGIN_LOCK_ADDRESS_FAILURES
+    now = getattr(request, "axes_attempt_time", None) or timezone.now()
+    failures = (
+        AccessAttempt.objects.filter(username=username, expiration__expires_at__gt=now).aggregate(
+            n=Sum("failures_since_start")
+        )["n"]
+        or 0
+    )
+    return account_limit if failures >= account_limit else settings.LOGIN_LOCK_ADDRESS_FAILURES
+
+
 def _who(request) -> tuple[str | None, str | None]:
     if request is None:
         return None, None
@@ -94,9 +115,8 @@ def _counting_attempts(*, username: str | None, address: str | None, now, durati
     )
 
 
-def _lock_end(attempts: QuerySet, *, duration: timedelta):
-    """When the failures in `attempts` fall below the limit again, or None when they are below it now."""
-    limit = settings.AXES_FAILURE_LIMIT
+def _lock_end(attempts: QuerySet, *, duration: timedelta, limit: int):
+    """When the failures in `attempts` fall below `limit` again, or None when they are below it now."""
     counted = 0
     for attempt_time, failures in attempts.order_by("-attempt_time").values_list(
         "attempt_time", "failures_since_start"
@@ -113,10 +133,16 @@ def lock_ends_at(request):
     username, address = _who(request)
     now = getattr(request, "axes_attempt_time", None) or timezone.now()
     duration = lock_duration(request)
+    account_rows, address_rows = _counting_attempts(
+        username=username, address=address, now=now, duration=duration
+    )
     ends = [
         end
-        for attempts in _counting_attempts(username=username, address=address, now=now, duration=duration)
-        if (end := _lock_end(attempts, duration=duration)) is not None
+        for attempts, limit in (
+            (account_rows, settings.LOGIN_LOCK_FAILURES),
+            (address_rows, settings.LOGIN_LOCK_ADDRESS_FAILURES),
+        )
+        if (end := _lock_end(attempts, duration=duration, limit=limit)) is not None
     ]
     return max(ends) if ends else now + duration
 
@@ -164,12 +190,13 @@ def _record_new_lock(request, *, username: str | None, address: str | None) -> N
     account_rows, address_rows = _counting_attempts(
         username=username, address=address, now=now, duration=_duration_after(max(earlier - 1, 0))
     )
-    limit = settings.AXES_FAILURE_LIMIT
+    limits = {"account": settings.LOGIN_LOCK_FAILURES, "address": settings.LOGIN_LOCK_ADDRESS_FAILURES}
     scope = [
         name
         for name, rows in (("account", account_rows), ("address", address_rows))
-        if (rows.aggregate(n=Sum("failures_since_start"))["n"] or 0) >= limit
+        if (rows.aggregate(n=Sum("failures_since_start"))["n"] or 0) >= limits[name]
     ]
+    limit = limits[scope[0]] if scope else settings.LOGIN_LOCK_FAILURES
     user = get_user_model().objects.filter(username=username).select_related("region").first()
     with transaction.atomic():
         # The rows of this lock expire with it; axes set their expiry before it knew of the lock.
@@ -220,7 +247,7 @@ def users_in_reach(*, actor) -> QuerySet:
 
 def _locked_usernames(*, now) -> dict[str, object]:
     """Locked usernames and when their lock ends, read from the rows that have not expired yet."""
-    limit = settings.AXES_FAILURE_LIMIT
+    limit = settings.LOGIN_LOCK_FAILURES
     rows = (
         AccessAttempt.objects.filter(expiration__expires_at__gt=now)
         .values("username")
@@ -248,7 +275,7 @@ def locked_accounts(*, actor, now=None) -> list[tuple[object, object]]:
 def locked_addresses(*, now=None) -> list[tuple[str, object]]:
     """(address, lock end) of each locked address: shown to superusers only (an address has no region)."""
     now = now or timezone.now()
-    limit = settings.AXES_FAILURE_LIMIT
+    limit = settings.LOGIN_LOCK_ADDRESS_FAILURES
     rows = (
         AccessAttempt.objects.filter(expiration__expires_at__gt=now)
         .values("ip_address")
