@@ -23,13 +23,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Max, Q, QuerySet, Sum
 from django.dispatch import receiver
 from django.shortcuts import render
 from django.utils import timezone
 
 from core.models import AuditEntry
-from core.permissions import ACCOUNTS_BUREAU_KEEPS, is_superuser, may_keep_account, require
+from core.permissions import accounts_kept_by, is_superuser, may_keep_account, require
 from core.workflow import record_audit
 
 SCOPE_LABELS = {"account": "账号", "address": "地址"}
@@ -232,17 +232,10 @@ def _record_new_lock(request, *, username: str | None, address: str | None) -> N
 
 
 def users_in_reach(*, actor) -> QuerySet:
-    """The accounts whose lock and second factor `actor` may lift: all for a superuser; for bureau
-    staff their region's operators and assessors (`may_keep_account`), never a colleague's, an
-    auditor's or a superuser's: lifting those would help whoever is guessing at them."""
-    users = get_user_model().objects.select_related("region")
-    if is_superuser(actor):
-        return users.all()
-    if not getattr(actor, "is_bureau", False) or actor.region is None:
-        return users.none()
-    return users.filter(
-        region__path__startswith=actor.region.path, is_superuser=False, role__in=ACCOUNTS_BUREAU_KEEPS
-    )
+    """The accounts whose lock and second factor `actor` may lift (`may_keep_account`): never a
+    colleague's, an auditor's or a superuser's for bureau staff, since lifting those would help
+    whoever is guessing at them."""
+    return accounts_kept_by(actor).select_related("region")
 
 
 def _locked_usernames(*, now) -> dict[str, object]:
@@ -251,18 +244,10 @@ def _locked_usernames(*, now) -> dict[str, object]:
     rows = (
         AccessAttempt.objects.filter(expiration__expires_at__gt=now)
         .values("username")
-        .annotate(failures=Sum("failures_since_start"))
+        .annotate(failures=Sum("failures_since_start"), ends=Max("expiration__expires_at"))
         .filter(failures__gte=limit)
     )
-    ends = {}
-    for row in rows:
-        ends[row["username"]] = (
-            AccessAttemptExpiration.objects.filter(access_attempt__username=row["username"])
-            .order_by("-expires_at")
-            .values_list("expires_at", flat=True)
-            .first()
-        )
-    return ends
+    return {row["username"]: row["ends"] for row in rows}
 
 
 def locked_accounts(*, actor, now=None) -> list[tuple[object, object]]:
@@ -279,20 +264,11 @@ def locked_addresses(*, now=None) -> list[tuple[str, object]]:
     rows = (
         AccessAttempt.objects.filter(expiration__expires_at__gt=now)
         .values("ip_address")
-        .annotate(failures=Sum("failures_since_start"))
+        .annotate(failures=Sum("failures_since_start"), ends=Max("expiration__expires_at"))
         .filter(failures__gte=limit)
         .order_by("ip_address")
     )
-    result = []
-    for row in rows:
-        end = (
-            AccessAttemptExpiration.objects.filter(access_attempt__ip_address=row["ip_address"])
-            .order_by("-expires_at")
-            .values_list("expires_at", flat=True)
-            .first()
-        )
-        result.append((row["ip_address"], end))
-    return result
+    return [(row["ip_address"], row["ends"]) for row in rows]
 
 
 def login_lock_release(*, user, actor, reason: str = "") -> int:

@@ -67,15 +67,33 @@ ACCOUNTS_BUREAU_KEEPS = ("operator", "assessor")
 
 
 def may_keep_account(actor, user) -> bool:
-    """A superuser keeps every account; bureau staff the operators' and assessors' of their region."""
+    """A superuser keeps every account; bureau staff the operators' and assessors' they can see (their
+    region's, and a firm's assessors working on its stations): the password, the login lock and the
+    second factor alike. `user` without a pk is one being created."""
     if not is_active_user(actor):
         return False
     if actor.is_superuser:
         return True
-    if getattr(user, "is_superuser", False) or getattr(user, "role", "") not in ACCOUNTS_BUREAU_KEEPS:
+    if not actor.is_bureau or getattr(user, "is_superuser", False):
         return False
-    region = getattr(user, "region", None)
-    return region is not None and may_manage(actor, region)
+    if getattr(user, "role", "") not in ACCOUNTS_BUREAU_KEEPS:
+        return False
+    return user.pk is None or accounts_kept_by(actor).filter(pk=user.pk).exists()
+
+
+def accounts_kept_by(actor):
+    """The accounts `may_keep_account` lets `actor` keep, as a queryset (the login-lock page lists them)."""
+    # Here, not at the top: core.scoping reads this module's predicates.
+    from django.contrib.auth import get_user_model
+
+    from core.scoping import scoped_queryset
+
+    users = scoped_queryset(get_user_model(), actor=actor)
+    if is_superuser(actor):
+        return users
+    if not (is_active_user(actor) and actor.is_bureau):
+        return users.none()
+    return users.filter(is_superuser=False, role__in=ACCOUNTS_BUREAU_KEEPS)
 
 
 def may_read(actor, region) -> bool:

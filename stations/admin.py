@@ -14,14 +14,13 @@ from django.utils.html import format_html, format_html_join
 from core.admin_base import ObjectActionMixin, ScopedAdmin
 from core.audit import action_label
 from core.models import AuditEntry
-from core.permissions import Forbidden, may_change_in_admin
+from core.permissions import Forbidden, may_change_in_admin, may_keep_account
 from stations.forms import ChangeReasonField, PasswordResetForm
 from stations.models import Region, Station, User
 from stations.selectors import region_list
 from stations.services import (
     STATION_MOVES,
     STATION_STATUS_TRANSITIONS,
-    may_keep_account,
     region_create,
     station_save,
     station_status_change,

@@ -6,10 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.audit import changed_fields
-from core.permissions import is_active_user, may_manage, operates, require
+from core.permissions import may_keep_account, may_manage, operates, require
 from core.workflow import Move, record_audit, transition
 from stations.models import Region, Station, User
-from stations.selectors import user_list
 from stations.validators import mask_phone
 
 STATION_STATUS_TRANSITIONS: dict[str, set[str]] = {
@@ -145,7 +144,6 @@ USER_AUDITED_FIELDS = (
     "is_superuser",
 )
 # The roles whose accounts bureau staff keep (and whose passwords they reset); the rest only a superuser.
-BUREAU_MANAGED_ROLES = {User.Role.OPERATOR, User.Role.ASSESSOR}
 RESET_SHOWN = "已重置"
 
 
@@ -192,17 +190,6 @@ def station_save(*, station: Station, actor: User, reason: str, operators=None) 
                 changes=_masked(changes, {"station_head_phone"}),
             )
     return station
-
-
-def may_keep_account(actor: User, user: User) -> bool:
-    """A superuser keeps every account; bureau staff the operators' and assessors' in their reach."""
-    if not is_active_user(actor):
-        return False
-    if actor.is_superuser:
-        return True
-    if not actor.is_bureau or user.is_superuser or user.role not in BUREAU_MANAGED_ROLES:
-        return False
-    return user.pk is None or user_list(actor=actor).filter(pk=user.pk).exists()
 
 
 def user_save(*, user: User, actor: User, reason: str) -> User:
