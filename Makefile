@@ -8,9 +8,12 @@ STAMP := $(VENV)/.installed
 # System libraries WeasyPrint needs, and a CJK font so Chinese PDFs have no empty boxes;
 # poppler-utils (pdftotext, pdffonts) for the tests that read the PDFs back.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-noto-cjk fontconfig poppler-utils
+# Debian's headless browser and its WebDriver, for the browser tests (tests/browser) only: `make test`
+# installs them, `make demo` does not need them.
+BROWSER_PACKAGES := chromium chromium-driver
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-packages demo test bench lint serve worker clean
+.PHONY: help setup system-packages browser-packages demo test bench lint serve worker clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +29,21 @@ system-packages:  ## Install WeasyPrint's libraries and a Chinese font (apt, as 
 	  else \
 	    echo "These system packages are missing:$$missing"; \
 	    echo "Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+# Without them (and not root) the browser tests are skipped, saying why; CI requires them.
+browser-packages:  ## Install Chromium and its driver for the browser tests (apt, as root) or say how
+	@missing=""; for p in $(BROWSER_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    echo "Installing the browser tests' packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else \
+	    echo "The browser tests are skipped without:$$missing"; \
+	    echo "To run them: sudo apt-get install -y$$missing"; \
 	  fi; \
 	fi
 
@@ -110,7 +128,7 @@ worker: setup  ## A Celery worker for the jobs; needs CELERY_BROKER_URL (e.g. re
 	  echo "Without it the jobs run inside the web requests and no worker is needed."; exit 1; }
 	$(VENV)/bin/celery -A config worker -l INFO
 
-test: setup  ## Run the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
+test: setup browser-packages  ## Run the whole suite (SQLite; PostgreSQL when DATABASE_URL is set)
 	$(PY) -m pytest --create-db -q
 
 # The size of the province `make bench` generates; BENCH_ARGS passes more (python -m bench.run --help).
@@ -124,5 +142,5 @@ lint:  setup ## ruff check and format check; the apps import one way only (impor
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-clean:  ## Remove the venv and the local SQLite database
-	rm -rf $(VENV) db.sqlite3 media
+clean:  ## Remove the venv, the local SQLite database and the browser tests' screenshots
+	rm -rf $(VENV) db.sqlite3 media test-artifacts

@@ -8,7 +8,7 @@ from assessment import admin_forms
 from assessment import jobs as assessment_jobs
 from assessment.campaign_progress import campaign_progress
 from assessment.documents import admin_views as document_views
-from assessment.engine.specs import INPUT_TYPES
+from assessment.documents.tables import tier_text
 from assessment.models import (
     Campaign,
     CampaignResult,
@@ -34,6 +34,7 @@ from assessment.services import sheets as sheet_services
 from assessment.services.policies import ensure_policy_editable, policy_new_version
 from assessment.services.sheet_import import SheetImportError, import_template_sheets, sheets_import_inputs
 from assessment.sheet_view import sheet_rows
+from assessment.templatetags.money import yuan
 from core.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline
 from core.jobs import JobStarted
 from core.permissions import may_change_in_admin, may_manage
@@ -58,6 +59,8 @@ def policy_editable_by(user, policy: Policy | None) -> bool:
 
 
 class PolicyRowInline(ScopedInline):
+    template = "admin/assessment/edit_inline/tabular_rows.html"
+
     def has_add_permission(self, request, obj=None):
         return policy_editable_by(request.user, obj)
 
@@ -69,19 +72,46 @@ class PolicyRowInline(ScopedInline):
 
 
 class TierThresholdInline(PolicyRowInline):
+    # Tiers are named and scored; their codes are made on saving and never shown.
     model = TierThreshold
+    form = admin_forms.TierThresholdForm
+    fields = ["label", "min_score"]
 
 
 class RankedBandInline(PolicyRowInline):
     model = RankedBand
+    form = admin_forms.RankedBandForm
+    fields = ["position", "label", "weight"]
 
 
 class SubsidyAmountInline(PolicyRowInline):
+    """The amounts table: a row per kind and tier, the tier chosen by its name."""
+
     model = SubsidyAmount
+    form = admin_forms.SubsidyAmountForm
+    readonly_fields = ["tier_name"]
+
+    def get_fields(self, request, obj=None):
+        return (
+            ["kind", "tier", "amount"]
+            if self.has_change_permission(request, obj)
+            else ["kind", "tier_name", "amount"]
+        )
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # The tier choices are the tiers of the policy on the page.
+        kwargs["form"] = type("SubsidyAmountForm", (admin_forms.SubsidyAmountForm,), {"policy": obj})
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description="等次/档次")
+    def tier_name(self, obj):
+        return admin_forms.tier_label(obj.policy, obj.tier)
 
 
 class OneTimeAmountInline(PolicyRowInline):
     model = OneTimeAmount
+    form = admin_forms.OneTimeAmountForm
+    fields = ["kind", "amount"]
 
 
 class RubricSectionInline(PolicyRowInline):
@@ -97,11 +127,13 @@ class RubricSectionInline(PolicyRowInline):
 
 @admin.register(Policy)
 class PolicyAdmin(ScopedAdmin):
-    list_display = ["code", "version", "name", "region", "year", "period", "tier_method", "frozen_at"]
+    # A policy is shown by its name and version; its code is for files and the command line.
+    list_display = ["name", "version", "region", "year", "period", "tier_method", "frozen_at"]
     list_filter = ["year", "period", "tier_method"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["region"]
-    readonly_fields = ["frozen_at", "created_at", "rubric_findings"]
+    form = admin_forms.PolicyForm
+    readonly_fields = ["frozen_at", "created_at", "rubric_findings", "part_whole_shown", "copy_link"]
     inlines = [
         TierThresholdInline,
         RankedBandInline,
@@ -110,38 +142,220 @@ class PolicyAdmin(ScopedAdmin):
         RubricSectionInline,
     ]
     actions = ["make_new_version"]
-    fieldsets = [
-        (
-            None,
-            {"fields": ["code", "version", "name", "region", "year", "period", "kinds", "source", "notes"]},
-        ),
-        ("评分表", {"fields": ["rubric_max_points", "part_whole", "rubric_findings"]}),
-        (
-            "定等方式",
-            {
-                "fields": [
-                    "tier_method",
-                    ("fallback_tier", "fallback_label"),
-                    "ranked_levels",
-                    "level_bands",
-                    "level_band_labels",
-                    ("elimination_lowest_count", "elimination_below_score", "elimination_scope"),
-                    "group_deduction_amount",
-                ]
-            },
-        ),
-        (
-            "补助与资格",
-            {
-                "fields": [
-                    ("one_time_basis", "one_time_label"),
-                    "min_months_recognised",
-                    "purchase_of_services_excluded",
-                ]
-            },
-        ),
-        ("记录", {"fields": ["frozen_at", "created_at"]}),
-    ]
+
+    class Media:
+        css = {"all": ["css/policy-forms.css"]}
+
+    def get_fieldsets(self, request, obj=None):
+        """The fields, with a read-only text in place of each JSON column when the page is read-only.
+
+        A read-only page shows a model field's stored value, which for these is JSON or a code.
+        """
+        editable = self.has_change_permission(request, obj)
+
+        def shown(name):
+            return name if editable else f"{name}_shown"
+
+        fixed = (
+            [f"fixed_band_{level}" for level, _ in admin_forms._levels()]
+            if editable
+            else ["fixed_bands_shown"]
+        )
+        # A saved policy shows only its own tier method's fields; a new one shows both.
+        ranked = obj is None or obj.tier_method == Policy.TierMethod.RANKED
+        thresholds = obj is None or obj.tier_method == Policy.TierMethod.THRESHOLDS
+        ranking = [shown("ranked_levels"), *fixed] if ranked else []
+        fallback = ["fallback_label"] if thresholds else []
+        fieldsets = [
+            (
+                None,
+                {
+                    "fields": [
+                        "name",
+                        "version",
+                        "region",
+                        "year",
+                        "period",
+                        shown("kinds"),
+                        "source",
+                        "notes",
+                    ]
+                },
+            ),
+            (
+                "评分表",
+                {
+                    "fields": [
+                        "rubric_max_points",
+                        # Shown when the policy has checks; they come with its rubric.
+                        *(["part_whole_shown"] if obj is not None and obj.part_whole else []),
+                        "rubric_findings",
+                    ]
+                },
+            ),
+            (
+                "定等方式",
+                {
+                    "fields": [
+                        "tier_method",
+                        *fallback,
+                        *ranking,
+                        ("elimination_lowest_count", "elimination_below_score", shown("elimination_scope")),
+                        "group_deduction_amount",
+                    ]
+                },
+            ),
+            (
+                "补助与资格",
+                {
+                    "fields": [
+                        (shown("one_time_basis"), "one_time_label"),
+                        "min_months_recognised",
+                        "purchase_of_services_excluded",
+                    ]
+                },
+            ),
+        ]
+        # The notice lengths (issue 13) join the form when the model has them.
+        notice = [
+            f.name
+            for f in Policy._meta.get_fields()
+            if "notice" in f.name and getattr(f, "editable", False) and not f.is_relation
+        ]
+        if notice:
+            fieldsets.append(("公示期限", {"fields": notice}))
+        # No code on the page: a new policy's is made from its region and year (save_model).
+        record = ["frozen_at", "created_at"] if obj is None else ["frozen_at", "created_at", "copy_link"]
+        fieldsets.append(("记录", {"fields": record}))
+        return fieldsets
+
+    def get_inline_instances(self, request, obj=None):
+        # The tiers of a threshold policy, or the bands of a ranked one; a new policy gets both.
+        unused = {
+            Policy.TierMethod.THRESHOLDS: RankedBandInline,
+            Policy.TierMethod.RANKED: TierThresholdInline,
+        }.get(obj.tier_method if obj else None)
+        return [inline for inline in super().get_inline_instances(request, obj) if type(inline) is not unused]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            # A code and version name one stored policy; another year or version is a copy.
+            fields += ["version"]
+        if not self.has_change_permission(request, obj):
+            fields += [
+                "kinds_shown",
+                "ranked_levels_shown",
+                "fixed_bands_shown",
+                "elimination_scope_shown",
+                "one_time_basis_shown",
+            ]
+        return fields
+
+    @admin.display(description="适用站点类型")
+    def kinds_shown(self, obj):
+        return "、".join(dict(StationKind.choices).get(kind, kind) for kind in obj.kinds or []) or "—"
+
+    @admin.display(description="参与排名的认定级别")
+    def ranked_levels_shown(self, obj):
+        levels = dict(admin_forms._levels())
+        return "、".join(levels.get(level, level) for level in obj.ranked_levels or []) or "—"
+
+    @admin.display(description="固定档次")
+    def fixed_bands_shown(self, obj):
+        levels, labels = dict(admin_forms._levels()), obj.level_band_labels or {}
+        return (
+            "；".join(
+                f"{levels.get(level, level)}单位：{labels.get(level, '')}" for level in obj.level_bands or {}
+            )
+            or "—"
+        )
+
+    @admin.display(description="淘汰比较范围")
+    def elimination_scope_shown(self, obj):
+        return admin_forms.ELIMINATION_SCOPE_LABELS.get(obj.elimination_scope, "—")
+
+    @admin.display(description="一次性补助依据")
+    def one_time_basis_shown(self, obj):
+        return admin_forms.ONE_TIME_BASIS_LABELS.get(obj.one_time_basis, "—")
+
+    @admin.display(description="数据勾稽关系")
+    def part_whole_shown(self, obj):
+        if obj is None or not obj.part_whole:
+            return "—"
+        from assessment.rule_text import part_whole_description
+
+        labels = {
+            spec.get("name"): spec.get("label") or spec.get("name")
+            for inputs in RubricItem.objects.filter(section__policy=obj).values_list("inputs", flat=True)
+            for spec in inputs
+            if isinstance(spec, dict)
+        }
+        return format_html(
+            '<ul class="plain">{}</ul>',
+            format_html_join(
+                "", "<li>{}</li>", ((line,) for line in part_whole_description(obj.part_whole, labels))
+            ),
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.viewer = request.user  # the copy button is for those who may copy
+        return obj
+
+    @admin.display(description="复制")
+    def copy_link(self, obj):
+        viewer = getattr(obj, "viewer", None)
+        if obj is None or obj.pk is None or viewer is None:
+            return "—"
+        if not (may_change_in_admin(viewer) and may_manage(viewer, obj.region)):
+            return "—"
+        return format_html(
+            '<a class="button" href="{}">复制为新版本或新年度政策</a>',
+            reverse("admin:assessment_policy_copy", args=[obj.pk]),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/copy/",
+                self.admin_site.admin_view(self.copy_view),
+                name="assessment_policy_copy",
+            ),
+            *super().get_urls(),
+        ]
+
+    def copy_view(self, request, object_id):
+        """Copy a policy for the same year (a new version) or for another year (that year's policy)."""
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponseRedirect
+        from django.template.response import TemplateResponse
+
+        policy = self.get_object(request, object_id)
+        if policy is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not (may_change_in_admin(request.user) and may_manage(request.user, policy.region)):
+            raise PermissionDenied
+        form = admin_forms.PolicyCopyForm(request.POST or None, obj=policy)
+        if request.method == "POST" and form.is_valid():
+            copy = policy_new_version(
+                policy=policy,
+                actor=request.user,
+                year=form.cleaned_data["year"],
+                name=form.cleaned_data["name"],
+            )
+            self.message_user(request, f"已创建“{copy}”，可在此修改。", messages.SUCCESS)
+            return HttpResponseRedirect(reverse("admin:assessment_policy_change", args=[copy.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"复制“{policy}”",
+            "opts": self.opts,
+            "original": policy,
+            "form": form,
+            "intro": form.intro,
+        }
+        return TemplateResponse(request, "admin/assessment/policy_copy.html", context)
 
     def has_change_permission(self, request, obj=None):
         return policy_editable_by(request.user, obj)
@@ -149,6 +363,10 @@ class PolicyAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             ensure_policy_editable(Policy.objects.get(pk=obj.pk))
+        else:
+            from assessment.services.policies import policy_new_code
+
+            obj.code = policy_new_code(region=obj.region, year=obj.year)
         super().save_model(request, obj, form, change)
 
     @admin.display(description="评分表检查")
@@ -178,82 +396,81 @@ class PolicyAdmin(ScopedAdmin):
             ),
         )
 
-    @admin.action(description="复制为新版本（用于修改已冻结的政策）")
+    @admin.action(description="复制为新版本或新年度政策")
     def make_new_version(self, request, queryset):
+        from django.http import HttpResponseRedirect
+
         if not may_change_in_admin(request.user):
             self.message_user(request, "您没有修改政策的权限。", messages.ERROR)
-            return
-        for policy in queryset:
-            copy = policy_new_version(policy=policy, actor=request.user)
-            self.message_user(request, f"已创建 {copy}，可在新版本上修改。", messages.SUCCESS)
-
-
-class RubricItemForm(forms.ModelForm):
-    """Checks the JSON columns' shapes, so a row the engine cannot read is refused on the form."""
-
-    class Meta:
-        model = RubricItem
-        fields = [
-            "position",
-            "code",
-            "title",
-            "max_points",
-            "rule",
-            "params",
-            "inputs",
-            "scored_from_month",
-            "kinds",
-            "parent",
-            "note",
-        ]
-
-    def clean_params(self):
-        params = self.cleaned_data.get("params")
-        if not isinstance(params, dict):
-            raise forms.ValidationError('规则参数应为一个对象，如 {"input": "..."}。')
-        return params
-
-    def clean_inputs(self):
-        inputs = self.cleaned_data.get("inputs")
-        if not isinstance(inputs, list):
-            raise forms.ValidationError("读取的数据项应为列表。")
-        for entry in inputs:
-            if not (
-                isinstance(entry, dict)
-                and isinstance(entry.get("name"), str)
-                and entry["name"].isidentifier()
-                and entry.get("type") in INPUT_TYPES
-                and isinstance(entry.get("label", ""), str)
-            ):
-                raise forms.ValidationError(
-                    f'每个数据项应为 {{"name": 字段名, "type": {"/".join(INPUT_TYPES)} 之一, "label": 名称}}。'
-                )
-        return inputs
-
-    def clean_kinds(self):
-        kinds = self.cleaned_data.get("kinds")
-        if not isinstance(kinds, list) or any(kind not in StationKind.values for kind in kinds):
-            raise forms.ValidationError(f"站点类型应为列表，取值为 {'、'.join(StationKind.values)}。")
-        return kinds
+            return None
+        if queryset.count() != 1:
+            self.message_user(
+                request, "请只选择一个政策复制：复制时要确定新政策的年度和名称。", messages.WARNING
+            )
+            return None
+        # The copy's year and name are asked on its own page.
+        return HttpResponseRedirect(reverse("admin:assessment_policy_copy", args=[queryset.get().pk]))
 
 
 class RubricItemInline(PolicyRowInline):
+    """An item's rule and parameters are read here as a sentence; the rule editor is issue 14's.
+
+    The stored parameters are what the engine compiles; a clerk changes the item's title, points,
+    month, kinds and note, and adds items a person scores or sub-item totals.
+    """
+
     model = RubricItem
-    form = RubricItemForm
+    form = admin_forms.RubricItemForm
     fk_name = "section"
-    fields = [
-        "position",
-        "code",
-        "title",
-        "max_points",
-        "rule",
-        "params",
-        "inputs",
-        "scored_from_month",
-        "kinds",
-        "parent",
-        "note",
-    ]
+    # One block per item, as a 细则 lists them: a row of eleven columns does not fit 1366 px.
+    template = "admin/edit_inline/stacked.html"
+
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            rule, kinds = "rule", "kinds"
+        else:
+            rule, kinds = "rule_name", "kinds_shown"
+        return [
+            ("code", "position", "max_points"),
+            "title",
+            rule,
+            "rule_text",
+            "inputs_text",
+            ("scored_from_month", "parent"),
+            kinds,
+            "note",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["rule_name", "rule_text", "inputs_text", "kinds_shown"]
+
+    @admin.display(description="计分规则")
+    def rule_name(self, obj):
+        from assessment.rule_text import RULE_LABELS
+
+        return RULE_LABELS.get(obj.rule, obj.rule)
+
+    @admin.display(description="计分办法")
+    def rule_text(self, obj):
+        from assessment.rule_text import rule_description
+
+        if obj is None or obj.pk is None:
+            return "保存后显示。"
+        return rule_description(
+            rule=obj.rule, params=obj.params, inputs=obj.inputs, max_points=obj.max_points
+        )
+
+    @admin.display(description="读取的数据")
+    def inputs_text(self, obj):
+        from assessment.rule_text import inputs_description
+
+        if obj is None or obj.pk is None:
+            return ""
+        return inputs_description(obj.inputs or []) or "—"
+
+    @admin.display(description="仅适用的站点类型")
+    def kinds_shown(self, obj):
+        return "、".join(dict(StationKind.choices).get(kind, kind) for kind in obj.kinds or []) or "全部"
 
     def has_add_permission(self, request, obj=None):
         return policy_editable_by(request.user, obj.policy if obj else None)
@@ -272,6 +489,10 @@ class RubricSectionAdmin(ScopedAdmin):
     list_filter = [("policy", admin.RelatedOnlyFieldListFilter)]
     inlines = [RubricItemInline]
     ordering = ["policy", "position"]
+
+    class Media:
+        css = {"all": ["css/policy-forms.css"]}
+
     # A section stays with its policy: moving it would change another (perhaps frozen) policy.
     readonly_fields = ["policy"]
 
@@ -373,7 +594,9 @@ class AssessorChoiceForm(forms.Form):
 class CampaignStationAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     """The stations taking part in campaigns, where the bureau assigns assessors, a page at a time."""
 
-    list_display = ["station", "region_name", "campaign", "assessor", "declaration", "declared_at"]
+    # The region and the campaign are a line under the station, so the assessor and the declaration
+    # stay on screen at 1366 px beside the menu and the filters.
+    list_display = ["station_region_campaign", "assessor", "declaration", "declared_at"]
     actions = ["assign_assessor"]
     list_filter = [
         CampaignFilter,
@@ -389,9 +612,14 @@ class CampaignStationAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     ordering = ["campaign_id", "station__code"]
     form = AssessorAssignForm
 
-    @admin.display(description="区域")
-    def region_name(self, obj):
-        return obj.station.region.name
+    class Media:
+        css = {"all": ["css/admin-results.css"]}
+
+    @admin.display(description="站点 / 区域 · 考核批次", ordering="station__code")
+    def station_region_campaign(self, obj):
+        return format_html(
+            '{}<div class="quiet">{} · {}</div>', obj.station, obj.station.region.name, obj.campaign.name
+        )
 
     @admin.action(description="为所选站点指派评估人员")
     def assign_assessor(self, request, queryset):
@@ -485,9 +713,9 @@ def compute_results(campaign, data, user) -> JobStarted:
 
 def start_notice(campaign, data, user) -> str:
     campaign_services.campaign_notice_start(
-        campaign=campaign, actor=user, start=data["start"], end=data["end"]
+        campaign=campaign, actor=user, first_day=data["first_day"], last_day=data["last_day"]
     )
-    return "公示已开始。"
+    return "公示已发布。"
 
 
 def publish_results(campaign, data, user) -> str:
@@ -575,7 +803,13 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     list_filter = ["status", "year"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["region", "policy"]
+    form = admin_forms.CampaignForm
     readonly_fields = ["status", "workflow", "progress", "documents", "jobs", "notice_start", "notice_end"]
+
+    class Media:
+        css = {"all": ["css/policy-forms.css"]}
+        js = ["js/month-picker.js"]
+
     fieldsets = [
         (
             None,
@@ -620,8 +854,28 @@ class CampaignAdmin(ObjectActionMixin, ScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj is not None and obj.status != Campaign.Status.DRAFT:
-            fields += ["code", "policy", "region", "year", "months", "assessed_on"]
+            fields += ["code", "policy", "region", "year", "months_shown", "assessed_on"]
+        elif not self.has_change_permission(request, obj):
+            fields.append("months_shown")
         return fields
+
+    def get_fieldsets(self, request, obj=None):
+        # Read-only months are shown as "1月、2月……", never as the stored list.
+        editable = self.has_change_permission(request, obj) and (
+            obj is None or obj.status == Campaign.Status.DRAFT
+        )
+        if editable:
+            return self.fieldsets
+        return [
+            (name, {**options, "fields": ["months_shown" if f == "months" else f for f in options["fields"]]})
+            for name, options in self.fieldsets
+        ]
+
+    @admin.display(description="评分月份")
+    def months_shown(self, obj):
+        if obj is None or not obj.months:
+            return "按年度评分"
+        return "、".join(f"{month}月" for month in sorted(obj.months))
 
     @admin.display(description="办理")
     def workflow(self, obj):
@@ -715,6 +969,11 @@ def _lock(sheet, data, user):
     return f"{sheet} 已审定锁定，审定总分 {sheet.final_total} 分。"
 
 
+def _return(sheet, data, user):
+    sheet_services.sheet_return(sheet=sheet, actor=user, reason=data["reason"])
+    return f"{sheet} 已退回修改，运营方会收到通知并看到退回原因。"
+
+
 def _correct(sheet, data, user):
     form_inputs = {k: v for k, v in data.items() if k != "reason"}
     raw = {}
@@ -758,6 +1017,7 @@ class ScoreSheetAdmin(CampaignListMixin, StationSearchMixin, ObjectActionMixin, 
     transitions = sheet_services.SHEET_TRANSITIONS
     moves = sheet_services.SHEET_MOVES
     object_actions = {
+        "return": (admin_forms.SheetReturnForm, _return),
         "lock": (admin_forms.SheetLockForm, _lock),
         "correct": (admin_forms.SheetCorrectionForm, _correct),
     }
@@ -785,26 +1045,44 @@ class ScoreSheetAdmin(CampaignListMixin, StationSearchMixin, ObjectActionMixin, 
 
     @admin.display(description="佐证材料")
     def evidence_index(self, obj):
-        links = admin_forms.evidence_links(obj)
-        return format_html("<ul>{}</ul>", links) if links else "无"
+        return admin_forms.evidence_table(obj.evidence.select_related("uploaded_by"))
 
     @admin.action(description="审定锁定所选评分表（按现场评估数据）")
     def lock_selected(self, request, queryset):
+        from django.core.exceptions import ValidationError
+
+        from core.permissions import Forbidden
+
         lockable = states_open_to(
             move_named(sheet_services.SHEET_MOVES, "lock"), sheet_services.SHEET_TRANSITIONS
         )
+        # Sort the selection once, before anything moves: counted afterwards, the sheets just
+        # locked would no longer be lockable and would be reported as skipped.
+        selected = list(queryset.select_related("station", "campaign__policy"))
+        to_lock = [sheet for sheet in selected if sheet.status in lockable]
+        skipped_by_state: dict[str, int] = {}
+        for sheet in selected:
+            if sheet.status not in lockable:
+                skipped_by_state[sheet.status] = skipped_by_state.get(sheet.status, 0) + 1
         locked, refused = 0, []
-        for sheet in queryset.filter(status__in=lockable):
+        for sheet in to_lock:
             try:
                 sheet_services.sheet_lock(sheet=sheet, actor=request.user)
                 locked += 1
-            except Exception as exc:
-                refused.append(f"{sheet}:{getattr(exc, 'messages', [str(exc)])[0]}")
-        skipped = queryset.exclude(status__in=lockable).count()
-        states = "、".join(f"“{ScoreSheet.Status(state).label}”" for state in sorted(lockable))
-        self.message_user(request, f"已审定锁定 {locked} 张；{skipped} 张不在{states}状态，未处理。")
+            except (ValidationError, Forbidden) as exc:
+                refused.append(f"{sheet}：{exc.messages[0]}")
+        parts = [f"已审定锁定 {locked} 张"]
+        if refused:
+            parts.append(f"{len(refused)} 张未能锁定（原因见下）")
+        for state, count in sorted(skipped_by_state.items()):
+            why = "已锁定" if state == ScoreSheet.Status.LOCKED else "尚未完成现场评估"
+            parts.append(f"{count} 张为“{ScoreSheet.Status(state).label}”（{why}），未处理")
+        level = messages.SUCCESS if locked and not refused else messages.WARNING
+        self.message_user(request, "；".join(parts) + "。", level)
         for line in refused[:20]:
             self.message_user(request, line, messages.ERROR)
+        if len(refused) > 20:
+            self.message_user(request, f"另有 {len(refused) - 20} 张未能锁定，未逐一列出。", messages.ERROR)
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -818,28 +1096,50 @@ class ScoreSheetAdmin(CampaignListMixin, StationSearchMixin, ObjectActionMixin, 
 
 @admin.register(CampaignResult)
 class CampaignResultAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
-    list_display = [
-        "station",
-        "campaign",
-        "score",
-        "tier_label",
-        "eligible",
-        "eliminated",
-        "subsidy_amount",
-        "one_time_amount",
-    ]
+    # Five columns, so that the money is on screen at 1366 px beside the menu and the filters: the
+    # campaign is a line under the station, eligibility and elimination are words in the tier.
+    list_display = ["station_and_campaign", "score", "tier_text", "subsidy_amount", "one_time_amount"]
     list_filter = [CampaignFilter, region_tree_filter("station__region__path"), "tier_label", "eliminated"]
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign", "entitlement", "one_time_entitlement"]
-    readonly_fields = [f.name for f in CampaignResult._meta.fields]
+    readonly_fields = [f.name for f in CampaignResult._meta.fields] + ["section_points_shown"]
+    # The tier is read by its label (tier_label); the sections' points as words, not as stored.
+    fields = [
+        *(f.name for f in CampaignResult._meta.fields if f.name not in ("id", "tier", "section_points")),
+        "section_points_shown",
+    ]
+
+    class Media:
+        css = {"all": ["css/admin-results.css"]}
+
+    @admin.display(description="各部分得分")
+    def section_points_shown(self, obj):
+        titles = dict(
+            RubricSection.objects.filter(policy=obj.campaign.policy_id).values_list("code", "title")
+        )
+        return (
+            "；".join(
+                f"{code} {titles.get(code, '')}：{points} 分"
+                for code, points in (obj.section_points or {}).items()
+            )
+            or "—"
+        )
+
+    @admin.display(description="站点 / 考核批次", ordering="station__code")
+    def station_and_campaign(self, obj):
+        return format_html('{}<div class="quiet">{}</div>', obj.station, obj.campaign.name)
+
+    @admin.display(description="等次", ordering="tier_label")
+    def tier_text(self, obj):
+        return tier_text(obj)
 
     @admin.display(description="年度补助（元）", ordering="entitlement__amount")
     def subsidy_amount(self, obj):
-        return obj.subsidy
+        return yuan(obj.subsidy)
 
     @admin.display(description="一次性补助（元）")
     def one_time_amount(self, obj):
-        return obj.one_time_subsidy if obj.one_time_entitlement_id else "—"
+        return yuan(obj.one_time_subsidy) if obj.one_time_entitlement_id else "—"
 
     def has_add_permission(self, request):
         return False
@@ -873,11 +1173,13 @@ class EntitlementAdmin(StationSearchMixin, ScopedAdmin):
 
 @admin.register(Objection)
 class ObjectionAdmin(CampaignListMixin, ObjectActionMixin, ScopedAdmin):
-    list_display = ["station", "campaign", "filed_at", "status", "name", "masked_contact"]
+    list_display = ["reference", "station", "campaign", "filed_at", "status", "name", "masked_contact"]
     list_filter = ["status", CampaignFilter]
     search_fields = ["station__code", "station__name", "name"]
+    search_help_text = "按受理编号（如 YY-2026-000123）、站点编码或名称、异议人姓名查找。"
     list_select_related = ["station", "campaign"]
     fields = [
+        "reference",
         "campaign",
         "station",
         "name",
@@ -891,14 +1193,53 @@ class ObjectionAdmin(CampaignListMixin, ObjectActionMixin, ScopedAdmin):
         "responded_by",
         "responded_at",
     ]
-    readonly_fields = fields
+    readonly_fields = [*fields, "contact_in_full"]
     transitions = objection_services.OBJECTION_TRANSITIONS
     moves = objection_services.OBJECTION_MOVES
     object_actions = {"answer": (admin_forms.ObjectionAnswerForm, answer_objection)}
 
+    @admin.display(description="受理编号", ordering="pk")
+    def reference(self, obj):
+        return format_html('<span class="nowrap">{}</span>', obj.reference)  # admin's base.css
+
     @admin.display(description="联系方式")
     def masked_contact(self, obj):
         return mask_contact(obj.contact)
+
+    @admin.display(description="联系方式")
+    def contact_in_full(self, obj):
+        # Filled by get_object on the change page (which records the look) for the staff who answer.
+        seen = getattr(obj, "_contact_seen", "")
+        if not seen:
+            return mask_contact(obj.contact)
+        return format_html('{} <span class="help">（用于答复异议人；本次查看已记入操作记录）</span>', seen)
+
+    def get_fields(self, request, obj=None):
+        # The bureau answers through the contact (the thank-you page promises a reply): staff who run
+        # the station's region see it whole on this page, each look recorded; everyone else masked.
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and objection_services.may_reach_objector(request.user, obj):
+            fields[fields.index("masked_contact")] = "contact_in_full"
+        return fields
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if (
+            obj is not None
+            and request.method == "GET"
+            and request.resolver_match is not None
+            and request.resolver_match.url_name == "assessment_objection_change"
+            and objection_services.may_reach_objector(request.user, obj)
+        ):
+            obj._contact_seen = objection_services.objection_contact_view(objection=obj, actor=request.user)
+        return obj
+
+    def get_search_results(self, request, queryset, search_term):
+        # A reference number names one objection: YY-2026-000123 is the row 123.
+        pk = Objection.reference_pk(search_term)
+        if pk is not None:
+            return queryset.filter(pk=pk), False
+        return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="附件")
     def attachment_link(self, obj):
@@ -958,6 +1299,8 @@ class RectificationOrderAdmin(CampaignListMixin, StationSearchMixin, ObjectActio
     autocomplete_fields = ["station", "campaign"]
     transitions = rectification_services.RECTIFICATION_TRANSITIONS
     moves = rectification_services.RECTIFICATION_MOVES
+    # Checks the deadline as a form error: the service's refusal while saving would be a 500.
+    form = admin_forms.RectificationIssueForm
     object_actions = {
         "verify": (admin_forms.RectificationVerifyForm, verify_rectification),
         "propose": (admin_forms.RevocationProposalForm, propose_revocation),
@@ -974,10 +1317,12 @@ class RectificationOrderAdmin(CampaignListMixin, StationSearchMixin, ObjectActio
             "deadline",
             "status",
             "workflow",
+            "revocation",
             "response",
             "responded_at",
+            "evidence_files",
             "verification_note",
-            "issued_by",
+            "issued_by_name",
             "issued_at",
         ]
 
@@ -989,6 +1334,20 @@ class RectificationOrderAdmin(CampaignListMixin, StationSearchMixin, ObjectActio
     @admin.display(description="办理")
     def workflow(self, obj):
         return self.move_buttons(obj)
+
+    @admin.display(description="撤销资格")
+    def revocation(self, obj):
+        return rectification_services.revocation_note(obj) or "—"
+
+    @admin.display(description="整改材料")
+    def evidence_files(self, obj):
+        return admin_forms.evidence_table(obj.evidence.select_related("uploaded_by"))
+
+    @admin.display(description="下达人")
+    def issued_by_name(self, obj):
+        from core.people import person_name
+
+        return person_name(obj.issued_by)
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request, obj)

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from assessment.forms import SheetInputsForm
 from assessment.models import ScoreSheet
@@ -44,20 +44,70 @@ class CampaignOpenForm(ConfirmForm):
         self.intro = "\n".join(lines)
 
 
+# How far ahead the notice form looks for a year whose holiday list is not entered.
+NOTICE_LOOKAHEAD_DAYS = 90
+
+
 class CampaignNoticeForm(ConfirmForm):
-    start = forms.DateTimeField(
-        label="公示开始", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    """The notice's first and last day (China dates); the last day proposed is the earliest the policy allows.
+
+    A period reaching a year whose holiday list is not entered is counted by weekdays only: the
+    form says so and asks the clerk to tick that they know before it is accepted.
+    """
+
+    # ISO dates: a date input shows nothing for the localised "2026/12/07".
+    first_day = forms.DateField(
+        label="公示第一天", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    end = forms.DateTimeField(label="公示结束", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    last_day = forms.DateField(
+        label="公示最后一天", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    without_calendar = forms.BooleanField(
+        label="节假日安排尚未录入的年份仍按周一至周五计算工作日", required=False
+    )
 
     def __init__(self, *args, obj, **kwargs):
+        from core.working_days import add_working_days, unrecorded_message, unrecorded_years, working_calendar
+
         super().__init__(*args, obj=obj, **kwargs)
-        now = timezone.localtime().replace(second=0, microsecond=0)
-        self.fields["start"].initial = now
-        self.fields["end"].initial = now + timezone.timedelta(days=7)
-        self.intro = (
-            "公示期间，任何人都可以在公示页面对结果提出异议；所有异议答复完毕且公示期满后，才能通报结果。"
+        today = timezone.localdate()
+        minimum = obj.policy.result_notice_working_days
+        horizon = today + timezone.timedelta(days=NOTICE_LOOKAHEAD_DAYS)
+        calendar = working_calendar(today, horizon)
+        last = add_working_days(today, minimum, calendar) if minimum else today + timezone.timedelta(days=7)
+        missing = unrecorded_years(today, horizon, calendar)
+        if not missing:
+            del self.fields["without_calendar"]  # every year a notice given now may reach is entered
+        self.fields["first_day"].initial = today
+        self.fields["last_day"].initial = last
+        lines = []
+        if minimum:
+            self.fields["last_day"].help_text = (
+                f"政策“{obj.policy}”要求公示期不少于{minimum}个工作日（按节假日安排计，含第一天和最后一天），"
+                "已填入最早可结束的日期。"
+            )
+        if missing:
+            # Said before the clerk picks the days, not only when the notice is refused.
+            lines.append(unrecorded_message(missing))
+        lines.append(
+            "公示从第一天 0 时起，到最后一天 24 时止。公示期间，任何人都可以在公示页面对结果提出异议；"
+            "所有异议答复完毕且公示期满后，才能通报结果。"
         )
+        self.intro = "\n".join(lines)
+
+    def clean(self):
+        from core.working_days import unrecorded_message, unrecorded_years, working_calendar
+
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and last >= first and not data.get("without_calendar"):
+            missing = unrecorded_years(first, last, working_calendar(first, last))
+            if missing:
+                confirm = (
+                    "如仍要发布，请勾选下方按周一至周五计算。" if "without_calendar" in self.fields else ""
+                )
+                self.add_error("last_day", unrecorded_message(missing) + confirm)
+        return data
 
 
 class CampaignImportForm(ConfirmForm):
@@ -89,6 +139,23 @@ class SheetLockForm(ConfirmForm):
         )
 
 
+class SheetReturnForm(ConfirmForm):
+    reason = forms.CharField(
+        label="退回原因",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="运营方在站点门户看到这段说明，请写明需要修改或补充的内容。",
+    )
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        due = timezone.localtime(obj.campaign.self_evaluation_due)
+        self.intro = (
+            f"将“{obj}”的自评退回运营方修改：评分表回到“{ScoreSheet.Status.DRAFT.label}”，已填数据和材料保留，"
+            "运营方修改后重新提交。退回会记入操作记录，并通知运营方。"
+            f"\n自评截止时间（{due:%Y年%m月%d日 %H:%M}）不变；被退回的评分表截止后仍可重新提交。"
+        )
+
+
 class SheetCorrectionForm(SheetInputsForm):
     """The final column's inputs, prefilled, and the reason for the correction."""
 
@@ -104,7 +171,86 @@ class ObjectionAnswerForm(ConfirmForm):
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
-        self.intro = f"异议人：{obj.name}；涉及站点：{obj.station}\n理由：{obj.reason}"
+        self.intro = (
+            f"受理编号：{obj.reference}；异议人：{obj.name}；涉及站点：{obj.station}\n理由：{obj.reason}"
+        )
+
+
+def evidence_table(files) -> str:
+    """The evidence files as a table the bureau reads and opens: name (a link through the scoped file
+    view), kind, size, when (China time) and by whom (by name). "无" when there are none."""
+    from django.template.defaultfilters import filesizeformat
+    from django.urls import reverse
+
+    from core.people import person_name
+
+    rows = [
+        (
+            reverse("assessment:evidence_download", args=[e.pk]),
+            e.original_name,
+            e.get_kind_display(),
+            filesizeformat(e.size),
+            f"{timezone.localtime(e.uploaded_at):%Y-%m-%d %H:%M}",
+            person_name(e.uploaded_by),
+        )
+        for e in files
+    ]
+    if not rows:
+        return format_html('<p class="evidence-none">{}</p>', "无（运营方未上传材料）")
+    return format_html(
+        '<table class="evidence-files"><thead><tr><th>文件</th><th>类别</th><th>大小</th>'
+        "<th>上传时间</th><th>上传人</th></tr></thead><tbody>{}</tbody></table>",
+        format_html_join(
+            "",
+            '<tr><td><a href="{}" target="_blank" rel="noopener">{}</a></td>'
+            "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            rows,
+        ),
+    )
+
+
+class _Shown(forms.Widget):
+    """A widget that shows ready-made HTML and takes no input (a disabled field renders it)."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.html = html
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return self.html
+
+
+def shown_field(label: str, html: str) -> forms.Field:
+    """A read-only line of a workflow form: what the clerk must see before deciding."""
+    return forms.Field(label=label, required=False, disabled=True, widget=_Shown(html))
+
+
+class RectificationIssueForm(forms.ModelForm):
+    """The admin's form for a new order: the deadline is checked here, so a deadline of today or
+    earlier is an error next to the field, not a refusal from the service while saving (a 500)."""
+
+    def clean_deadline(self):
+        from assessment.services.rectification import deadline_refusal
+
+        deadline = self.cleaned_data.get("deadline")
+        if refusal := deadline_refusal(deadline):
+            raise forms.ValidationError(refusal)
+        return deadline
+
+    def clean_problems(self):
+        problems = (self.cleaned_data.get("problems") or "").strip()
+        if not problems:
+            raise forms.ValidationError("请写明需要整改的问题。")
+        return problems
+
+
+def _require_new_deadline(form: forms.Form, *, needed: bool, what: str) -> None:
+    from assessment.services.rectification import deadline_refusal
+
+    if not needed or "new_deadline" in form.errors:
+        return
+    if refusal := deadline_refusal(form.cleaned_data.get("new_deadline"), what=what):
+        form.add_error("new_deadline", refusal)
 
 
 class RectificationVerifyForm(ConfirmForm):
@@ -115,16 +261,38 @@ class RectificationVerifyForm(ConfirmForm):
     )
     note = forms.CharField(label="核实意见", widget=forms.Textarea(attrs={"rows": 3}))
     new_deadline = forms.DateField(
-        label="新的整改期限", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="新的整改期限",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="退回重新整改时必填，须晚于今天。",
     )
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
-        self.intro = f"整改情况：{obj.response}"
+        responded = (
+            f"（{timezone.localtime(obj.responded_at):%Y-%m-%d %H:%M} 提交）" if obj.responded_at else ""
+        )
+        self.intro = f"存在问题：{obj.problems}\n整改情况{responded}：{obj.response}"
+        # The operator's files are what the verification checks: shown first, each opens in a new tab.
+        self.fields = {
+            "evidence": shown_field("整改材料", evidence_table(obj.evidence.select_related("uploaded_by"))),
+            **self.fields,
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        _require_new_deadline(self, needed=cleaned.get("accepted") is False, what="退回重新整改的新期限")
+        return cleaned
 
 
 class RevocationProposalForm(ConfirmForm):
     reason = forms.CharField(label="提请理由", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, obj, **kwargs):
+        from assessment.services.rectification import revocation_note
+
+        super().__init__(*args, obj=obj, **kwargs)
+        self.intro = revocation_note(obj)
 
 
 class RevocationDecisionForm(ConfirmForm):
@@ -135,18 +303,409 @@ class RevocationDecisionForm(ConfirmForm):
     )
     reason = forms.CharField(label="审批意见", widget=forms.Textarea(attrs={"rows": 3}))
     new_deadline = forms.DateField(
-        label="新的整改期限", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="新的整改期限",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="不同意撤销时必填，须晚于今天。",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        _require_new_deadline(self, needed=cleaned.get("approve") is False, what="不予撤销时的新整改期限")
+        return cleaned
+
+
+# ---------------------------------------------------------------- policy and campaign forms
+#
+# The policy's JSON columns keep the shapes the engine, the seeds and `evaluate` read; these forms
+# only put choices, checkboxes and labelled fields in front of them, so no clerk types a code.
+
+ELIMINATION_SCOPE_LABELS = {"all_units": "全部参评单位", "ranked_units": "仅参与排名的单位"}
+ONE_TIME_BASIS_LABELS = {
+    "": "无",
+    "first_recognition": "首次认定当年发放",
+    "start_up": "年初确定创建单位时发放",
+}
+MONTH_CHOICES = [(month, f"{month}月") for month in range(1, 13)]
+
+
+class UnitInput(forms.NumberInput):
+    """A number with its unit after it (“元”, “分”), so an amount reads as it does on paper."""
+
+    def __init__(self, unit: str, attrs=None):
+        super().__init__(attrs={"class": "amount", "step": "0.01", "min": "0", **(attrs or {})})
+        self.unit = unit
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html
+
+        return format_html(
+            '{}<span class="unit">{}</span>', super().render(name, value, attrs, renderer), self.unit
+        )
+
+
+def _levels():
+    from stations.models import Station
+
+    return Station.RecognitionLevel.choices
+
+
+def _kind_choices():
+    from stations.models import StationKind
+
+    return StationKind.choices
+
+
+def _fixed_band_field(level_label: str) -> forms.CharField:
+    return forms.CharField(
+        label=f"{level_label}单位的固定档次名称",
+        required=False,
+        max_length=32,
+        help_text="不参与排名、直接归入固定档次时填写，如“区级”；不适用留空。",
     )
 
 
-def evidence_links(sheet: ScoreSheet):
-    from django.urls import reverse
+class PolicyForm(forms.ModelForm):
+    """The policy's own row: kinds and ranked levels as checkboxes, fixed bands as named fields."""
 
-    return format_html_join(
-        "",
-        '<li><a href="{}">{}</a>({})</li>',
-        (
-            (reverse("assessment:evidence_download", args=[e.pk]), e.original_name, e.get_kind_display())
-            for e in sheet.evidence.all()
-        ),
+    kinds = forms.MultipleChoiceField(
+        label="适用站点类型",
+        choices=_kind_choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choice-row"}),
     )
+    ranked_levels = forms.MultipleChoiceField(
+        label="参与排名的认定级别",
+        choices=_levels,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choice-row"}),
+        required=False,
+        help_text="按排名比例分档时，这些认定级别的单位按得分排名分档。",
+    )
+    elimination_scope = forms.ChoiceField(
+        label="淘汰比较范围",
+        choices=[("", "—"), *ELIMINATION_SCOPE_LABELS.items()],
+        required=False,
+    )
+    one_time_basis = forms.ChoiceField(
+        label="一次性补助依据", choices=list(ONE_TIME_BASIS_LABELS.items()), required=False
+    )
+
+    class Meta:
+        from assessment.models import Policy
+
+        model = Policy
+        fields = [
+            "version",
+            "name",
+            "region",
+            "year",
+            "period",
+            "kinds",
+            "source",
+            "notes",
+            "rubric_max_points",
+            "tier_method",
+            "fallback_label",
+            "ranked_levels",
+            "elimination_lowest_count",
+            "elimination_below_score",
+            "elimination_scope",
+            "group_deduction_amount",
+            "one_time_basis",
+            "one_time_label",
+            "min_months_recognised",
+            "purchase_of_services_excluded",
+        ]
+        widgets = {"group_deduction_amount": UnitInput("元")}
+
+    # One named field per recognition level (Station.RecognitionLevel): the band a level gets
+    # without ranking (Heshan's 区级). Its code stays what it was, or is the level's own name.
+    fixed_band_province = _fixed_band_field("省级")
+    fixed_band_city = _fixed_band_field("市级")
+    fixed_band_district = _fixed_band_field("区（县）级")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bands, labels = self.instance.level_bands or {}, self.instance.level_band_labels or {}
+        for level, _ in _levels():
+            if level in bands:
+                self.fields[f"fixed_band_{level}"].initial = labels.get(level, "")
+
+    def clean_kinds(self):
+        chosen = self.cleaned_data["kinds"]
+        before = self.instance.kinds or []
+        if set(chosen) == set(before):
+            return list(before)  # unchanged: keep the stored order, so nothing differs from the seed
+        return [value for value, _ in _kind_choices() if value in chosen]
+
+    def clean_ranked_levels(self):
+        chosen = self.cleaned_data["ranked_levels"]
+        before = self.instance.ranked_levels or []
+        if set(chosen) == set(before):
+            return list(before)
+        return [value for value, _ in _levels() if value in chosen]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("tier_method") == "ranked":
+            self._clean_fixed_bands(cleaned)
+        elif cleaned.get("fallback_label") and not self.instance.fallback_tier:
+            self.instance.fallback_tier = "below"  # the code of "below the lowest tier"
+        eliminating = [cleaned.get(f) for f in ("elimination_lowest_count", "elimination_below_score")]
+        if any(value is not None for value in eliminating) and None in eliminating:
+            self.add_error("elimination_lowest_count", "末位淘汰名额与淘汰分数线须同时填写，或同时留空。")
+        if all(value is not None for value in eliminating) and not cleaned.get("elimination_scope"):
+            cleaned["elimination_scope"] = "all_units"
+        return cleaned
+
+    def _clean_fixed_bands(self, cleaned):
+        """The fixed-band fields as the level_bands / level_band_labels the engine reads."""
+        before = self.instance.level_bands or {}
+        bands, labels = {}, {}
+        for level, level_label in _levels():
+            name = (cleaned.get(f"fixed_band_{level}") or "").strip()
+            if not name:
+                continue
+            if level in (cleaned.get("ranked_levels") or []):
+                self.add_error(f"fixed_band_{level}", f"{level_label}已勾选参与排名，不能同时设固定档次。")
+            bands[level], labels[level] = before.get(level, level), name
+        self.level_bands, self.level_band_labels = bands, labels
+        if not (cleaned.get("ranked_levels") or bands):
+            self.add_error(
+                "ranked_levels", "按排名比例分档时，请至少勾选一个参与排名的认定级别或填写固定档次。"
+            )
+
+    def _post_clean(self):
+        # Before the model's own check (a fixed band must have a name), which reads these.
+        if hasattr(self, "level_bands"):
+            self.instance.level_bands = self.level_bands
+            self.instance.level_band_labels = self.level_band_labels
+        super()._post_clean()
+
+
+def tier_choices(policy) -> list[tuple[str, str]]:
+    """The tiers or bands the policy gives, as (code, Chinese name), for choosing an amount's tier."""
+    if policy is None or policy.pk is None:
+        return []
+    if policy.tier_method == "ranked":
+        choices = [(band.code, band.label) for band in policy.bands.all()]
+        labels = policy.level_band_labels or {}
+        choices += [(code, labels.get(level, code)) for level, code in (policy.level_bands or {}).items()]
+        return choices
+    choices = [(tier.code, tier.label) for tier in policy.thresholds.all()]
+    if policy.fallback_tier:
+        choices.append((policy.fallback_tier, policy.fallback_label or "未达最低分数线"))
+    return choices
+
+
+def tier_label(policy, code: str) -> str:
+    return dict(tier_choices(policy)).get(code, "（本政策没有的等次）")
+
+
+class _CodedRowForm(forms.ModelForm):
+    """A tier or band row whose code is made, not typed: clerks name a tier, the engine keys it."""
+
+    code_prefix = "tier"
+
+    def save(self, commit=True):
+        row = super().save(commit=False)
+        if not row.code:
+            used = set(type(row).objects.filter(policy=row.policy_id).values_list("code", flat=True))
+            number = len(used) + 1
+            while f"{self.code_prefix}{number}" in used:
+                number += 1
+            row.code = f"{self.code_prefix}{number}"
+        if commit:
+            row.save()
+        return row
+
+
+class TierThresholdForm(_CodedRowForm):
+    code_prefix = "tier"
+
+    class Meta:
+        from assessment.models import TierThreshold
+
+        model = TierThreshold
+        fields = ["label", "min_score"]
+        widgets = {"min_score": UnitInput("分")}
+
+
+class RankedBandForm(_CodedRowForm):
+    code_prefix = "band"
+
+    class Meta:
+        from assessment.models import RankedBand
+
+        model = RankedBand
+        fields = ["position", "label", "weight"]
+
+
+class SubsidyAmountForm(forms.ModelForm):
+    """A row of the amounts table: kind and tier chosen by name, the amount in 元."""
+
+    policy = None  # set by the inline for the policy on the page
+
+    class Meta:
+        from assessment.models import SubsidyAmount
+
+        model = SubsidyAmount
+        fields = ["kind", "tier", "amount"]
+        widgets = {"amount": UnitInput("元")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = tier_choices(self.policy)
+        stored = self.instance.tier
+        if stored and stored not in dict(choices):
+            choices.append((stored, "（本政策没有的等次）"))
+        self.fields["tier"] = forms.ChoiceField(
+            label="等次/档次",
+            choices=[("", "—"), *choices],
+            help_text="" if choices else "请先添加等次并保存。",
+        )
+        if self.policy is not None and self.policy.kinds:
+            self.fields["kind"].choices = [("", "—")] + [
+                (value, label) for value, label in _kind_choices() if value in self.policy.kinds
+            ]
+
+
+class OneTimeAmountForm(forms.ModelForm):
+    class Meta:
+        from assessment.models import OneTimeAmount
+
+        model = OneTimeAmount
+        fields = ["kind", "amount"]
+        widgets = {"amount": UnitInput("元")}
+
+
+class PolicyCopyForm(ConfirmForm):
+    """The copy a clerk makes of a policy: for the same year (a corrected version) or a new year."""
+
+    year = forms.IntegerField(label="年度", min_value=2000, max_value=2100)
+    name = forms.CharField(
+        label="名称", max_length=200, widget=forms.TextInput(attrs={"class": "vTextField"})
+    )
+
+    def __init__(self, *args, obj, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        self.fields["year"].initial = obj.year
+        self.fields["name"].initial = obj.name
+        self.fields["name"].help_text = "年度改了而名称未改时，名称中的年份随之改为新年度。"
+        self.intro = (
+            f"复制“{obj}”的评分表、等次和补助标准。同一年度：复制为下一版本，用于修改已冻结的政策；"
+            "新的年度：复制为该年度的政策（第 1 版），供新年度的考核批次使用。"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        year, name = cleaned.get("year"), cleaned.get("name")
+        if year and name and year != self.obj.year and name == self.obj.name:
+            cleaned["name"] = name.replace(str(self.obj.year), str(year))
+        return cleaned
+
+
+class CampaignForm(forms.ModelForm):
+    """The campaign's months as twelve checkboxes; stored as the sorted list of month numbers."""
+
+    months = forms.TypedMultipleChoiceField(
+        label="评分月份",
+        choices=MONTH_CHOICES,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "month-picker"}),
+        help_text="按月评分的政策勾选评分的月份；按年度评分的政策不勾选。",
+    )
+
+    class Meta:
+        from assessment.models import Campaign
+
+        model = Campaign
+        fields = [
+            "code",
+            "name",
+            "policy",
+            "region",
+            "year",
+            "months",
+            "self_evaluation_due",
+            "onsite_due",
+            "assessed_on",
+            "gap_threshold",
+        ]
+
+    def clean_months(self):
+        return sorted(set(self.cleaned_data["months"]))
+
+
+# Rules an item can be given here without parameters to type: a person's score, a sub-item total.
+RULES_WITHOUT_PARAMETERS = ("manual", "capped_sum")
+
+
+class RubricItemForm(forms.ModelForm):
+    """An item's plain fields; its rule's parameters stay as stored (the rule editor is issue 14's).
+
+    An existing item keeps its rule (changing it would need other parameters); a new one is scored
+    by a person or sums its sub-items, and gets the one input a person's score needs.
+    """
+
+    kinds = forms.MultipleChoiceField(
+        label="仅适用的站点类型",
+        choices=_kind_choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choice-row"}),
+        required=False,
+        help_text="不勾选：适用于本政策的全部站点类型。",
+    )
+
+    class Meta:
+        from assessment.models import RubricItem
+
+        model = RubricItem
+        fields = [
+            "position",
+            "code",
+            "title",
+            "max_points",
+            "rule",
+            "scored_from_month",
+            "kinds",
+            "parent",
+            "note",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        from assessment.rule_text import RULE_LABELS
+
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["rule"] = forms.ChoiceField(
+                label="计分规则", choices=list(RULE_LABELS.items()), disabled=True, required=False
+            )
+        else:
+            self.fields["rule"] = forms.ChoiceField(
+                label="计分规则",
+                choices=[(rule, RULE_LABELS[rule]) for rule in RULES_WITHOUT_PARAMETERS],
+                initial="manual",
+            )
+
+    def clean_kinds(self):
+        chosen = self.cleaned_data["kinds"]
+        before = self.instance.kinds or []
+        if set(chosen) == set(before):
+            return list(before)
+        return [value for value, _ in _kind_choices() if value in chosen]
+
+    def clean_rule(self):
+        # A disabled field returns its initial value; an existing item's rule never changes here.
+        return self.instance.rule if self.instance.pk else self.cleaned_data["rule"]
+
+    def save(self, commit=True):
+        item = super().save(commit=False)
+        if item.rule == "manual" and not item.params:
+            import re
+
+            name = "item_" + (re.sub(r"\W", "_", item.code, flags=re.ASCII).strip("_") or str(item.position))
+            item.params = {"input": name, "label": item.title}
+            item.inputs = [{"name": name, "type": "points", "label": item.title}]
+        if commit:
+            item.save()
+        return item

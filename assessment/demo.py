@@ -15,9 +15,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.hashers import make_password
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from assessment.models import Campaign, CampaignStation, Policy, ScoreSheet
+from assessment.models import Campaign, CampaignStation, Policy, RectificationOrder, ScoreSheet
 from assessment.scoring import input_fields
 from assessment.services.campaigns import (
     campaign_notice_start,
@@ -30,12 +31,14 @@ from assessment.services.objections import objection_file
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheet_import import FIXED_COLUMNS, _input_columns, sheets_import_inputs
 from assessment.services.sheets import (
+    evidence_add,
     sheet_lock,
     sheet_onsite_save,
     sheet_onsite_submit,
     sheet_self_save,
     sheet_self_submit,
 )
+from core.working_days import earliest_last_day
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
 
@@ -182,12 +185,18 @@ def load_yunmeng(users: dict[str, User]) -> None:
         raw=_points_inputs(sheets["YM-GS-01"], 0.9, rng, 0.5),
     )
     for code in ("YM-GS-02", "YM-GS-03"):
-        sheet_self_save(
+        operator = operators[code] or _demo_operator(code)
+        sheet_self_save(sheet=sheets[code], actor=operator, raw=_points_inputs(sheets[code], 0.92, rng))
+        # A self-evaluation is submitted with its evidence (at least one file).
+        evidence_add(
             sheet=sheets[code],
-            actor=operators[code] or _demo_operator(code),
-            raw=_points_inputs(sheets[code], 0.92, rng),
+            actor=operator,
+            uploaded=SimpleUploadedFile(
+                f"{code}-2024年服务台账.pdf", _demo_pdf(f"{code} 2024 service ledger")
+            ),
+            kind="ledger",
         )
-        sheet_self_submit(sheet=sheets[code], actor=operators[code] or _demo_operator(code))
+        sheet_self_submit(sheet=sheets[code], actor=operator)
     onsite = dict(sheets["YM-GS-03"].self_inputs)
     first = next(iter(onsite))
     onsite[first] = "3"  # the ledger did not support the reported placements
@@ -221,7 +230,48 @@ def load_yunmeng(users: dict[str, User]) -> None:
         problems="服务时间公示与实际不符；求职登记台账缺 2024 年 9 月记录。",
         deadline=timezone.localdate() + datetime.timedelta(days=20),
     )
+    # An order whose deadline passed without an answer, so a newcomer can try revocation at once:
+    # `bureau` proposes (提请撤销资格), `admin` approves (a revocation needs two people). No order
+    # can be issued with a past deadline, so it is issued as any other and then dated as if it had
+    # been issued five weeks ago (its history rows keep today's date: they are never rewritten).
+    lapsed = rectification_issue(
+        station=Station.objects.get(code="YM-DS-05"),
+        actor=bureau,
+        problems="2024 年 10 月日常巡查：服务场所已连续两周未开放，未按要求公示服务时间和联系电话。",
+        deadline=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    RectificationOrder.objects.filter(pk=lapsed.pk).update(
+        deadline=timezone.localdate() - datetime.timedelta(days=5),
+        issued_at=now - datetime.timedelta(days=35),
+    )
     del admin
+
+
+# The operators the demo makes for stations without one in the account list, by station code:
+# people are named on every page and in the history, so these have names like everyone else.
+DEMO_OPERATOR_NAMES = {"YM-GS-03": ("孙", "伟")}
+
+
+def _demo_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text`: a demo evidence file the content check accepts."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>",
+        b"<</Length %d>>stream\n%s\nendstream" % (len(stream), stream),
+        b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
 
 
 def _demo_operator(code: str) -> User:
@@ -231,13 +281,15 @@ def _demo_operator(code: str) -> User:
     password, so nobody logs in as it.
     """
     station = Station.objects.get(code=code)
+    last_name, first_name = DEMO_OPERATOR_NAMES.get(code, ("站点", "运营人员"))
     user, _ = User.objects.get_or_create(
         username=f"op-{code.lower()}",
         defaults={"role": User.Role.OPERATOR, "region": station.region, "password": make_password(None)},
     )
-    if not user.is_active:
+    if not user.is_active or (user.last_name, user.first_name) != (last_name, first_name):
         user.is_active = True
-        user.save(update_fields=["is_active"])
+        user.last_name, user.first_name = last_name, first_name
+        user.save(update_fields=["is_active", "last_name", "first_name"])
     station.operators.add(user)
     return user
 
@@ -265,11 +317,12 @@ def load_quanzhou(users: dict[str, User]) -> None:
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
     campaign_results_compute(campaign=campaign, actor=admin)
+    today = timezone.localdate()
     campaign_notice_start(
         campaign=campaign,
         actor=admin,
-        start=now - datetime.timedelta(days=2),
-        end=now + datetime.timedelta(days=5),
+        first_day=today,
+        last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
     )
     result = campaign.results.order_by("-score").first()
     objection_file(
@@ -310,7 +363,13 @@ def load_heshan(users: dict[str, User]) -> None:
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
     campaign_results_compute(campaign=campaign, actor=admin)
-    campaign_notice_start(campaign=campaign, actor=admin, start=now, end=now + datetime.timedelta(days=7))
+    today = timezone.localdate()
+    campaign_notice_start(
+        campaign=campaign,
+        actor=admin,
+        first_day=today,
+        last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
+    )
     # The demo replays a notice that ran last month: its period is dated as it was, then it is published.
     Campaign.objects.filter(pk=campaign.pk).update(
         notice_start=now - datetime.timedelta(days=20), notice_end=now - datetime.timedelta(days=13)

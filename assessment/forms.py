@@ -2,11 +2,23 @@ from decimal import Decimal
 
 from django import forms
 
+from assessment.engine.decimal_math import format_plain
 from assessment.models import Evidence, Objection
 
 FLAG_CHOICES = [("", "—"), ("true", "是"), ("false", "否")]
 INPUT_MODES = {"count": "numeric", "rate": "decimal", "number": "decimal", "points": "decimal"}
 HINTS = {"count": "整数", "rate": "百分比 0–100", "number": "数值", "flag": ""}
+
+
+def _range_attrs(input_type: str, points_max: Decimal | None) -> dict[str, str]:
+    if input_type == "points" and points_max is not None:
+        most = format_plain(points_max)  # 8, as the engine's message says it, not 8.00
+        return {"data-min": "0", "data-max": most, "data-range": f"应在 0 到 {most} 分之间"}
+    if input_type == "rate":
+        return {"data-min": "0", "data-max": "100", "data-range": "应为 0 到 100 之间的百分比"}
+    if input_type == "count":
+        return {"data-min": "0", "data-whole": "true", "data-range": "应为不小于 0 的整数"}
+    return {"data-min": "0", "data-range": "不能为负数"}
 
 
 class SheetInputsForm(forms.Form):
@@ -26,17 +38,41 @@ class SheetInputsForm(forms.Form):
                 initial = "" if current is None else ("true" if current is True else "false")
                 field = forms.ChoiceField(label=label, choices=FLAG_CHOICES, required=False, initial=initial)
             else:
-                hint = f"0–{points_max} 分" if input_type == "points" else HINTS[input_type]
+                hint = f"0–{format_plain(points_max)} 分" if input_type == "points" else HINTS[input_type]
+                attrs = {"inputmode": INPUT_MODES[input_type], "autocomplete": "off"}
+                # The range the engine accepts, for static/js/sheet_inputs.js to flag a value as it
+                # is typed; the server checks the same (assessment/engine/inputs.py) on every save.
+                attrs.update(_range_attrs(input_type, points_max))
                 field = forms.CharField(
                     label=label,
                     required=False,
                     initial="" if current is None else str(current),
                     help_text=hint,
-                    widget=forms.TextInput(
-                        attrs={"inputmode": INPUT_MODES[input_type], "autocomplete": "off"}
-                    ),
+                    widget=forms.TextInput(attrs=attrs),
                 )
+            field.warning = ""
             self.fields[name] = field
+
+    def warning_texts(self, problems: dict[str, str]) -> dict[str, str]:
+        """The engine's problems with a draft's values as the operator reads them, by field:
+        “场所与硬件设施得分”填写的 9，应在 0 到 8 分之间."""
+        texts = {}
+        for name, message in problems.items():
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            suffix = f"（{field.label}）"
+            value = self.data.get(name) if self.is_bound else field.initial
+            if message.endswith(suffix) and value not in (None, ""):
+                texts[name] = f"“{field.label}”填写的 {value}，{message.removesuffix(suffix)}"
+            else:
+                texts[name] = f"“{field.label}”：{message}"
+        return texts
+
+    def warn(self, problems: dict[str, str]) -> None:
+        """Mark each field whose stored value the engine would refuse (shown by _inputs.html)."""
+        for name, text in self.warning_texts(problems).items():
+            self.fields[name].warning = text
 
     def raw_inputs(self) -> dict:
         raw = {}
@@ -102,7 +138,11 @@ class ObjectionForm(forms.ModelForm):
         station = self.fields["station"]
         station.queryset = stations
         station.to_field_name = "code"
-        station.widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": "如 HS-C-01"})
+        # The example is a code of this notice's own list: another county's code would mislead.
+        example = stations.order_by("code").values_list("code", flat=True).first()
+        station.widget = forms.TextInput(
+            attrs={"autocomplete": "off", **({"placeholder": f"如 {example}"} if example else {})}
+        )
         station.label = "站点编码"
         station.error_messages["invalid_choice"] = "本次公示名单中没有这个编码，请用上面的查找核对。"
 

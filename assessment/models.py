@@ -5,11 +5,13 @@ rebuilds the exact PolicySpec the pure engine scores with. A policy a campaign h
 frozen (`frozen_at`): its rows no longer change, and an edit makes a new version.
 """
 
+import re
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from assessment.engine.specs import ELIMINATION_SCOPES, ONE_TIME_BASES, RULE_KINDS
 from core.fields import CompactJSONField, EncryptedCharField
@@ -73,6 +75,14 @@ class Policy(models.Model):
     one_time_label = models.CharField("一次性补助名称", max_length=64, blank=True)
     min_months_recognised = models.PositiveSmallIntegerField("认定满几个月方可参评", null=True, blank=True)
     purchase_of_services_excluded = models.BooleanField("购买服务合同期内不享受补助", default=False)
+    # Counted on the working calendar (core.working_days); 0: the policy sets no minimum, or (for the
+    # payee notice) publishes no list of payees before paying.
+    result_notice_working_days = models.PositiveSmallIntegerField(
+        "结果公示最少工作日", default=0, help_text="考核结果公示期不少于几个工作日；0 表示不作要求。"
+    )
+    payee_notice_working_days = models.PositiveSmallIntegerField(
+        "补助对象公示最少工作日", default=0, help_text="拟补助对象公示期不少于几个工作日；0 表示不作要求。"
+    )
 
     frozen_at = models.DateTimeField("冻结时间", null=True, blank=True, editable=False)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
@@ -497,17 +507,27 @@ class Evidence(models.Model):
         OTHER = "other", "其他材料"
 
     sheet = models.ForeignKey(
-        ScoreSheet, null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+        ScoreSheet,
+        verbose_name="评分表",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence",
     )
     rectification = models.ForeignKey(
-        "RectificationOrder", null=True, blank=True, on_delete=models.CASCADE, related_name="evidence"
+        "RectificationOrder",
+        verbose_name="整改通知",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="evidence",
     )
     kind = models.CharField("类别", max_length=16, choices=Kind.choices)
     file = models.FileField("文件", max_length=255)
     original_name = models.CharField("原文件名", max_length=100)
     content_type = models.CharField("文件类型", max_length=100)
     size = models.PositiveBigIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
+    sha256 = models.CharField("文件校验值（SHA-256）", max_length=64)
     uploaded_by = models.ForeignKey(
         "stations.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
     )
@@ -669,6 +689,11 @@ class CampaignResult(models.Model):
         return self.one_time_entitlement.amount if self.one_time_entitlement_id else Decimal("0.00")
 
 
+# An objection's reference number (受理编号), see Objection.reference.
+REFERENCE_PREFIX = "YY"
+REFERENCE_PATTERN = re.compile(r"YY-\d{4}-(\d{1,12})", re.IGNORECASE)
+
+
 class Objection(models.Model):
     """An objection （异议） to a published result, filed by anyone during the notice period."""
 
@@ -688,14 +713,20 @@ class Objection(models.Model):
     reason = models.TextField("异议理由", max_length=2000)
     attachment = models.FileField("附件", max_length=255, blank=True)
     attachment_name = models.CharField("附件原名", max_length=100, blank=True)
-    client_key = models.CharField(max_length=64, db_index=True, editable=False)
+    client_key = models.CharField("提交来源标识", max_length=64, db_index=True, editable=False)
     filed_at = models.DateTimeField("提交时间", auto_now_add=True)
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.OPEN, editable=False
     )
     response = models.TextField("答复", blank=True)
     responded_by = models.ForeignKey(
-        "stations.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        "stations.User",
+        verbose_name="答复人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
     )
     responded_at = models.DateTimeField("答复时间", null=True, blank=True, editable=False)
 
@@ -705,7 +736,25 @@ class Objection(models.Model):
         ordering = ["-filed_at"]
 
     def __str__(self) -> str:
-        return f"{self.station.code} 异议（{self.filed_at:%Y-%m-%d}）"
+        # The day in China: an objection filed at 00:08 on 1 December is of 1 December, not 30 November (UTC).
+        return f"{self.station.code} 异议（{timezone.localtime(self.filed_at):%Y-%m-%d}）"
+
+    @property
+    def reference(self) -> str:
+        """The number the citizen is given to quote (受理编号): YY-<year filed>-<id>, e.g. YY-2026-000123.
+
+        Derived from the row's id, so it is unique and never changes; the admin's search finds the
+        objection by it (`reference_pk`).
+        """
+        if self.pk is None:
+            return ""
+        return f"{REFERENCE_PREFIX}-{timezone.localtime(self.filed_at):%Y}-{self.pk:06d}"
+
+    @staticmethod
+    def reference_pk(text: str) -> int | None:
+        """The id a reference number names ("YY-2026-000123", any case, spaces around), or None."""
+        match = REFERENCE_PATTERN.fullmatch(text.strip())
+        return int(match.group(1)) if match else None
 
 
 class RectificationOrder(models.Model):
@@ -719,10 +768,15 @@ class RectificationOrder(models.Model):
         REVOKED = "revoked", "已撤销站点资格"
 
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="rectification_orders"
+        Campaign,
+        verbose_name="考核批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="rectification_orders",
     )
     station = models.ForeignKey(
-        "stations.Station", on_delete=models.PROTECT, related_name="rectification_orders"
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="rectification_orders"
     )
     problems = models.TextField("存在问题")
     deadline = models.DateField("整改期限")

@@ -10,6 +10,7 @@ from assessment.engine.specs import (
     GroupDeductionSpec,
     InputSpec,
     ItemSpec,
+    NoticeSpec,
     PartWholeSpec,
     PolicySpec,
     RankedBandSpec,
@@ -139,6 +140,10 @@ def policy_spec(policy: Policy) -> PolicySpec:
         eligibility=EligibilitySpec(
             min_months_recognised=policy.min_months_recognised,
             purchase_of_services_excluded=policy.purchase_of_services_excluded,
+        ),
+        notice=NoticeSpec(
+            result_working_days=policy.result_notice_working_days,
+            payee_working_days=policy.payee_notice_working_days,
         ),
         source=policy.source,
         notes=policy.notes,

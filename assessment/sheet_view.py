@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from assessment.models import ScoreSheet
+from assessment.policies.illustrative import plain_title
 
 COLUMNS = ("self", "onsite", "final")
 
@@ -57,7 +58,8 @@ def sheet_rows(sheet: ScoreSheet) -> list[SheetRow]:
     rows: list[SheetRow] = []
 
     def add(key: str, level: int, code: str, title: str, max_points: Decimal) -> SheetRow:
-        row = SheetRow(level=level, code=code, title=title, max_points=str(max_points))
+        # The illustrative-values mark is for the policy's editor; the sheet says it once, above.
+        row = SheetRow(level=level, code=code, title=plain_title(title), max_points=str(max_points))
         for column in COLUMNS:
             node = results[column].get(key)
             row.points[column] = node["points"] if node else None

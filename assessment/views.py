@@ -16,7 +16,7 @@ from assessment.forms import (
     RectificationResponseForm,
     SheetInputsForm,
 )
-from assessment.models import Campaign
+from assessment.models import Campaign, RectificationOrder
 from assessment.scoring import input_fields
 from assessment.selectors import assignment_list, evidence_list, rectification_list, sheet_get
 from assessment.services.campaigns import RESULTS_PUBLIC, conflict_declare
@@ -26,6 +26,7 @@ from assessment.services.rectification import (
     RECTIFICATION_TRANSITIONS,
     rectification_evidence_add,
     rectification_respond,
+    revocation_opens_on,
 )
 from assessment.services.sheets import (
     SHEET_MOVES,
@@ -34,9 +35,11 @@ from assessment.services.sheets import (
     assessor_may_score,
     evidence_add,
     evidence_remove,
+    input_warnings,
     sheet_gaps,
     sheet_onsite_save,
     sheet_onsite_submit,
+    sheet_return_reason,
     sheet_self_save,
     sheet_self_submit,
 )
@@ -62,12 +65,16 @@ def _add_errors(form, exc: ValidationError) -> None:
 def sheet_detail(request, pk):
     sheet = sheet_get(actor=request.user, pk=pk)
     moves = available_moves(sheet, request.user, table=SHEET_TRANSITIONS, moves=SHEET_MOVES)
+    returned_because = sheet_return_reason(sheet)
     context = {
         "sheet": sheet,
         "rows": sheet_rows(sheet),
-        "evidence": sheet.evidence.all(),
+        "evidence": sheet.evidence.select_related("uploaded_by"),
         "moves": {move.name for move in moves},
-        "deadline_passed": timezone.now() > sheet.campaign.self_evaluation_due,
+        "returned_because": returned_because,
+        # A returned sheet may be resubmitted after the deadline (services/sheets.py says why).
+        "due_passed": timezone.now() > sheet.campaign.self_evaluation_due,
+        "deadline_passed": timezone.now() > sheet.campaign.self_evaluation_due and returned_because is None,
     }
     return render(request, "assessment/sheet_detail.html", context)
 
@@ -87,15 +94,28 @@ def sheet_self_edit(request, pk):
                 sheet_self_submit(sheet=sheet, actor=request.user)
                 messages.success(request, "自评已提交。现场评估时，评估人员会核对您填报的数据和材料。")
                 return redirect("assessment:sheet_detail", pk=sheet.pk)
-            messages.success(
-                request,
-                "草稿已保存。" + ("" if sheet.self_total is not None else "数据填写完整后将自动计算得分。"),
-            )
+            warnings = form.warning_texts(input_warnings(sheet, form.raw_inputs()))
+            if warnings:
+                # Kept as typed (a draft may be unfinished), but said now, not first at submission.
+                messages.warning(
+                    request,
+                    f"草稿已保存，但有 {len(warnings)} 项数据超出范围，提交前请修改："
+                    + "；".join(warnings.values()),
+                )
+            else:
+                messages.success(
+                    request,
+                    "草稿已保存。"
+                    + ("" if sheet.self_total is not None else "数据填写完整后将自动计算得分。"),
+                )
             return redirect("assessment:sheet_self_edit", pk=sheet.pk)
         except Forbidden as exc:
             form.add_error(None, exc.message)
         except ValidationError as exc:
             _add_errors(form, exc)
+    if not form.is_bound:
+        # The stored draft's values out of range are marked next to their fields.
+        form.warn(input_warnings(sheet, sheet.self_inputs))
     return render(
         request,
         "assessment/sheet_self_form.html",
@@ -104,7 +124,9 @@ def sheet_self_edit(request, pk):
             "form": form,
             "upload_form": upload_form,
             "rows": sheet_rows(sheet),
-            "evidence": sheet.evidence.all(),
+            "evidence": sheet.evidence.select_related("uploaded_by"),
+            "returned_because": sheet_return_reason(sheet),
+            "deadline_passed": timezone.now() > sheet.campaign.self_evaluation_due,
         },
     )
 
@@ -241,7 +263,10 @@ def rectification_detail(request, pk):
             # A refused answer (e.g. a second one) keeps its form, to show why.
             "form": form if responding or (form is not None and form.errors) else None,
             "upload_form": EvidenceUploadForm() if responding else None,
-            "evidence": order.evidence.all(),
+            "evidence": order.evidence.select_related("uploaded_by"),
+            "revocation_opens": (
+                revocation_opens_on(order) if order.status == RectificationOrder.Status.ISSUED else None
+            ),
         },
     )
 
@@ -469,7 +494,7 @@ def objection_new(request, code):
         if form.cleaned_data.get("website"):
             return redirect("notice:detail", code=campaign.code)  # a bot: say nothing, keep nothing
         try:
-            objection_file(
+            objection = objection_file(
                 campaign=campaign,
                 station=form.cleaned_data["station"],
                 name=form.cleaned_data["name"],
@@ -481,7 +506,9 @@ def objection_new(request, code):
         except ValidationError as exc:
             form.add_error(None, exc.messages[0])
         else:
-            return render(request, "assessment/objection_thanks.html", {"campaign": campaign})
+            return render(
+                request, "assessment/objection_thanks.html", {"campaign": campaign, "objection": objection}
+            )
     return render(
         request,
         "assessment/objection_form.html",

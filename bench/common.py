@@ -97,11 +97,11 @@ class Context:
         return found
 
     def _give_notice(self) -> str | None:
-        import datetime
 
         from django.utils import timezone
 
         from assessment.services.campaigns import campaign_notice_start, campaign_results_compute
+        from core.working_days import earliest_last_day
 
         campaign = self.monthly_campaign()
         actor = self.superuser()
@@ -110,9 +110,12 @@ class Context:
                 campaign_results_compute(campaign=campaign, actor=actor)
                 campaign.refresh_from_db()
             if campaign.status == "results":
-                now = timezone.now()
+                today = timezone.localdate()
                 campaign_notice_start(
-                    campaign=campaign, actor=actor, start=now, end=now + datetime.timedelta(days=7)
+                    campaign=campaign,
+                    actor=actor,
+                    first_day=today,
+                    last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
                 )
                 campaign.refresh_from_db()
         except Exception as error:  # the figures fall back to another public campaign

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "assessment",
     "subsidies",
     "portal",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -187,7 +188,9 @@ if SESSION_TIMEOUTS:
     SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Only Chinese: a clerk whose browser asks for English must still get the whole admin in Chinese
+# (LocaleMiddleware would otherwise half-translate it by Accept-Language).
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

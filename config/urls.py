@@ -22,7 +22,9 @@ admin.site.site_title = "站点考核"
 admin.site.index_title = "考核与补助管理"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="portal:home", permanent=False), name="home"),
+    # The first page after login, for every role: the desk (工作台, desk/views.py).
+    path("", RedirectView.as_view(pattern_name="desk:index", permanent=False), name="home"),
+    path("desk/", include("desk.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include(two_factor_urls)),

@@ -7,7 +7,10 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 
-from core import admin_notifications  # noqa: F401 -- registers 邮件通知
+from core import (
+    admin_calendar,  # noqa: F401 -- registers 节假日安排
+    admin_notifications,  # noqa: F401 -- registers 邮件通知
+)
 from core.admin_base import ReadOnlyScopedAdmin
 from core.job_views import job_download_response, job_for, job_state_response
 from core.jobs import job_retry, visible_jobs
@@ -45,7 +48,7 @@ class JobAdmin(ReadOnlyScopedAdmin):
     @admin.display(description="发起人")
     def started_by_name(self, job: Job) -> str:
         user = job.started_by
-        return user.get_full_name() or user.username
+        return str(user)  # the person's name (stations.User.__str__ uses core.people.person_name)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

@@ -10,21 +10,39 @@ import json
 from collections.abc import Mapping, Sequence
 
 from django.contrib import admin
+from django.contrib.admin.templatetags import admin_list
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import ImproperlyConfigured
 from django.core.paginator import Paginator
 from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.templatetags.static import static
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from core.jobs import JobStarted, may_see_job
 from core.permissions import Forbidden, may_change_in_admin, may_use_admin
 from core.scoping import scoped_queryset
 from core.upload_limits import upload_limit
 from core.workflow import Move, available_moves, move_named, record_audit
+
+BOOLEAN_TEXT = {True: "是", False: "否", None: "未知"}
+
+# Fields of a change form that only ask something of the person changing the row.
+VIEWER_HIDDEN_FIELDS = {"change_reason"}
+
+
+def _boolean_icon(value):
+    """Django's yes/no icon of a boolean in lists and read-only fields, with its text in Chinese:
+    Django writes the value itself (alt="True"), which a screen reader reads out in English."""
+    icon = {True: "yes", False: "no", None: "unknown"}[value]
+    return format_html('<img src="{}" alt="{}">', static(f"admin/img/icon-{icon}.svg"), BOOLEAN_TEXT[value])
+
+
+# Every caller (the change list, read-only fields, display_for_value) looks it up in this module.
+admin_list._boolean_icon = _boolean_icon
 
 
 class BureauAdminSite(admin.AdminSite):
@@ -42,6 +60,23 @@ class BureauAdminSite(admin.AdminSite):
         if app_label is None:
             from django.urls import reverse
 
+            # First: the desk (工作台, desk/views.py), what waits and the campaign's picture.
+            desk = {
+                "name": "待办事项与考核概况",
+                "object_name": "Desk",
+                "admin_url": reverse("desk:index"),
+                "add_url": None,
+            }
+            app_list.insert(
+                0,
+                {
+                    "name": "工作台",
+                    "app_label": "desk",
+                    "app_url": reverse("desk:index"),
+                    "has_module_perms": True,
+                    "models": [{**desk, "view_only": True, "perms": {"view": True}}],
+                },
+            )
             app_list.append(
                 {
                     "name": "账号安全",
@@ -165,6 +200,19 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Records of public money and assessments are corrected or revoked, not deleted.
         return request.user.is_superuser
+
+    def get_fieldsets(self, request, obj=None):
+        """A read-only view (an auditor's) has no form to ask a reason on: the change form's reason
+        field would stand there empty, under Django's English name for it ("Change reason: None")."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        kept = []
+        for name, options in fieldsets:
+            fields = [f for f in options.get("fields", ()) if f not in VIEWER_HIDDEN_FIELDS]
+            if fields:
+                kept.append((name, {**options, "fields": fields}))
+        return kept
 
     def delete_model(self, request, obj):
         with transaction.atomic():

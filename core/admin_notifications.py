@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from core.admin_base import ReadOnlyScopedAdmin
 from core.models import Notification
 from core.notify import mask_email, notifications_resend
+from core.people import person_name
 from core.permissions import Forbidden, is_superuser, may_change_in_admin
 
 
@@ -50,7 +51,7 @@ class NotificationAdmin(ReadOnlyScopedAdmin):
         user = notification.recipient
         if user is None:
             return "（用户已删除）"
-        return f"{user.last_name}{user.first_name}".strip() or user.username
+        return person_name(user)
 
     @admin.display(description="邮箱")
     def masked_address(self, notification: Notification) -> str:

@@ -7,10 +7,11 @@ administrative changes) are never purged. On PostgreSQL a trigger (core migratio
 every other UPDATE or DELETE, whoever sends it.
 """
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.utils import timezone
 
 from core.models import AuditEntry
@@ -25,7 +26,11 @@ PURGEABLE_ACTIONS = ("personal_data.view", "personal_data.export")
 # is shown as it is, so a new action never breaks the page).
 ACTION_LABELS = {
     "admin.delete": "在管理后台删除",
+    "calendar.change": "修改节假日安排",
+    "calendar.create": "录入节假日安排",
     "campaign.assessor_assign": "指派评估人员",
+    "campaign.conflict_declared": "申报利益冲突",
+    "campaign.no_conflict_declared": "声明无利益冲突",
     "campaign.notice": "考核结果公示",
     "campaign.open": "开始考核",
     "campaign.publish": "考核结果通报",
@@ -80,6 +85,7 @@ ACTION_LABELS = {
     "sheet.import": "导入评分数据",
     "sheet.lock": "审定锁定评分表",
     "sheet.onsite_submit": "提交现场评估",
+    "sheet.return": "退回修改自评",
     "sheet.self_submit": "提交自评",
     "station.change": "修改站点信息",
     "station.contact_update": "更新站点联系信息",
@@ -92,9 +98,125 @@ ACTION_LABELS = {
 }
 
 
+# Keys of `changes` that are not a field of the recorded object (or whose field's name would read
+# wrong in a history line). A field's key is shown by the field's own Chinese name.
+CHANGE_KEY_LABELS = {
+    "from_version": "原版本",
+    "differences": "差异",
+    "password": "密码",
+    "assessor": "评估人员",
+    "final_total": "审定总分",
+    "amount": "金额（元）",
+    "payee_account": "收款账号",
+    "operators": "运营人员",
+}
+
+
 def action_label(action: str) -> str:
-    """The Chinese name of a recorded action, or the code itself when it has none yet."""
-    return ACTION_LABELS.get(action, action)
+    """The Chinese name of a recorded action; one without a name yet reads 其他操作, never as its code
+    (tests/core/test_audit_labels.py finds every action the code writes and fails on a missing name)."""
+    return ACTION_LABELS.get(action, "其他操作")
+
+
+def _model_of(entry):
+    try:
+        return entry.content_type.model_class() if entry.content_type_id else None
+    except ObjectDoesNotExist:
+        return None
+
+
+def _state_choices(model) -> dict[str, str]:
+    """{state: label} of the model's workflow: its `status` field first, then any other field with choices."""
+    if model is None:
+        return {}
+    fields = sorted(
+        (f for f in model._meta.concrete_fields if f.choices),
+        key=lambda f: f.name != "status",
+    )
+    labels: dict[str, str] = {}
+    for field in fields:
+        for value, label in field.flatchoices:
+            labels.setdefault(str(value), str(label))
+    return labels
+
+
+def state_label(entry, value: str) -> str:
+    """A recorded state by its workflow's name (approved → 已批准), from the status choices of the
+    model the entry is about; a state no model names any more is shown as 其他状态, not as code."""
+    if not value:
+        return ""
+    return _state_choices(_model_of(entry)).get(value) or _any_state_label(value)
+
+
+def _any_state_label(value: str) -> str:
+    # The recorded object's type is gone (a deleted model): any workflow that knows the state names it.
+    from django.apps import apps
+
+    for model in apps.get_models():
+        field = next((f for f in model._meta.concrete_fields if f.name == "status" and f.choices), None)
+        if field is not None and value in dict(field.flatchoices):
+            return str(dict(field.flatchoices)[value])
+    return "其他状态"
+
+
+def state_move(entry) -> str:
+    """“已批准 → 已付款”, or the one state a move began or ended in, or ""."""
+    old, new = state_label(entry, entry.from_state), state_label(entry, entry.to_state)
+    if old and new:
+        return f"{old} → {new}"
+    return new or old
+
+
+def object_label(entry) -> str:
+    """What the entry is about, as recorded; a failed-login record of django-axes (whose own name is
+    “Attempted Access: <UTC time>”) is named in Chinese with its account."""
+    model = _model_of(entry)
+    if model is not None and model._meta.app_label == "axes":
+        account = (entry.changes or {}).get("账号") if isinstance(entry.changes, dict) else ""
+        return f"登录失败记录（账号 {account}）" if account else "登录失败记录"
+    return entry.object_repr
+
+
+def change_key_label(model, key: str) -> str:
+    """A key of `changes` in Chinese: the field's name, a known key's name, or the key itself when it
+    is already Chinese (keys written in words, such as 账号 and 用途)."""
+    if key in CHANGE_KEY_LABELS:
+        return CHANGE_KEY_LABELS[key]
+    if model is not None:
+        try:
+            return str(model._meta.get_field(key).verbose_name)
+        except (FieldDoesNotExist, AttributeError):
+            pass
+    return key
+
+
+def _shown(value) -> str:
+    if value in ("", None):
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def changes_lines(entry) -> list[str]:
+    """The recorded changes as a clerk reads them: “预算（元）：1,800,000.00 → 1,900,000.00”.
+
+    Keys that name a field of the recorded object are shown by the field's Chinese name; a pair is
+    old → new; a list is joined; anything else (a count, a purpose) is shown as it is.
+    """
+    if not isinstance(entry.changes, dict):
+        return []
+    model = _model_of(entry)
+    lines = []
+    for key, value in entry.changes.items():
+        label = change_key_label(model, key)
+        if isinstance(value, list) and len(value) == 2:
+            lines.append(f"{label}：{_shown(value[0])} → {_shown(value[1])}")
+        elif isinstance(value, list):
+            lines.append(f"{label}：{'、'.join(str(v) for v in value) or '（空）'}")
+        else:
+            lines.append(f"{label}：{_shown(value)}")
+    return lines
 
 
 def audit_entries_purge(*, now=None) -> int:
@@ -126,6 +248,11 @@ def field_display(obj, name: str) -> str:
         return "是" if value else "否"
     if isinstance(value, Decimal):
         return f"{value:,}"
+    if isinstance(value, datetime):
+        # China time, as every page shows it: never the UTC of the database beside it.
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
     return str(value)
 
 

@@ -42,6 +42,7 @@ from django.utils import timezone
 
 from core.audit import audit_entries_purge
 from core.models import Job
+from core.people import person_name
 from core.permissions import Forbidden, is_superuser
 
 logger = logging.getLogger(__name__)
@@ -211,7 +212,7 @@ class JobStarted:
 
     @property
     def colleagues_text(self) -> str:
-        who = self.job.started_by.get_full_name() or self.job.started_by.username
+        who = person_name(self.job.started_by)
         return f"{who}发起的同一任务{self.job.get_status_display()}，请等它结束后再操作。"
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core import login_lock, two_factor
+from core.people import person_name
 from core.permissions import Forbidden, is_superuser, may_change_in_admin
 
 
@@ -30,7 +31,7 @@ def login_lock_unlock(request, user_id: int):
     except Forbidden as refusal:
         messages.error(request, refusal.message)
     else:
-        messages.success(request, f"已解除 {user.get_full_name() or user.get_username()} 的登录锁定。")
+        messages.success(request, f"已解除 {person_name(user)} 的登录锁定。")
     return redirect("login_locks")
 
 
@@ -57,7 +58,5 @@ def two_factor_reset(request):
     except (Forbidden, ValidationError) as refusal:
         messages.error(request, refusal.messages[0])
     else:
-        messages.success(
-            request, f"已重置 {user.get_full_name() or username} 的两步验证，其下次登录时重新设置。"
-        )
+        messages.success(request, f"已重置 {person_name(user)} 的两步验证，其下次登录时重新设置。")
     return redirect("login_locks")

@@ -28,13 +28,20 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     action = models.CharField("操作", max_length=64)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
-    object_id = models.CharField(max_length=64)
+    content_type = models.ForeignKey(
+        ContentType, verbose_name="对象类型", on_delete=models.PROTECT, related_name="+"
+    )
+    object_id = models.CharField("对象编号", max_length=64)
     target = GenericForeignKey("content_type", "object_id")
     object_repr = models.CharField("对象", max_length=200)
-    region_path = models.CharField(max_length=255, blank=True, editable=False)
+    region_path = models.CharField("区域路径", max_length=255, blank=True, editable=False)
     station = models.ForeignKey(
-        "stations.Station", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_entries"
+        "stations.Station",
+        verbose_name="站点",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
     )
     from_state = models.CharField("原状态", max_length=32, blank=True)
     to_state = models.CharField("新状态", max_length=32, blank=True)
@@ -49,7 +56,16 @@ class AuditEntry(models.Model):
         indexes = [models.Index(fields=["content_type", "object_id"], name="audit_target_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+        from core.audit import action_label, object_label  # core.audit reads this model
+
+        # China time and the action's name: this is the title of the entry's page and of its row
+        # in a station's history, next to the time column (which the admin shows in local time).
+        at = timezone.localtime(self.at) if self.at else None
+        return (
+            f"{at:%Y-%m-%d %H:%M} {action_label(self.action)} {object_label(self)}"
+            if at
+            else object_label(self)
+        )
 
 
 class Job(models.Model):
@@ -73,23 +89,28 @@ class Job(models.Model):
 
     kind = models.CharField("任务类型", max_length=64)
     title = models.CharField("任务", max_length=200)
-    key = models.CharField(max_length=200, help_text="同一时刻只能有一个排队或进行中的同键任务。")
-    params = models.JSONField(default=dict, blank=True)
+    key = models.CharField("任务键", max_length=200, help_text="同一时刻只能有一个排队或进行中的同键任务。")
+    params = models.JSONField("参数", default=dict, blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, related_name="+"
     )
     # What the job is about (a campaign, a roster), for the link back from its page.
     content_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        verbose_name="对象类型",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    object_id = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField("对象编号", max_length=64, blank=True)
     target = GenericForeignKey("content_type", "object_id")
 
     status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.QUEUED)
     created_at = models.DateTimeField("发起时间", auto_now_add=True, db_index=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
     worker = models.CharField("处理进程", max_length=200, blank=True)
     attempts = models.PositiveIntegerField("执行次数", default=0)
 
@@ -101,7 +122,7 @@ class Job(models.Model):
     error = models.TextField("失败原因", blank=True)
     result_file = models.FileField("结果文件", upload_to="jobs/%Y/%m/", blank=True, max_length=255)
     result_name = models.CharField("文件名", max_length=200, blank=True)
-    input_file = models.FileField(upload_to="jobs/inputs/", blank=True, max_length=255)
+    input_file = models.FileField("输入文件", upload_to="jobs/inputs/", blank=True, max_length=255)
     expires_at = models.DateTimeField("文件保留至", null=True, blank=True)
 
     class Meta:
@@ -179,3 +200,30 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject[:80]
+
+
+class CalendarDay(models.Model):
+    """A day the working calendar treats unlike its weekday: a public holiday or a make-up working day.
+
+    The State Council publishes each year's list (节假日安排) in the autumn before: the holidays,
+    which may fall on weekdays, and the weekend days worked instead (调休上班). Every other day is a
+    working day from Monday to Friday and a rest day at the weekend. Notice periods are counted in
+    working days on this calendar (`core.working_days`); a year without any row is not counted at
+    all but refused, since a weekend-only count would be silently wrong around its holidays.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", "休息日（法定节假日）"
+        MAKE_UP = "make_up", "调休上班日"
+
+    day = models.DateField("日期", unique=True)
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    name = models.CharField("节日名称", max_length=32, help_text="如 春节、国庆节、中秋节。")
+
+    class Meta:
+        verbose_name = "节假日安排"
+        verbose_name_plural = "节假日安排"
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d} {self.name}{self.get_kind_display()}"

@@ -61,7 +61,9 @@ class XlsxSheet:
     """One worksheet to write. ``rows`` may be a generator; it is consumed once, row by row.
 
     ``column_widths`` apply to columns A, B, ... in order. ``number_formats`` maps a 0-based column
-    index to an Excel number format for the numbers and dates in that column.
+    index to an Excel number format for the numbers and dates in that column. ``column_formats`` maps
+    a 0-based column index to the format of the whole column, cells not yet typed included: "@"
+    (Text) keeps an ID number typed into a template as text instead of 4.20923E+17.
     """
 
     title: str
@@ -69,6 +71,10 @@ class XlsxSheet:
     rows: Iterable[Sequence[object]]
     column_widths: list[int] | None = None
     number_formats: dict[int, str] | None = None
+    column_formats: dict[int, str] | None = None
+    # Lines above the header, in bold, one per row (a document's title, its period, a notice): what
+    # a sheet printed and filed needs to say what it is. The panes freeze below the header still.
+    caption: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,10 @@ def _workbook_rels(count: int) -> str:
     return f'{_XML_HEAD}<Relationships xmlns="{_PKG_REL_NS}">{rels}{styles}</Relationships>'
 
 
+# Formats Excel knows by number: written as such, as Excel itself does, not as custom formats.
+_BUILTIN_FORMAT_IDS = {"@": 49}
+
+
 class _Styles:
     """The cell formats a workbook uses, numbered as they are first needed."""
 
@@ -210,10 +220,19 @@ class _Styles:
         key = (number_format, bold, quote)
         index = self.xfs.get(key)
         if index is None:
-            if number_format is not None and number_format not in self.formats:
+            if (
+                number_format is not None
+                and number_format not in self.formats
+                and number_format not in _BUILTIN_FORMAT_IDS
+            ):
                 self.formats[number_format] = 164 + len(self.formats)  # first custom format id
             index = self.xfs[key] = len(self.xfs)
         return f' s="{index}"' if index else ""
+
+    def index(self, number_format: str) -> int:
+        """The number of the cell format with this number format (a column's style refers to it)."""
+        self.attr(number_format)
+        return self.xfs[(number_format, False, False)]
 
     def xml(self) -> str:
         formats = "".join(
@@ -221,7 +240,11 @@ class _Styles:
         )
         xfs = []
         for number_format, bold, quote in self.xfs:
-            number = self.formats[number_format] if number_format is not None else 0
+            number = (
+                0
+                if number_format is None
+                else _BUILTIN_FORMAT_IDS.get(number_format) or self.formats[number_format]
+            )
             xfs.append(
                 f'<xf numFmtId="{number}" fontId="{int(bold)}" fillId="0" borderId="0" xfId="0"'
                 + (' applyNumberFormat="1"' if number else "")
@@ -253,16 +276,23 @@ def _escape_attr(text: str) -> str:
 
 
 def _write_sheet(part: BinaryIO, sheet: XlsxSheet, styles: _Styles, *, selected: bool) -> None:
-    widths = "".join(
-        f'<col min="{n}" max="{n}" width="{width}" customWidth="1"/>'
-        for n, width in enumerate(sheet.column_widths or (), start=1)
-    )
+    widths = sheet.column_widths or []
+    formats = sheet.column_formats or {}
+    cols = []
+    for index in range(max(len(widths), max(formats, default=-1) + 1)):
+        width = f' width="{widths[index]}" customWidth="1"' if index < len(widths) else ""
+        style = f' style="{styles.index(formats[index])}"' if index in formats else ""
+        if width or style:
+            cols.append(f'<col min="{index + 1}" max="{index + 1}"{width}{style}/>')
+    widths = "".join(cols)
+    header_row = len(sheet.caption) + 1
     part.write(
         (
             f'{_XML_HEAD}<worksheet xmlns="{_MAIN_NS}" xmlns:r="{_REL_NS}">'
             f'<sheetViews><sheetView{_TAB_SELECTED if selected else ""} workbookViewId="0">'
-            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
-            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+            f'<pane ySplit="{header_row}" topLeftCell="A{header_row + 1}" activePane="bottomLeft" state="frozen"/>'
+            f'<selection pane="bottomLeft" activeCell="A{header_row + 1}" sqref="A{header_row + 1}"/>'
+            "</sheetView></sheetViews>"
             '<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{widths}</cols>" if widths else "")
             + "<sheetData>"
@@ -270,11 +300,16 @@ def _write_sheet(part: BinaryIO, sheet: XlsxSheet, styles: _Styles, *, selected:
     )
     row_writer = _RowWriter(styles, sheet.number_formats or {})
     bold = [styles.attr(bold=True), styles.attr(bold=True, quote=True)]
+    buffered = [
+        f'<row r="{number}">{_text_xml(f"A{number}", line, bold)}</row>'
+        for number, line in enumerate(sheet.caption, start=1)
+    ]
     header = "".join(
-        _text_xml(f"{column_letter(index)}1", str(title), bold) for index, title in enumerate(sheet.header)
+        _text_xml(f"{column_letter(index)}{header_row}", str(title), bold)
+        for index, title in enumerate(sheet.header)
     )
-    buffered = [f'<row r="1">{header}</row>']
-    for row_number, row in enumerate(sheet.rows, start=2):
+    buffered.append(f'<row r="{header_row}">{header}</row>')
+    for row_number, row in enumerate(sheet.rows, start=header_row + 1):
         buffered.append(row_writer.row(row_number, row))
         if len(buffered) >= _FLUSH_ROWS:
             part.write("".join(buffered).encode())

@@ -54,6 +54,7 @@ from assessment.services.policies import SEED_POLICY_REGIONS, seed_policies_inst
 from assessment.services.sheet_batch import sheets_lock_assessed, sheets_record_onsite
 from assessment.services.sheet_import import FIXED_COLUMNS, _input_columns, sheets_import_inputs
 from assessment.services.sheets import sheet_lock
+from core.working_days import day_end, earliest_last_day
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
 from stations.services import region_create, user_sync_staff_flag
@@ -665,7 +666,13 @@ def _run_campaign(
     def published() -> str:
         rows = campaign_results_compute(campaign=campaign, actor=actor)
         now = timezone.now()
-        campaign_notice_start(campaign=campaign, actor=actor, start=now, end=now + datetime.timedelta(days=7))
+        today = timezone.localdate()
+        campaign_notice_start(
+            campaign=campaign,
+            actor=actor,
+            first_day=today,
+            last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
+        )
         # A generated province replays a notice that ran before: dated as it ran, then published
         # (as load_demo does).
         Campaign.objects.filter(pk=campaign.pk).update(
@@ -755,6 +762,15 @@ def _claims(campaign: Campaign, actor: User, seed: int) -> str:
             claim_review(claim=claim, actor=actor, decision="pass", note="材料齐全，金额与考核结果一致")
     province = campaign.region
     now = timezone.now()
+    # Each payee notice runs the policy's minimum of working days from its first day.
+    minimum = campaign.policy.payee_notice_working_days
+
+    def notice_end(starts_at):
+        return max(
+            day_end(earliest_last_day(timezone.localdate(starts_at), minimum)),
+            now + datetime.timedelta(hours=1),
+        )
+
     ended = [c for c in claims if stage[c.pk] >= 4]
     running = [c for c in claims if stage[c.pk] == 3]
     if ended:
@@ -763,7 +779,7 @@ def _claims(campaign: Campaign, actor: User, seed: int) -> str:
             year=year,
             title=f"{province.name}{year}年度补助资金拟补助对象公示（第一批）",
             starts_at=now,
-            ends_at=now + datetime.timedelta(days=5),
+            ends_at=notice_end(now),
             claims=ended,
             actor=actor,
         )
@@ -794,7 +810,7 @@ def _claims(campaign: Campaign, actor: User, seed: int) -> str:
             year=year,
             title=f"{province.name}{year}年度补助资金拟补助对象公示（第二批）",
             starts_at=now - datetime.timedelta(days=1),
-            ends_at=now + datetime.timedelta(days=4),
+            ends_at=notice_end(now - datetime.timedelta(days=1)),
             claims=running,
             actor=actor,
         )

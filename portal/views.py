@@ -13,6 +13,7 @@ from assessment.selectors import assignment_list, rectification_list, sheet_list
 from core.job_views import job_download_response, job_for, job_state_response
 from core.jobs import job_retry
 from core.models import Job
+from core.people import person_name
 from core.permissions import Forbidden, may_use_admin, operates
 from stations.forms import StationContactForm
 from stations.models import Station
@@ -88,7 +89,7 @@ def job_detail(request, job_id):
         "portal/job.html",
         {
             "job": job,
-            "who": f"{user.last_name}{user.first_name}" or user.username,
+            "who": person_name(user),
             "status_url": reverse("portal:job_status", args=[job.pk]),
             "download_url": reverse("portal:job_download", args=[job.pk]),
             "retry_url": reverse("portal:job_retry", args=[job.pk]),

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ObjectActionMixin, ScopedAdmin
-from core.audit import action_label
+from core.audit import action_label, changes_lines, object_label, state_label
 from core.models import AuditEntry
+from core.people import person_name
 from core.permissions import Forbidden, may_change_in_admin, may_keep_account
 from stations.forms import ChangeReasonField, PasswordResetForm
 from stations.models import Region, Station, User
@@ -144,10 +145,39 @@ def change_station_status(station, data, user) -> str:
     return f"{station} 的状态已改为“{station.get_status_display()}”。"
 
 
-class StationHistoryInline(admin.TabularInline):
+class AuditDisplayMixin:
+    """The audit row's columns as a clerk reads them: the action's name, the person's name, each state
+    by its workflow's name; never a code (claim.pay, approved) or a login."""
+
+    @admin.display(description="操作", ordering="action")
+    def action_name(self, obj):
+        return action_label(obj.action)
+
+    @admin.display(description="操作人", ordering="actor")
+    def actor_name(self, obj):
+        return person_name(obj.actor) if obj.actor_id else "系统"
+
+    @admin.display(description="原状态")
+    def from_state_name(self, obj):
+        return state_label(obj, obj.from_state) or "—"
+
+    @admin.display(description="新状态")
+    def to_state_name(self, obj):
+        return state_label(obj, obj.to_state) or "—"
+
+    @admin.display(description="对象", ordering="object_repr")
+    def object_name(self, obj):
+        return object_label(obj)
+
+    @admin.display(description="变更内容")
+    def changes_text(self, obj):
+        return format_html_join("", "<div>{}</div>", ((line,) for line in changes_lines(obj))) or "—"
+
+
+class StationHistoryInline(AuditDisplayMixin, admin.TabularInline):
     model = AuditEntry
     fk_name = "station"
-    fields = ["at", "actor", "action", "from_state", "to_state", "reason"]
+    fields = ["at", "actor_name", "action_name", "from_state_name", "to_state_name", "reason", "changes_text"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -306,19 +336,50 @@ class UserAddForm(AdminUserCreationForm):
         help_text="必填，例如“新聘站点运营人员”。将记入操作记录（不记录密码）。"
     )
 
+    # Every page, score sheet and history names people (陈立), never their login; an account
+    # without a name would put "assessor1" on a signature line, so a new one must have both parts.
+    NAME_REQUIRED = {"last_name": "请填写姓。", "first_name": "请填写名。"}
+
     class Meta(AdminUserCreationForm.Meta):
         model = User
-        fields = ["username"]
+        fields = ["username", "last_name", "first_name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, message in self.NAME_REQUIRED.items():
+            if name in self.fields:
+                self.fields[name].required = True
+                self.fields[name].error_messages["required"] = message
 
     def clean(self):
         return require_region_for_regional_roles(self, super().clean())
+
+
+PERMISSION_ACTIONS = {"add": "新增", "change": "修改", "delete": "删除", "view": "查看"}
+PERMISSION_APPS = ("admin", "auth", "core", "stations", "assessment", "subsidies", "portal")
+
+
+def permission_label(permission) -> str:
+    """A permission in the superuser's account form as “站点与人员｜站点｜修改”: Django names its
+    permissions in English when it creates them ("Can change 站点"), whatever the language."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    if model is None:
+        return permission.name
+    action = PERMISSION_ACTIONS.get(permission.codename.split("_", 1)[0])
+    app = model._meta.app_config.verbose_name
+    return f"{app}｜{model._meta.verbose_name}｜{action or permission.name}"
 
 
 @admin.register(User)
 class UserAdmin(ScopedAdmin, DjangoUserAdmin):
     form = UserRoleForm
     add_form = UserAddForm
-    add_fieldsets = [*DjangoUserAdmin.add_fieldsets, REASON_FIELDSET]
+    add_fieldsets = [
+        *DjangoUserAdmin.add_fieldsets,
+        ("姓名", {"fields": ["last_name", "first_name"]}),
+        REASON_FIELDSET,
+    ]
     list_display = ["username", "full_name", "role", "region", "organisation", "masked_phone", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "first_name", "last_name", "organisation"]
@@ -342,9 +403,18 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
         ("日期", {"fields": ["last_login", "date_joined"]}),
     ]
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "user_permissions" and field is not None:
+            # The product's own tables only: the login lock's, the second factor's and the
+            # sessions' tables are worked by their packages, never by a person's permission.
+            field.queryset = field.queryset.filter(content_type__app_label__in=PERMISSION_APPS)
+            field.label_from_instance = permission_label
+        return field
+
     @admin.display(description="姓名")
     def full_name(self, obj):
-        return f"{obj.last_name}{obj.first_name}"
+        return obj.get_full_name() or "（未填）"
 
     @admin.display(description="手机号")
     def masked_phone(self, obj):
@@ -386,7 +456,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
             raise Http404
         context = {
             **self.admin_site.each_context(request),
-            "title": f"重置密码：{user.username}",
+            "title": f"重置密码：{person_name(user)}",
             "opts": self.opts,
             "original": user,
             "change_url": reverse("admin:stations_user_change", args=[user.pk]),
@@ -409,7 +479,7 @@ class UserAdmin(ScopedAdmin, DjangoUserAdmin):
                 form.add_error(None, exc.messages[0])
             else:
                 self.message_user(
-                    request, f"已重置 {user.username} 的密码，并记入操作记录。", messages.SUCCESS
+                    request, f"已重置 {person_name(user)} 的密码，并记入操作记录。", messages.SUCCESS
                 )
                 return HttpResponseRedirect(context["change_url"])
         context["form"] = form
@@ -438,61 +508,37 @@ class AuditActionFilter(admin.SimpleListFilter):
         return queryset.filter(action=self.value()) if self.value() else queryset
 
 
-def changes_lines(entry: AuditEntry) -> list[str]:
-    """The recorded changes as a clerk reads them: “预算（元）：1,800,000.00 → 1,900,000.00”.
-
-    Keys that name a field of the recorded object are shown by the field's Chinese name; a pair is
-    old → new; a list is joined; anything else (a count, a purpose) is shown as it is.
-    """
-    model = entry.content_type.model_class() if entry.content_type_id else None
-    names = (
-        {f.name: str(f.verbose_name) for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
-        if model
-        else {}
-    )
-    lines = []
-    for key, value in (entry.changes or {}).items() if isinstance(entry.changes, dict) else []:
-        label = names.get(key, key)
-        if isinstance(value, list) and len(value) == 2:
-            old, new = (v if v not in ("", None) else "（空）" for v in value)
-            lines.append(f"{label}：{old} → {new}")
-        elif isinstance(value, list):
-            lines.append(f"{label}：{'、'.join(str(v) for v in value)}")
-        else:
-            lines.append(f"{label}：{value}")
-    return lines
-
-
 @admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedAdmin):
-    list_display = ["at", "actor", "action_name", "object_repr", "from_state", "to_state", "reason"]
+class AuditEntryAdmin(AuditDisplayMixin, ScopedAdmin):
+    list_display = [
+        "at",
+        "actor_name",
+        "action_name",
+        "object_name",
+        "from_state_name",
+        "to_state_name",
+        "reason",
+    ]
+    list_select_related = ["actor", "content_type"]
     list_filter = [("at", admin.DateFieldListFilter), AuditActionFilter]
     # Searched by exact fields and prefixes (see get_search_results), never by a substring of
     # every row's text: a province's history runs to millions of rows.
     search_fields = ["station__code", "object_repr", "actor__username"]
     search_help_text = "输入站点编码、操作人用户名，或记录对象开头的文字（如“YM-GS-01 2024”）。"
-    readonly_fields = [
+    # What the entry is about is named in words (对象 and 站点); the content type and the row's id
+    # are the database's bookkeeping, not something a clerk reads.
+    fields = [
         "at",
-        "actor",
-        "action",
-        "content_type",
-        "object_id",
-        "object_repr",
+        "actor_name",
+        "action_name",
+        "object_name",
         "station",
-        "from_state",
-        "to_state",
+        "from_state_name",
+        "to_state_name",
         "reason",
         "changes_text",
     ]
-    exclude = ["region_path", "changes"]
-
-    @admin.display(description="操作", ordering="action")
-    def action_name(self, obj):
-        return action_label(obj.action)
-
-    @admin.display(description="变更内容")
-    def changes_text(self, obj):
-        return format_html_join("", "<div>{}</div>", ((line,) for line in changes_lines(obj))) or "—"
+    readonly_fields = fields
 
     def get_search_results(self, request, queryset, search_term):
         """A station's code or a user's name matches exactly (both indexed); anything else is a

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.fields import EncryptedCharField
+from core.people import person_name
 from stations.validators import mask_phone, validate_credit_code
 
 phone_validator = RegexValidator(
@@ -94,6 +95,15 @@ class User(AbstractUser):
     def get_full_name(self) -> str:
         # Chinese order, surname first and no space: 周敏, not Django's "敏 周".
         return f"{self.last_name}{self.first_name}".strip()
+
+    def get_short_name(self) -> str:
+        # The admin greets "欢迎，周敏": a Chinese colleague is not addressed by the given name alone.
+        return person_name(self)
+
+    def __str__(self) -> str:
+        # Admin dropdowns, autocomplete, list columns and foreign-key displays show the person (陈立),
+        # not the login; core.people holds the one rule for a nameless account.
+        return person_name(self)
 
     @property
     def is_bureau(self) -> bool:

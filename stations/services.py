@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from core.audit import changed_fields
+from core.people import person_name
 from core.permissions import may_keep_account, may_manage, operates, require
 from core.workflow import Move, record_audit, transition
 from stations.models import Region, Station, User
@@ -173,11 +174,11 @@ def station_save(*, station: Station, actor: User, reason: str, operators=None) 
         if before is not None:
             require(may_manage(actor, before.region), "只有站点所在区域的人社局工作人员可以修改站点。")
         changes = changed_fields(before or Station(), station, STATION_AUDITED_FIELDS)
-        old_operators = sorted(u.username for u in before.operators.all()) if before is not None else []
+        old_operators = sorted(person_name(u) for u in before.operators.all()) if before is not None else []
         station.save()
         if operators is not None:
             station.operators.set(operators)
-            new_operators = sorted(u.username for u in operators)
+            new_operators = sorted(person_name(u) for u in operators)
             if new_operators != old_operators:
                 changes["operators"] = ["、".join(old_operators), "、".join(new_operators)]
         if changes or before is None:

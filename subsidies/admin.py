@@ -10,6 +10,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ObjectActionMixin, ReadOnlyScopedAdmin, ScopedAdmin
+from core.people import person_name
 from core.permissions import Forbidden, may_see_personal_data, may_use_admin
 from core.personal_data import PurposeForm
 from core.workflow import move_named, states_open_to
@@ -19,7 +20,13 @@ from stations.selectors import station_list
 from subsidies.exports import disbursement_sheets, roster_sheets
 from subsidies.models import Fund, PayeeNotice, Payout, PlacementRoster, SubsidyClaim
 from subsidies.rules import requirement_label
-from subsidies.selectors import claim_list, placements_of_duplicates, roster_list
+from subsidies.selectors import (
+    claim_list,
+    disbursement_claim_list,
+    payee_notice_claims,
+    placements_of_duplicates,
+    roster_list,
+)
 from subsidies.services.claims import (
     CLAIM_MOVES,
     CLAIM_TRANSITIONS,
@@ -29,18 +36,25 @@ from subsidies.services.claims import (
     missing_materials,
 )
 from subsidies.services.funds import fund_save
-from subsidies.services.payee_notice import payee_notice_publish
+from subsidies.services.payee_notice import payee_notice_period_refusal, payee_notice_publish
 from subsidies.services.payouts import claim_approve, claim_pay, fund_remaining
 from subsidies.services.personal_data import (
+    PAYMENT_PURPOSE,
+    claim_account_access_record,
+    disbursement_access_record,
     duplicates_access_record,
+    may_see_payee_account,
+    payee_account_reader,
     roster_access_record,
     roster_description,
 )
-from subsidies.services.rosters import roster_duplicate_warnings
+from subsidies.services.rosters import claim_duplicate_warnings, roster_duplicate_warnings
 
 # How many of a roster's people its page shows, and how many people the duplicates page lists.
 ROWS_SHOWN = 200
 DUPLICATES_SHOWN = 500
+# How many claims the disbursement page lists (the Excel export has them all).
+DISBURSEMENT_SHOWN = 500
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -120,6 +134,13 @@ class ReviewForm(ConfirmForm):
         entitlement = obj.entitlement
         self.intro = f"应补助 {entitlement.amount:,.2f} 元。依据：{entitlement.explanation}"
 
+    def limit_to(self, user) -> None:
+        # The operator was told the bureau would check people placed by other stations too: the
+        # reviewer reads it here, before passing the claim (the warnings name what `user` may see).
+        warning = duplicate_warning_html(self.obj, claim_duplicate_warnings(self.obj, viewer=user))
+        if warning:
+            self.intro = format_html("{}\n\n{}", self.intro, warning)
+
 
 class RejectForm(ConfirmForm):
     note = forms.CharField(label="不予补助的原因", widget=forms.Textarea(attrs={"rows": 3}))
@@ -163,15 +184,51 @@ class ApproveForm(ConfirmForm):
 
 
 class PayForm(ConfirmForm):
-    paid_on = forms.DateField(label="拨付日期", widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(
+        label="拨付日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     voucher_number = forms.CharField(label="凭证号", max_length=64)
 
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
         self.fields["paid_on"].initial = timezone.localdate()
-        account = f"{obj.payee_bank}，账号 {obj.masked_account}"
+        self.account_shown = False
+        self.intro = self._intro(obj.masked_account)
+
+    def _intro(self, account: str) -> str:
+        obj = self.obj
         amount = f"{obj.approved_amount:,.2f} 元" if obj.approved_amount is not None else "（尚未批准）"
-        self.intro = f"拨付 {amount}至 {obj.payee_name}（{account}）。"
+        lines = [
+            f"拨付金额：{amount}",
+            f"收款单位：{obj.payee_name or '（未填写）'}",
+            f"开户银行：{obj.payee_bank or '（未填写）'}",
+            f"银行账号：{account or '（未填写）'}",
+        ]
+        if self.account_shown:
+            lines.append("完整账号仅供本次支付核对，本次查看已记录。")
+        return "\n".join(lines)
+
+    def limit_to(self, user) -> None:
+        # Whoever pays sees the account in full, to transfer the money from it; the page's view
+        # records that (SubsidyClaimAdmin._action_view). Everyone else reads it masked.
+        if self.obj.payee_account and may_see_payee_account(user, self.obj.station.region):
+            self.account_shown = True
+            self.intro = self._intro(self.obj.payee_account)
+
+
+def duplicate_warning_html(claim, warnings: list[str]) -> str:
+    """The duplicate-placement warnings of a claim's roster, plainly, with the year's duplicates page."""
+    if not warnings:
+        return ""
+    return format_html(
+        '<div class="errornote duplicate-warning"><strong>重复推荐提示：花名册中有 {} 人同年也在其他站点的花名册中，'
+        "站点申报时已被告知由人社局核实。请核实是否重复申报后再审核。</strong>{}"
+        '<div><a href="{}">查看 {} 年被多个站点推荐的人员</a></div></div>',
+        len(warnings),
+        format_html_join("", "<div>· {}</div>", ((w,) for w in warnings)),
+        reverse("admin:subsidies_placementroster_duplicates", args=[claim.year]),
+        claim.year,
+    )
 
 
 def review_claim(claim, data, user) -> str:
@@ -213,9 +270,10 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         "policy",
         "status",
         "workflow",
-        "amount",
+        "duplicates",
+        "amount_shown",
         "explanation",
-        "approved_amount",
+        "approved_amount_shown",
         "fund",
         "notice",
         "payee_name",
@@ -249,7 +307,7 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
                 name="subsidies_subsidyclaim_totals",
             ),
             path(
-                "disbursement.xlsx",
+                "disbursement/",
                 self.admin_site.admin_view(self.disbursement_view),
                 name="subsidies_subsidyclaim_disbursement",
             ),
@@ -266,24 +324,118 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         return xlsx_response(campaign_totals_xlsx(campaign), f"totals-{campaign.code}.xlsx")
 
     def disbursement_view(self, request):
+        """The disbursement list (拨付表): a page, and with ?format=xlsx its Excel file (every claim).
+
+        Accounts in full for those who pay each claim, masked for everyone else; one access record
+        per page view or export that showed any in full (how many, which stations), none per row.
+        """
         if not may_use_admin(request.user):
             raise Http404
-        return stream_xlsx(disbursement_sheets(claim_list(actor=request.user)), "disbursement.xlsx")
+        if request.GET.get("format") == "xlsx":
+            revealed: list[str] = []
+            response = stream_xlsx(
+                disbursement_sheets(
+                    claim_list(actor=request.user),
+                    reveal=payee_account_reader(request.user),
+                    revealed=revealed,
+                ),
+                "disbursement.xlsx",
+            )
+            if revealed:  # the file is written (not yet sent): record exactly what it holds
+                disbursement_access_record(
+                    actor=request.user, stations=revealed, count=len(revealed), export=True
+                )
+                add_never_cache_headers(response)
+            return response
+        claims = list(disbursement_claim_list(actor=request.user)[: DISBURSEMENT_SHOWN + 1])
+        more = len(claims) > DISBURSEMENT_SHOWN
+        claims = claims[:DISBURSEMENT_SHOWN]
+        rows = []
+        for claim in claims:
+            may_pay = may_see_payee_account(request.user, claim.station.region)
+            full = may_pay and bool(claim.payee_account)
+            account = claim.payee_account if full else claim.masked_account
+            rows.append({"claim": claim, "account": account, "full": full, "may_pay": may_pay})
+        revealed = [row["claim"].station.code for row in rows if row["full"]]
+        if revealed:
+            disbursement_access_record(
+                actor=request.user, stations=revealed, count=len(revealed), export=False
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "补助资金拨付表",
+            "rows": rows,
+            "more": more,
+            "shown": DISBURSEMENT_SHOWN,
+            "revealed": len(revealed),
+            "purpose": PAYMENT_PURPOSE,
+            "export_url": reverse("admin:subsidies_subsidyclaim_disbursement") + "?format=xlsx",
+            "opts": self.opts,
+        }
+        response = TemplateResponse(request, "admin/subsidies/disbursement.html", context)
+        if revealed:
+            add_never_cache_headers(response)
+        return response
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The claim's page shows its account in full to whoever pays it, and records that view.
+        if obj is not None and obj.payee_account and may_see_payee_account(request.user, obj.station.region):
+            claim_account_access_record(claim=obj, actor=request.user)
+            obj.account_revealed = True
+        response = super().render_change_form(request, context, add, change, form_url, obj)
+        if getattr(obj, "account_revealed", False):
+            add_never_cache_headers(response)
+        return response
+
+    def _action_view(self, suffix):
+        view = super()._action_view(suffix)
+        if suffix != "pay":
+            return view
+
+        def pay_view(request, object_id):
+            # The payout form shows the account in full to whoever pays (PayForm.limit_to): each time
+            # the page is shown so (a GET, or a POST answered with the form again) it is recorded.
+            response = view(request, object_id)
+            form = (getattr(response, "context_data", None) or {}).get("form")
+            if getattr(form, "account_shown", False):
+                claim_account_access_record(claim=form.obj, actor=request.user)
+                add_never_cache_headers(response)
+            return response
+
+        return pay_view
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "title": "补助申报（拨付表可导出为 Excel）"}
+        extra_context = {**(extra_context or {}), "title": "补助申报"}
         return super().changelist_view(request, extra_context)
 
     @admin.display(description="办理")
     def workflow(self, obj):
-        export = format_html(
-            '<a href="{}">导出拨付表</a>', reverse("admin:subsidies_subsidyclaim_disbursement")
-        )
+        export = format_html('<a href="{}">拨付表</a>', reverse("admin:subsidies_subsidyclaim_disbursement"))
         return format_html("{} {}", self.move_buttons(obj), export)
+
+    @admin.display(description="应补助金额（元）")
+    def amount_shown(self, obj):
+        return f"{obj.amount:,.2f}"
+
+    @admin.display(description="批准金额（元）")
+    def approved_amount_shown(self, obj):
+        return "—" if obj.approved_amount is None else f"{obj.approved_amount:,.2f}"
 
     @admin.display(description="银行账号")
     def account(self, obj):
-        return obj.masked_account
+        if getattr(obj, "account_revealed", False):
+            return format_html(
+                '<strong class="account-full">{}</strong> <span class="help">完整账号仅供支付核对，本次查看已记录。</span>',
+                obj.payee_account,
+            )
+        return obj.masked_account or "—"
+
+    @admin.display(description="重复推荐核查")
+    def duplicates(self, obj):
+        if obj.kind != "performance":
+            return "—"
+        warnings = claim_duplicate_warnings(obj, viewer=obj.viewer)
+        return duplicate_warning_html(obj, warnings) or "花名册中未发现同年被其他站点推荐的人员。"
 
     @admin.display(description="申报材料")
     def materials_index(self, obj):
@@ -316,7 +468,10 @@ class SubsidyClaimAdmin(ObjectActionMixin, ScopedAdmin):
         payout = getattr(obj, "payout", None)
         if payout is None:
             return "—"
-        return f"{payout.paid_on} 拨付 {payout.amount:,.2f} 元，凭证号 {payout.voucher_number}，登记人 {payout.recorded_by}"
+        return (
+            f"{payout.paid_on:%Y-%m-%d} 拨付 {payout.amount:,.2f} 元，凭证号 {payout.voucher_number}，"
+            f"登记人 {person_name(payout.recorded_by)}"
+        )
 
     def has_add_permission(self, request):
         return False  # stations claim in the portal
@@ -345,6 +500,11 @@ class PayeeNoticeForm(forms.ModelForm):
         starts, ends, region = data.get("starts_at"), data.get("ends_at"), data.get("region")
         if starts and ends and (ends <= starts or ends <= timezone.now()):
             self.add_error("ends_at", "公示结束时间必须晚于开始时间和当前时间。")
+        elif starts and ends and data.get("claims"):
+            # The claims' policies set the minimum in working days (the service checks it again).
+            refusal = payee_notice_period_refusal(starts_at=starts, ends_at=ends, claims=list(data["claims"]))
+            if refusal:
+                self.add_error("ends_at", refusal)
         for claim in data.get("claims") or []:
             if region and not region.contains(claim.station.region):
                 self.add_error("claims", f"{claim} 不在{region.name}。")
@@ -405,14 +565,21 @@ class PayeeNoticeAdmin(ScopedAdmin):
     @admin.display(description="公示页面")
     def public_link(self, obj):
         url = reverse("subsidies_public:payee_notice", args=[obj.pk])
-        return format_html('<a href="{}" target="_blank">{}</a>', url, url)
+        return format_html('<a href="{}" target="_blank" rel="noopener">打开公示页面</a>', url)
 
     @admin.display(description="公示名单")
     def claim_list(self, obj):
-        return format_html_join(
-            "",
-            "<div>{} {} {:,.2f} 元</div>",
-            ((c.station.name, c.get_kind_display(), c.amount) for c in obj.claims.all()),
+        # The same claims as the public page. The amount is formatted here: format_html_join escapes
+        # each value into a string first, so "{:,.2f}" in its template raised ValueError, which the
+        # admin swallowed into an empty field.
+        claims = payee_notice_claims(obj)
+        return (
+            format_html_join(
+                "",
+                "<div>{} {} {} {} 元</div>",
+                ((c.station.code, c.station.name, c.get_kind_display(), f"{c.amount:,.2f}") for c in claims),
+            )
+            or "（无）"
         )
 
     def has_change_permission(self, request, obj=None):
@@ -666,4 +833,4 @@ class PayoutAdmin(ReadOnlyScopedAdmin):
 
     @admin.display(description="收款账号")
     def masked(self, obj):
-        return obj.claim.masked_account
+        return obj.masked_account  # the account paid to, as recorded with the payout

@@ -5,6 +5,7 @@ by `core.xlsx` into a temporary file for a download (`xlsx_response`) or into by
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.db.models import QuerySet
@@ -13,23 +14,32 @@ from assessment.models import Campaign
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import StationKind
 from stations.validators import mask_id_number, mask_phone
-from subsidies.models import ClaimKind, PlacementRoster, SubsidyClaim
+from subsidies.models import ClaimKind, PlacementRoster, SubsidyClaim, mask_account
 
 MONEY_FORMAT = "#,##0.00"
 CHUNK = 2000
-
-
-def _masked_account(account: str) -> str:
-    """As `SubsidyClaim.masked_account` shows it."""
-    return f"{account[:4]}****{account[-4:]}" if len(account) > 8 else "*" * len(account)
 
 
 def disbursement_xlsx(claims: QuerySet[SubsidyClaim]) -> bytes:
     return write_xlsx(disbursement_sheets(claims))
 
 
-def disbursement_sheets(claims: QuerySet[SubsidyClaim]) -> list[XlsxSheet]:
-    """The disbursement list (补助资金拨付表): every approved or paid claim, with its voucher."""
+def _never(path: str) -> bool:
+    return False
+
+
+def disbursement_sheets(
+    claims: QuerySet[SubsidyClaim],
+    *,
+    reveal: Callable[[str], bool] = _never,
+    revealed: list[str] | None = None,
+) -> list[XlsxSheet]:
+    """The disbursement list (补助资金拨付表): every approved or paid claim, with its voucher.
+
+    Accounts are masked unless `reveal(region path of the claim's station)` (those who pay it; see
+    subsidies.services.personal_data); the station code of each account written in full is appended
+    to `revealed` as the rows are written, so the caller records exactly what the file holds.
+    """
     kinds = dict(ClaimKind.choices)
     statuses = dict(SubsidyClaim.Status.choices)
     values = (
@@ -39,6 +49,7 @@ def disbursement_sheets(claims: QuerySet[SubsidyClaim]) -> list[XlsxSheet]:
             "station__code",
             "station__name",
             "station__region__name",
+            "station__region__path",
             "kind",
             "year",
             "approved_amount",
@@ -51,6 +62,14 @@ def disbursement_sheets(claims: QuerySet[SubsidyClaim]) -> list[XlsxSheet]:
             "payout__voucher_number",
         )
     )
+
+    def account_cell(code: str, path: str, account: str) -> str:
+        if account and reveal(path):
+            if revealed is not None:
+                revealed.append(code)
+            return account
+        return mask_account(account)
+
     rows = (
         [
             code,
@@ -62,12 +81,12 @@ def disbursement_sheets(claims: QuerySet[SubsidyClaim]) -> list[XlsxSheet]:
             fund or "",
             payee,
             bank,
-            _masked_account(account),
+            account_cell(code, path, account),
             statuses.get(status, status),
             paid_on,
             voucher or "",
         ]
-        for code, name, region, kind, year, approved, fund, payee, bank, account, status, paid_on, voucher in (
+        for code, name, region, path, kind, year, approved, fund, payee, bank, account, status, paid_on, voucher in (
             values.iterator(chunk_size=CHUNK)
         )
     )
@@ -91,7 +110,7 @@ def disbursement_sheets(claims: QuerySet[SubsidyClaim]) -> list[XlsxSheet]:
             title="拨付表",
             header=header,
             rows=rows,
-            column_widths=[12, 28, 12, 14, 6, 14, 20, 28, 20, 16, 10, 12, 16],
+            column_widths=[12, 28, 12, 14, 6, 14, 20, 28, 20, 24, 10, 12, 16],
             number_formats={5: MONEY_FORMAT},
         )
     ]

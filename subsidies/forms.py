@@ -22,6 +22,12 @@ class PayeeForm(forms.ModelForm):
         fields = ["payee_name", "payee_bank", "payee_account"]
         widgets = {"payee_account": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model allows them empty (a draft has none yet); the form saves all three or none.
+        for field in self.fields.values():
+            field.required = True
+
 
 class MaterialForm(forms.Form):
     requirement = forms.ChoiceField(label="材料")

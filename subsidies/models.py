@@ -13,6 +13,12 @@ from assessment.models import Entitlement
 from core.fields import EncryptedCharField, LookupHashField
 from stations.validators import mask_id_number, mask_phone
 
+
+def mask_account(account: str) -> str:
+    """A bank account as everyone but those who pay it sees it: "1712****2345"."""
+    return f"{account[:4]}****{account[-4:]}" if len(account) > 8 else "*" * len(account)
+
+
 MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
 
@@ -170,8 +176,7 @@ class SubsidyClaim(models.Model):
 
     @property
     def masked_account(self) -> str:
-        account = self.payee_account
-        return f"{account[:4]}****{account[-4:]}" if len(account) > 8 else "*" * len(account)
+        return mask_account(self.payee_account)
 
 
 class ClaimMaterial(models.Model):
@@ -185,7 +190,7 @@ class ClaimMaterial(models.Model):
     original_name = models.CharField("原文件名", max_length=100)
     content_type = models.CharField("文件类型", max_length=100)
     size = models.PositiveBigIntegerField("大小（字节）")
-    sha256 = models.CharField("SHA-256", max_length=64)
+    sha256 = models.CharField("文件校验值（SHA-256）", max_length=64)
     uploaded_by = models.ForeignKey(
         "stations.User", verbose_name="上传人", on_delete=models.PROTECT, related_name="+"
     )
@@ -295,3 +300,7 @@ class Payout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claim} 凭证 {self.voucher_number}"
+
+    @property
+    def masked_account(self) -> str:
+        return mask_account(self.account)

@@ -27,6 +27,27 @@ def claim_list(*, actor: User) -> QuerySet[SubsidyClaim]:
     return claims.none()
 
 
+def disbursement_claim_list(*, actor: User) -> QuerySet[SubsidyClaim]:
+    """The claims of the disbursement list (拨付表): approved (to pay first) and paid, with their payouts."""
+    return (
+        claim_list(actor=actor)
+        .filter(status__in=[SubsidyClaim.Status.APPROVED, SubsidyClaim.Status.PAID])
+        .select_related("payout")
+        # "approved" sorts before "paid": what is still to pay comes first.
+        .order_by("status", "station__code", "kind", "year")
+    )
+
+
+def payee_notice_claims(notice: PayeeNotice) -> QuerySet[SubsidyClaim]:
+    """The claims a payee notice lists, on its public page and its admin page alike: a claim refused
+    after the notice began is no longer a payee."""
+    return (
+        notice.claims.exclude(status=SubsidyClaim.Status.REJECTED)
+        .select_related("station__region")
+        .order_by("station__code", "kind")
+    )
+
+
 def claim_material_list(*, actor: User) -> QuerySet[ClaimMaterial]:
     return ClaimMaterial.objects.select_related("claim").filter(claim__in=claim_list(actor=actor))
 

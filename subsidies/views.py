@@ -25,7 +25,7 @@ from subsidies.exports import roster_sheets
 from subsidies.forms import ClaimStartForm, MaterialForm, PayeeForm, RosterUploadForm
 from subsidies.models import PayeeNotice, PlacementRoster
 from subsidies.rules import MATERIALS, ROSTER_MAX_BYTES, ROSTER_REQUIREMENT
-from subsidies.selectors import claim_list, claim_material_list, roster_list
+from subsidies.selectors import claim_list, claim_material_list, payee_notice_claims, roster_list
 from subsidies.services import claims as claim_services
 from subsidies.services import personal_data as personal_data_services
 from subsidies.services import rosters as roster_services
@@ -64,6 +64,11 @@ def claim_index(request):
 @login_required
 def claim_detail(request, pk):
     claim = get_object_or_404(claim_list(actor=request.user), pk=pk)
+    return _claim_page(request, claim)
+
+
+def _claim_page(request, claim, *, payee_form: PayeeForm | None = None):
+    """The claim's page; `payee_form` is the account form as the operator sent it back, with its errors."""
     moves = available_moves(
         claim, request.user, table=claim_services.CLAIM_TRANSITIONS, moves=claim_services.CLAIM_MOVES
     )
@@ -91,7 +96,7 @@ def claim_detail(request, pk):
             "roster": roster,
             "roster_job": roster_job,
             "missing": claim_services.missing_materials(claim),
-            "payee_form": PayeeForm(instance=claim) if editable else None,
+            "payee_form": (payee_form or PayeeForm(instance=claim)) if editable else None,
             "material_form": MaterialForm(choices=upload_choices) if editable else None,
             "roster_form": RosterUploadForm() if editable and claim.kind == "performance" else None,
             "may_export_full": may_see_personal_data(request.user),
@@ -120,12 +125,19 @@ def claim_payee(request, pk):
                 bank=form.cleaned_data["payee_bank"],
                 account=form.cleaned_data["payee_account"],
             )
-            messages.success(request, "收款账户已保存。")
         except (ValidationError, Forbidden) as exc:
-            messages.error(request, _error_text(exc))
-    else:
-        messages.error(request, "请完整填写收款单位、开户银行和银行账号。")
-    return redirect("subsidies:claim_detail", pk=claim.pk)
+            claim.refresh_from_db()
+            if isinstance(exc, Forbidden) or claim.status not in claim_services.EDITABLE:
+                # No form to correct: the claim left the operator's hands meanwhile.
+                messages.error(request, _error_text(exc))
+                return redirect("subsidies:claim_detail", pk=claim.pk)
+            form.add_error(None, exc)  # the account's own error lands on the account field
+        else:
+            messages.success(request, "收款账户已保存。")
+            return redirect("subsidies:claim_detail", pk=claim.pk)
+    # Shown again as typed, with what to correct: an operator retyping a 19-digit account from a
+    # bank card on a phone should not have to type the name and bank again too.
+    return _claim_page(request, claim, payee_form=form)
 
 
 @upload_limit(MAX_EVIDENCE_BYTES + FORM_OVERHEAD_BYTES)
@@ -286,10 +298,5 @@ def roster_export_full(request, pk):
 def payee_notice(request, pk):
     """The public list of payees during (and after) its notice period: stations and amounts, no accounts."""
     notice = get_object_or_404(PayeeNotice, pk=pk, starts_at__lte=timezone.now())
-    # A claim refused after the notice began is no longer a payee.
-    claims = (
-        notice.claims.exclude(status="rejected")
-        .select_related("station__region")
-        .order_by("station__code", "kind")
-    )
+    claims = payee_notice_claims(notice)
     return render(request, "subsidies/payee_notice.html", {"notice": notice, "claims": claims})

@@ -6,7 +6,7 @@ outside a user's reach answers 404 (the admin's "does not exist" redirect is rep
 """
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -33,7 +33,7 @@ from assessment.services.campaigns import assessor_assign, campaign_open, confli
 from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
-from core.models import AuditEntry, Job, Notification
+from core.models import AuditEntry, CalendarDay, Job, Notification
 from stations.models import Region, Station, User
 from stations.services import station_status_change
 from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
@@ -64,6 +64,8 @@ SITE_URLS = {
     "two_factor_reset": "post_only",
     "set_language": "post_only",
     "portal:home": "login_required",
+    # The desk (tests/desk/ walks what each role sees there, and that no county sees another's).
+    "desk:index": "login_required",
     "portal:station_detail": "station_visible",
     "portal:station_contact_edit": "station_operated",
     # A job's page is its starter's (tests/subsidies/test_roster_import_job.py walks the others).
@@ -164,6 +166,11 @@ def objects(world, settings, tmp_path):
         },
         Job: {
             side: finished_job(getattr(world, f"bureau_{side}"), campaigns[Campaign][side]) for side in "ab"
+        },
+        # The country's working calendar (installed by its migration): not of any county.
+        CalendarDay: {
+            "a": CalendarDay.objects.get(day=date(2026, 10, 1)),
+            "b": CalendarDay.objects.get(day=date(2026, 10, 10)),
         },
         Notification: {
             side: Notification.objects.create(
@@ -580,6 +587,9 @@ def expected_admin_status(role, view, model, side):
         if not visible and view not in LIST_VIEWS:
             return 404
         return {"retry": 405, "delete": 403, "add": 403}.get(view, 200)
+    if model is CalendarDay:
+        # Every admin user reads the calendar; bureau staff keep it (and remove a wrong day).
+        return 200 if view not in ("add", "delete") or role in CHANGERS else 403
     if view not in LIST_VIEWS and not visible:
         return 404
     may_change = role in CHANGERS
@@ -692,10 +702,14 @@ def test_admin_site_pages_open_only_for_bureau_auditors_and_superusers(client, w
     assert client.get(reverse("admin:login")).status_code in {200, 302}
 
 
-def test_set_language_switches_the_portal_to_english(client, world):
-    client.force_login(world.operator_a)
-    client.post(reverse("set_language"), {"language": "en", "next": "/portal/"})
-    assert client.cookies["django_language"].value == "en"
+def test_a_browser_asking_for_english_still_gets_the_admin_in_chinese(client, world):
+    # The product speaks Chinese only: neither the browser's language nor a forged switch turns
+    # Django's own admin text ("Select … to change", "Home") to English next to our Chinese.
+    client.force_login(world.bureau_a)
+    client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
+    page = client.get(reverse("admin:stations_station_changelist"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    text = page.content.decode()
+    assert "首页" in text and "Home" not in text and "Select " not in text
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,4 +1,4 @@
-"""The apps import one way only: portal > subsidies > assessment > stations > core.
+"""The apps import one way only: desk > portal > subsidies > assessment > stations > core.
 
 The contract lives in pyproject.toml ([tool.importlinter]) and CI runs `lint-imports`; running it
 here too means `make test` catches an import against the direction before CI does.
@@ -33,7 +33,7 @@ def test_the_apps_import_one_way_only():
 def test_the_contract_names_every_app_in_order():
     (contract,) = _contract()["contracts"]
     assert contract["type"] == "layers"
-    assert contract["layers"] == ["portal", "subsidies", "assessment", "stations", "core"]
+    assert contract["layers"] == ["desk", "portal", "subsidies", "assessment", "stations", "core"]
 
 
 def test_an_import_against_the_direction_breaks_the_contract(tmp_path):

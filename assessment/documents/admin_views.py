@@ -27,6 +27,7 @@ from assessment.documents.score_sheet import group_hex, score_sheet_pdf, station
 from assessment.models import Campaign, ScoreSheet
 from core.jobs import JobStarted, may_see_job, visible_jobs
 from core.models import Job
+from core.people import person_name
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +187,7 @@ def campaign_job_lines(campaign: Campaign | None, viewer) -> str:
     lines = []
     for job in jobs:
         progress = f"，{job.done} / {job.total}" if job.is_active and job.total else ""
-        who = job.started_by.get_full_name() or job.started_by.username
+        who = person_name(job.started_by)
         text = f"{job.title}（{job.get_status_display()}{progress}，{who} {timezone.localtime(job.created_at):%m-%d %H:%M}）"
         if may_see_job(viewer, job):
             lines.append(

@@ -37,7 +37,8 @@ from django.utils.safestring import mark_safe
 from assessment.documents.pdf import PdfWorkers, render_html, render_pdf
 from assessment.engine.scoring import annual_score
 from assessment.models import Campaign, CampaignResult, Evidence, ScoreSheet
-from assessment.scoring import column_result, leaf_points
+from assessment.policies.illustrative import illustrative_notice
+from assessment.scoring import column_result, compiled_policy, leaf_points
 from assessment.selectors import result_list, sheet_list
 from assessment.sheet_view import COLUMNS, SheetRow, sheet_rows
 from stations.models import Region, Station, User
@@ -601,8 +602,11 @@ def page_css(document: ScoreSheetDocument) -> str:
 
 
 def score_sheet_context(document: ScoreSheetDocument) -> dict[str, Any]:
+    spec, _ = compiled_policy(document.campaign.policy)
     return {
         "doc": document,
+        # Said once under the title, not after every item (the items print their plain titles).
+        "illustrative_notice": illustrative_notice(spec, region_name=document.campaign.region.name),
         "campaign": document.campaign,
         "station": document.station,
         "policy": document.campaign.policy,

@@ -29,6 +29,7 @@ from assessment.documents.score_sheet import (
 )
 from assessment.engine.decision import tier_labels
 from assessment.models import Campaign, CampaignResult, CampaignStation, ScoreSheet
+from assessment.policies.illustrative import illustrative_notice, plain_title
 from assessment.scoring import column_result, compiled_policy
 from core.xlsx import XLSX_CONTENT_TYPE, XlsxSheet, write_xlsx, xlsx_response
 from stations.models import Region, Station, StationKind, User
@@ -126,7 +127,7 @@ class CampaignResultTable(TableExport):
         monthly = bool(self.campaign.months)
         how = f"{len(self.campaign.months)}个月平均" if monthly else "审定"
         sections = [
-            f"{section.code} {section.title}（满分{section.max_points.normalize():f}，{how}）"
+            f"{section.code} {plain_title(section.title)}（满分{section.max_points.normalize():f}，{how}）"
             for section in spec.rubric.sections
         ]
         total = "年度得分（月度得分平均）" if monthly else "总分"
@@ -197,11 +198,20 @@ class CampaignResultTable(TableExport):
                     result.explanation if result else "",
                 ]
 
+    def caption(self) -> list[str]:
+        """The table's title and, for a rubric with illustrative point values, the one line saying so."""
+        spec, _ = compiled_policy(self.campaign.policy)
+        notice = illustrative_notice(spec, region_name=self.campaign.region.name)
+        name = self.campaign.name  # mostly "…考核" already: not "…考核考核结果表"
+        title = f"{name}结果表" if name.endswith("考核") else f"{name}考核结果表"
+        return [title, *([notice] if notice else [])]
+
     def sheets(self) -> list[XlsxSheet]:
         header = self.header()
         return [
             XlsxSheet(
                 title="考核结果",
+                caption=self.caption(),
                 header=header,
                 rows=self.rows(),
                 column_widths=[12, 26, 14, 20, *[14] * (len(header) - 10), 12, 16, 14, 14, 14, 60],
@@ -282,11 +292,13 @@ class ConstructionSummaryTable(TableExport):
     """The county's yearly construction summary for the city （建设情况，seed 002 附件7）.
 
     Seed 002 (三（二）) asks each county to sum up its gig markets and stations in early December
-    and report them to the city; its form (附件7) is not published. This table gives, per county
+    and report them to the city. The workbook reads as the bureau's document: a title, the year and
+    the date the figures stand at, the issuing bureau and whom it goes to, then the figures; nothing
+    internal (no campaign or policy codes, file names, notes about our sources). It gives, per county
     of the campaign's region and per kind of station the policy covers: stations existing
     (not revoked), recognised this year, rectifying, revoked, run under a purchase-of-services
     contract, taking part in this campaign, their tiers (stars), and the money: the one-time and
-    the yearly subsidy from the campaign's results. A last row sums the city. A second sheet
+    the yearly subsidy from the campaign's results. A last row sums the region. A second sheet
     states how each column is counted.
     """
 
@@ -430,20 +442,32 @@ class ConstructionSummaryTable(TableExport):
                 total.one_time[kind] += amount
         yield self._row(f"{self.campaign.region.name}合计", total)
 
+    def title(self) -> str:
+        kinds = "、".join(KIND_LABELS.get(k, k) for k in self.kinds())
+        return f"{self.campaign.region.name}{self.campaign.year}年度{kinds}建设情况汇总表"
+
+    def caption(self) -> list[str]:
+        """Title, period and issuer above the figures, as the bureau signs and sends the sheet."""
+        campaign = self.campaign
+        region = campaign.region
+        today, now = timezone.localdate(), timezone.localtime()
+        issued = f"填报单位：{bureau_name(region)}（盖章）"
+        if region.parent_id is not None:
+            issued += f"　　报送：{bureau_name(region.parent)}"
+        return [
+            self.title(),
+            f"统计年度：{campaign.year}年　　数据截至：{now.year}年{now.month}月{now.day}日 {now:%H:%M}",
+            f"{issued}　　填报日期：{today.year}年{today.month}月{today.day}日",
+        ]
+
     def notes(self) -> Iterator[list[object]]:
         campaign = self.campaign
-        yield ["考核批次", f"{campaign.name}（{campaign.code}）"]
+        yield ["考核批次", campaign.name]
         yield [
             "统计范围",
             f"{campaign.region.name}及下辖区域内，{'、'.join(KIND_LABELS.get(k, k) for k in self.kinds())}",
         ]
         yield ["统计时间", timezone.localtime()]
-        yield ["考核政策依据", campaign.policy.source or campaign.policy.name]
-        yield [
-            "报送要求",
-            "泉人社规〔2023〕5号 三（二）：每年12月上旬汇总本地区零工市场（驿站）建设情况（附件7），"
-            "报送市人社局汇总。附件7格式未公布，本表按下列口径统计。",
-        ]
         yield ["现有（个）", "导出时状态为“正常”或“整改中”的站点；“已撤销”另列，不计入现有。"]
         yield ["本年新认定", f"认定日期在 {campaign.year} 年内的现有站点。"]
         yield [
@@ -462,12 +486,19 @@ class ConstructionSummaryTable(TableExport):
         return [
             XlsxSheet(
                 title="建设情况汇总",
+                caption=self.caption(),
                 header=header,
                 rows=self.rows(),
                 column_widths=[18, *[12] * (len(header) - 1)],
             ),
             XlsxSheet(title="统计口径", header=["项目", "说明"], rows=self.notes(), column_widths=[16, 90]),
         ]
+
+
+def bureau_name(region: Region) -> str:
+    """The human-resources bureau of a region as it signs: 云梦县人力资源和社会保障局, a province's 厅."""
+    suffix = "厅" if region.level == Region.Level.PROVINCE else "局"
+    return f"{region.name}人力资源和社会保障{suffix}"
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

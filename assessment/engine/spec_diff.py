@@ -63,6 +63,8 @@ _ELIGIBILITY_FIELDS = {
     "purchase_of_services_excluded": "购买服务合同期内不享受补助",
 }
 
+_NOTICE_FIELDS = {"result_working_days": "结果公示最少工作日", "payee_working_days": "补助对象公示最少工作日"}
+
 
 def spec_differences(
     database: PolicySpec, shipped: PolicySpec, *, kind_labels: Mapping[str, str] | None = None
@@ -76,12 +78,17 @@ def spec_differences(
     old, new = database.to_dict(), shipped.to_dict()
     kind_name = _namer(kind_labels or {})
     lines = _fields(
-        "", old, new, _POLICY_FIELDS, skip={"rubric", "tier_scheme", "subsidy_schedule", "eligibility"}
+        "",
+        old,
+        new,
+        _POLICY_FIELDS,
+        skip={"rubric", "tier_scheme", "subsidy_schedule", "eligibility", "notice"},
     )
     lines += _rubric(old["rubric"], new["rubric"])
     lines += _scheme(old["tier_scheme"], new["tier_scheme"])
     lines += _schedule(old, new, kind_name)
     lines += _fields("参评条件 ", old["eligibility"], new["eligibility"], _ELIGIBILITY_FIELDS)
+    lines += _fields("公示 ", old["notice"], new["notice"], _NOTICE_FIELDS)
     # Spec equality is the judge; a difference the lines above cannot place (the order of the
     # sections, say) must still not pass silently.
     return lines or ["其他差异（如评分部分或项目的顺序）"]

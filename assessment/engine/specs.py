@@ -404,6 +404,33 @@ class EligibilitySpec:
 
 
 @dataclass(frozen=True)
+class NoticeSpec:
+    """How long the public must be given to see and object, in working days (0: no minimum).
+
+    `result_working_days`: the public notice of the results （考核结果公示）; `payee_working_days`:
+    the list of payees published before paying （拟补助对象公示）, 0 when the policy publishes none.
+    Counted on the working calendar (public holidays and make-up working days, `core.working_days`),
+    the first and the last day included.
+    """
+
+    result_working_days: int = 0
+    payee_working_days: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "result_working_days": self.result_working_days,
+            "payee_working_days": self.payee_working_days,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NoticeSpec:
+        return cls(
+            result_working_days=int(data.get("result_working_days") or 0),
+            payee_working_days=int(data.get("payee_working_days") or 0),
+        )
+
+
+@dataclass(frozen=True)
 class PolicySpec:
     """A whole policy: rubric, tier scheme, subsidy schedule and eligibility for some station kinds.
 
@@ -421,6 +448,7 @@ class PolicySpec:
     tier_scheme: TierSchemeSpec
     subsidy_schedule: SubsidyScheduleSpec
     eligibility: EligibilitySpec = field(default_factory=EligibilitySpec)
+    notice: NoticeSpec = field(default_factory=NoticeSpec)
     source: str = ""
     notes: str = ""
 
@@ -436,6 +464,7 @@ class PolicySpec:
             "tier_scheme": self.tier_scheme.to_dict(),
             "subsidy_schedule": self.subsidy_schedule.to_dict(),
             "eligibility": self.eligibility.to_dict(),
+            "notice": self.notice.to_dict(),
             "source": self.source,
             "notes": self.notes,
         }
@@ -453,6 +482,7 @@ class PolicySpec:
             tier_scheme=TierSchemeSpec.from_dict(data["tier_scheme"]),
             subsidy_schedule=SubsidyScheduleSpec.from_dict(data["subsidy_schedule"]),
             eligibility=EligibilitySpec.from_dict(data.get("eligibility") or {}),
+            notice=NoticeSpec.from_dict(data.get("notice") or {}),
             source=data.get("source", ""),
             notes=data.get("notes", ""),
         )

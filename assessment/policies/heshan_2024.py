@@ -22,6 +22,7 @@ from assessment.engine.specs import (
     GroupDeductionSpec,
     InputSpec,
     ItemSpec,
+    NoticeSpec,
     PartWholeSpec,
     PolicySpec,
     RankedBandSpec,
@@ -705,6 +706,10 @@ POLICY = PolicySpec(
         one_time_label="创建启动支持资金",
     ),
     eligibility=EligibilitySpec(),
+    # 004 names no public notice: the district "评选" its units and the province "公布认定结果". The
+    # product still gives notice of results, for the usual 5 working days; 004 publishes no list
+    # of payees before paying (0).
+    notice=NoticeSpec(result_working_days=5, payee_working_days=0),
     source="seeds/004 《2024年赫山区充分就业社区（村）建设工作实施方案》及附件1",
     notes=(
         "按月评分，年度评价取月平均分。省、市级按3:4:3分别补助6万、5万、4万元，区级3万元；"

@@ -2,11 +2,43 @@
 
 Each such item is scored by hand by the assessor, with an illustrative maximum that the item's
 title and note say must be replaced by the local sheet's value before a campaign uses it.
+
+The mark in the title is for the bureau editing the policy. What an operator, an assessor or an
+auditor reads (the phone form, the score sheet PDF, the Excel tables) shows the plain title and
+says it once, in one line under the heading: `plain_title` and `illustrative_notice`.
 """
 
 from decimal import Decimal
 
-from assessment.engine.specs import InputSpec, ItemSpec
+from assessment.engine.specs import InputSpec, ItemSpec, PolicySpec
+
+ILLUSTRATIVE_MARK = "（示例分值）"
+
+
+def plain_title(title: str) -> str:
+    """A section's or item's title without the illustrative mark: 场所与硬件设施（示例分值） -> 场所与硬件设施."""
+    return title.replace(ILLUSTRATIVE_MARK, "").strip()
+
+
+def uses_illustrative_values(spec: PolicySpec) -> bool:
+    """Whether any section or item of the rubric carries illustrative point values."""
+
+    def marked(items) -> bool:
+        return any(ILLUSTRATIVE_MARK in item.title or marked(item.children) for item in items)
+
+    return any(
+        ILLUSTRATIVE_MARK in section.title or marked(section.items) for section in spec.rubric.sections
+    )
+
+
+def illustrative_notice(spec: PolicySpec, *, region_name: str) -> str:
+    """The one line a printed sheet carries when its point values are illustrative; "" otherwise.
+
+    `region_name` is the campaign's region, whose bureau publishes the binding rubric (云梦县).
+    """
+    if not uses_illustrative_values(spec):
+        return ""
+    return f"说明：本表考核项目分值为示例，以{region_name}人力资源和社会保障局正式发布的考核细则为准。"
 
 
 def manual_item(code: str, title: str, max_points: int, source: str, *, caveat: str) -> ItemSpec:
@@ -14,7 +46,7 @@ def manual_item(code: str, title: str, max_points: int, source: str, *, caveat: 
     field = f"item_{code.replace('.', '_')}_points"
     return ItemSpec(
         code=code,
-        title=f"{title}（示例分值）",
+        title=f"{title}{ILLUSTRATIVE_MARK}",
         max_points=Decimal(max_points),
         rule="manual",
         params={"input": field, "label": title},

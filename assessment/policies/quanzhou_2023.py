@@ -23,6 +23,7 @@ from decimal import Decimal
 from assessment.engine.specs import (
     EligibilitySpec,
     ItemSpec,
+    NoticeSpec,
     PolicySpec,
     RubricSpec,
     SectionSpec,
@@ -129,6 +130,9 @@ POLICY = PolicySpec(
         one_time_label="一次性运维补助",
     ),
     eligibility=EligibilitySpec(min_months_recognised=6, purchase_of_services_excluded=True),
+    # 002 "评审结果经公示无异议后，按规定将补助资金支付到申请单位账户": results and payees are publicly
+    # noticed before paying; 002 names no length, so the usual minimum, 5 working days, stands.
+    notice=NoticeSpec(result_working_days=5, payee_working_days=5),
     source="seeds/002 泉人社规〔2023〕5号《泉州市零工市场（驿站）标准化建设实施方案（试行）》",
     notes="星级与金额、一次性运维补助、满半年认定、购买服务期间不重复享受取自002；考核表分值为示例。",
 )

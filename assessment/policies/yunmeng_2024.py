@@ -17,6 +17,7 @@ from decimal import Decimal
 from assessment.engine.specs import (
     EligibilitySpec,
     ItemSpec,
+    NoticeSpec,
     PolicySpec,
     RubricSpec,
     SectionSpec,
@@ -106,6 +107,10 @@ POLICY = PolicySpec(
         },
     ),
     eligibility=EligibilitySpec(),
+    # 000 四: "考核过程公开、透明", the results "予以通报" — it names no length, so the usual minimum of
+    # a public notice, 5 working days, stands for both the results and (as issue 13 reads 000: the
+    # county publishes before paying) the payees; a bureau sets its own in a new version.
+    notice=NoticeSpec(result_working_days=5, payee_working_days=5),
     source="seeds/000 《云梦县零工驿站运营考核暂行办法》（2024年8月30日）",
     notes="等次与补助金额取自000；考核表分值为示例（000 所引《考核细则》未公布）。",
 )

@@ -1,5 +1,6 @@
 """A campaign's life: open it, assign assessors, compute results, give notice, publish."""
 
+import datetime
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -20,6 +21,7 @@ from assessment.services.entitlements import entitlements_record_campaign, one_t
 from assessment.services.policies import policy_freeze
 from core.fields import CompactJSONField
 from core.notify import notify_after_commit
+from core.people import person_name
 from core.permissions import is_assigned_assessor, may_manage, require
 from core.workflow import (
     BULK_CHUNK,
@@ -32,6 +34,7 @@ from core.workflow import (
     record_audit_many,
     transition,
 )
+from core.working_days import day_end, day_start, notice_period, notice_period_refusal
 from stations.models import Station, User
 from stations.selectors import bureau_staff_for
 
@@ -308,9 +311,7 @@ def conflict_declare(
             notify_after_commit(
                 recipients=bureau_staff_for(locked.station.region),
                 subject=f"评估人员申报利益冲突：{locked.station.name}",
-                body=(
-                    f"{actor.get_full_name() or actor.username} 申报与该站点存在利益冲突，请重新指派评估人员。"
-                ),
+                body=f"{person_name(actor)} 申报与该站点存在利益冲突，请重新指派评估人员。",
             )
         else:
             locked.declaration = CampaignStation.Declaration.NO_CONFLICT
@@ -514,14 +515,32 @@ def campaign_results_compute(
     return rows
 
 
-def campaign_notice_start(*, campaign: Campaign, actor: User, start, end) -> Campaign:
-    """Publish the result list for public notice （公示） from `start` to `end`."""
+def campaign_notice_start(
+    *, campaign: Campaign, actor: User, first_day: datetime.date, last_day: datetime.date
+) -> Campaign:
+    """Publish the result list for public notice （公示） from `first_day` to `last_day` (China dates).
+
+    Before: the results stand, the first day is not past, and the period holds at least the
+    policy's minimum of working days (`Policy.result_notice_working_days`) on the bureau's working
+    calendar (core.working_days). After: the campaign is in notice from 00:00 of the first
+    day to the end of the last (the public page shows from the first day on) and the move is
+    recorded with the period. Raises ValidationError (naming the earliest allowed last day),
+    InvalidTransition, Forbidden.
+    """
     require_bureau(actor, campaign)
-    if end <= start:
-        raise ValidationError("公示结束时间必须晚于开始时间。")
-    if end <= timezone.now():
+    today = timezone.localdate()
+    if last_day < today:
         # A notice that has already ended would give the public no chance to object.
         raise ValidationError("公示结束时间已过，请重新确定公示期。")
+    if first_day < today:
+        # A notice that began before it was published would give the public fewer days than it says.
+        raise ValidationError("公示的第一天不能早于今天。")
+    refusal = notice_period_refusal(
+        first=first_day, last=last_day, minimum=campaign.policy.result_notice_working_days
+    )
+    if refusal:
+        raise ValidationError(refusal)
+    period = notice_period(day_start(first_day), day_end(last_day))
     return transition(
         campaign,
         to=Campaign.Status.NOTICE,
@@ -529,10 +548,8 @@ def campaign_notice_start(*, campaign: Campaign, actor: User, start, end) -> Cam
         actor=actor,
         action="campaign.notice",
         region=campaign.region,
-        reason=(
-            f"公示期 {timezone.localtime(start):%Y-%m-%d %H:%M} 至 {timezone.localtime(end):%Y-%m-%d %H:%M}"
-        ),
-        extra_fields={"notice_start": start, "notice_end": end},
+        reason=f"公示期：{period}",
+        extra_fields={"notice_start": day_start(first_day), "notice_end": day_end(last_day)},
     )
 
 

@@ -13,7 +13,8 @@ from assessment.models import Campaign, Objection
 from assessment.services.campaigns import require_bureau
 from core.filechecks import IMAGE_AND_PDF_TYPES
 from core.notify import notify_after_commit
-from core.permissions import may_manage
+from core.permissions import may_manage, require
+from core.personal_data import personal_data_access_record
 from core.uploads import stored_upload
 from core.workflow import Move, record_audit, transition
 from stations.models import Station, User
@@ -101,7 +102,10 @@ def objection_file(
         notify_after_commit(
             recipients=bureau_staff_for(station.region),
             subject=f"收到异议：{station.name}",
-            body=f"{locked.name}公示期间收到一件关于“{station.name}”的异议，请在后台答复。",
+            body=(
+                f"{locked.name}公示期间收到一件关于“{station.name}”的异议（受理编号 {objection.reference}），"
+                "请在后台答复。"
+            ),
         )
     return objection
 
@@ -121,3 +125,31 @@ def objection_answer(*, objection: Objection, actor: User, response: str) -> Obj
         station=objection.station,
         extra_fields={"response": response.strip(), "responded_by": actor, "responded_at": timezone.now()},
     )
+
+
+def may_reach_objector(actor: User | None, objection: Objection) -> bool:
+    """Bureau staff who run the station's region (and superusers) answer the objector, so they reach them."""
+    return may_manage(actor, objection.station.region)
+
+
+def objection_contact_view(*, objection: Objection, actor: User) -> str:
+    """The objector's contact in full, for the bureau staff who answer (the thank-you page promises a reply).
+
+    Before: the actor may manage the station's region (`may_reach_objector`). After: one
+    `personal_data.view` row names the objection and its station, never the contact itself.
+    Everyone else sees the contact masked. Raises Forbidden.
+    """
+    require(
+        may_reach_objector(actor, objection),
+        "只有负责该站点所在区域的人社局工作人员可以查看异议人的联系方式。",
+    )
+    personal_data_access_record(
+        actor=actor,
+        export=False,
+        target=objection,
+        what=f"异议 {objection.reference} 的联系方式",
+        count=1,
+        purpose="答复异议",
+        station=objection.station,
+    )
+    return objection.contact

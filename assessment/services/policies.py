@@ -83,6 +83,8 @@ def policy_install(*, spec: PolicySpec, region: Region, version: int = 1) -> Pol
         one_time_label=schedule.one_time_label,
         min_months_recognised=eligibility.min_months_recognised,
         purchase_of_services_excluded=eligibility.purchase_of_services_excluded,
+        result_notice_working_days=spec.notice.result_working_days,
+        payee_notice_working_days=spec.notice.payee_working_days,
     )
     TierThreshold.objects.bulk_create(
         TierThreshold(policy=policy, code=t.code, label=t.label, min_score=t.min_score)
@@ -128,21 +130,64 @@ def policy_freeze(*, policy: Policy, actor: User | None, reason: str) -> Policy:
     return policy
 
 
-def policy_new_version(*, policy: Policy, actor: User) -> Policy:
-    """Copy a policy into the next version of its code, unfrozen, for editing.
+def policy_copy_code(*, policy: Policy, year: int) -> str:
+    """The code a copy for `year` takes: the same code for the same year, else the year's own code.
 
-    The copy is made through the spec, so it holds exactly what the engine would score with.
+    "yunmeng-2024" copied for 2025 becomes "yunmeng-2025" (a code without its year gets "-2025"),
+    so the 2025 policy is not the 2024 one's next version and `evaluate yunmeng-2025` finds it.
     """
+    if year == policy.year:
+        return policy.code
+    old = str(policy.year)
+    if old in policy.code:
+        head, _, tail = policy.code.rpartition(old)
+        return f"{head}{year}{tail}"
+    return f"{policy.code}-{year}"
+
+
+def policy_new_code(*, region: Region, year: int) -> str:
+    """A code for a policy a clerk creates in the admin, who never types one: region and year.
+
+    "420923-2025", or "420923-2025-2" when taken. The code names the policy in exported files and
+    on the command line (`evaluate`); pages and paper show its name and version.
+    """
+    base = f"{region.code}-{year}"
+    code, number = base, 1
+    while Policy.objects.filter(code=code).exists():
+        number += 1
+        code = f"{base}-{number}"
+    return code
+
+
+def policy_new_version(
+    *, policy: Policy, actor: User, year: int | None = None, name: str | None = None
+) -> Policy:
+    """Copy a policy, unfrozen, for editing: the next version of its code, or a new year's policy.
+
+    With no `year` (or the policy's own), the copy is the next version of the same code, e.g. to
+    change a frozen policy. With another year, the copy is that year's policy: its code carries the
+    new year (`policy_copy_code`), version 1 (or the next, when that code exists), and its name is
+    `name` (default: the old name with the year changed), so nothing printed from it names the
+    year it was copied from. The copy is made through the spec, so it holds exactly what the
+    engine would score with.
+    """
+    import dataclasses
+
     from assessment.selectors import policy_spec
 
+    year = year or policy.year
+    code = policy_copy_code(policy=policy, year=year)
+    if name is None:
+        name = policy.name if year == policy.year else policy.name.replace(str(policy.year), str(year))
+    spec = dataclasses.replace(policy_spec(policy), code=code, name=name, year=year)
     with transaction.atomic():
-        latest = Policy.objects.select_for_update().filter(code=policy.code).order_by("-version").first()
-        copy = policy_install(spec=policy_spec(policy), region=policy.region, version=latest.version + 1)
+        latest = Policy.objects.select_for_update().filter(code=code).order_by("-version").first()
+        copy = policy_install(spec=spec, region=policy.region, version=latest.version + 1 if latest else 1)
         record_audit(
             target=copy,
             actor=actor,
             action="policy.new_version",
-            reason=f"由 v{policy.version} 复制",
+            reason=f"由“{policy}”复制",
             region=policy.region,
         )
     return copy

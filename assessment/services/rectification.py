@@ -72,6 +72,45 @@ def _require_bureau_for(actor: User, station: Station) -> None:
     require(may_manage(actor, station.region), "只有站点所在区域的人社局工作人员可以办理整改事项。")
 
 
+def deadline_refusal(deadline: datetime.date | None, *, what: str = "整改期限") -> str | None:
+    """Why `deadline` cannot be a rectification deadline, or None when it can.
+
+    The one rule every form that sets a deadline checks before anything is saved (the admin's
+    issue form, the verify and revocation forms) and every service checks again: the station
+    needs at least one whole day, so the earliest deadline is tomorrow (China time).
+    """
+    today = timezone.localdate()
+    if deadline is None:
+        return f"请填写{what}。"
+    if deadline <= today:
+        return (
+            f"{what}必须晚于今天（{today:%Y年%m月%d日}），"
+            f"最早为 {today + datetime.timedelta(days=1):%Y年%m月%d日}。"
+        )
+    return None
+
+
+def revocation_opens_on(order: RectificationOrder) -> datetime.date:
+    """The first day a lapsed order may be proposed for revocation: the day after its deadline."""
+    return order.deadline + datetime.timedelta(days=1)
+
+
+def revocation_note(order: RectificationOrder) -> str:
+    """What the order's page says about revocation, in words a clerk acts on."""
+    if order.status != RectificationOrder.Status.ISSUED:
+        return ""
+    opens = revocation_opens_on(order)
+    if timezone.localdate() < opens:
+        return (
+            f"整改期限 {order.deadline:%Y年%m月%d日} 尚未届满：自 {opens:%Y年%m月%d日} 起，"
+            "站点仍未提交整改情况的，可以提请撤销资格（须由另一位工作人员审批）。"
+        )
+    return (
+        f"整改期限 {order.deadline:%Y年%m月%d日} 已过，站点未提交整改情况：可以提请撤销资格"
+        "（须由另一位工作人员审批），或在审批时不予撤销并给出新的期限。"
+    )
+
+
 def rectification_issue(
     *, station: Station, actor: User, problems: str, deadline: datetime.date, campaign: Campaign | None = None
 ) -> RectificationOrder:
@@ -79,8 +118,8 @@ def rectification_issue(
     _require_bureau_for(actor, station)
     if not problems.strip():
         raise ValidationError("请写明需要整改的问题。")
-    if deadline <= timezone.localdate():
-        raise ValidationError("整改期限必须晚于今天。")
+    if refusal := deadline_refusal(deadline):
+        raise ValidationError(refusal)
     with transaction.atomic():
         order = RectificationOrder.objects.create(
             station=station, campaign=campaign, problems=problems.strip(), deadline=deadline, issued_by=actor
@@ -179,8 +218,8 @@ def rectification_verify(
                     station=station, to=Station.Status.ACTIVE, actor=actor, reason="整改已核实"
                 )
         else:
-            if new_deadline is None or new_deadline <= timezone.localdate():
-                raise ValidationError("退回重新整改时，请给出晚于今天的新期限。")
+            if refusal := deadline_refusal(new_deadline, what="退回重新整改的新期限"):
+                raise ValidationError(refusal)
             transition(
                 order,
                 to=RectificationOrder.Status.ISSUED,
@@ -204,8 +243,11 @@ def rectification_propose_revocation(
 ) -> RectificationOrder:
     """Propose revoking the station's qualification because the order lapsed (deadline passed, no answer)."""
     _require_bureau_for(actor, order.station)
-    if timezone.localdate() <= order.deadline:
-        raise ValidationError(f"整改期限 {order.deadline:%Y年%m月%d日} 尚未届满，不能提请撤销资格。")
+    if timezone.localdate() < revocation_opens_on(order):
+        raise ValidationError(
+            f"整改期限 {order.deadline:%Y年%m月%d日} 尚未届满，"
+            f"自 {revocation_opens_on(order):%Y年%m月%d日} 起才能提请撤销资格。"
+        )
     if not reason.strip():
         raise ValidationError("请写明提请撤销资格的理由。")
     return transition(
@@ -267,8 +309,8 @@ def rectification_decide_revocation(
                 reason=f"逾期未整改，撤销资格：{reason.strip()}",
             )
         else:
-            if new_deadline is None or new_deadline <= timezone.localdate():
-                raise ValidationError("不予撤销时，请给出晚于今天的新整改期限。")
+            if refusal := deadline_refusal(new_deadline, what="不予撤销时的新整改期限"):
+                raise ValidationError(refusal)
             transition(
                 order,
                 to=RectificationOrder.Status.ISSUED,

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -12,13 +13,16 @@ from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import column_result, leaf_points, pack_inputs, score_inputs, unpack_inputs
 from assessment.services.campaigns import RESULTS_STANDING, require_bureau
 from assessment.services.evidence import evidence_store
+from core.models import AuditEntry
+from core.notify import notify_after_commit
 from core.permissions import is_assigned_assessor, may_manage, operates, require
 from core.workflow import Move, record_audit, transition
 from stations.models import User
 
 SHEET_TRANSITIONS: dict[str, set[str]] = {
     ScoreSheet.Status.DRAFT: {ScoreSheet.Status.SUBMITTED, ScoreSheet.Status.ASSESSED},
-    ScoreSheet.Status.SUBMITTED: {ScoreSheet.Status.ASSESSED},
+    # Back to draft is the bureau's recorded return （退回修改）， with a reason, for the operator to redo.
+    ScoreSheet.Status.SUBMITTED: {ScoreSheet.Status.ASSESSED, ScoreSheet.Status.DRAFT},
     ScoreSheet.Status.ASSESSED: {ScoreSheet.Status.LOCKED},
     # A locked sheet changes only through `sheet_correct`, which records the reason.
     ScoreSheet.Status.LOCKED: set(),
@@ -47,6 +51,13 @@ SHEET_MOVES = (
         "现场评分",
         to=ScoreSheet.Status.ASSESSED,
         allowed=lambda sheet, actor: assessor_may_score(actor, sheet) and _in_open_campaign(sheet),
+    ),
+    Move(
+        "return",
+        "退回修改",
+        to=ScoreSheet.Status.DRAFT,
+        at=ScoreSheet.Status.SUBMITTED,
+        allowed=lambda sheet, actor: may_manage(actor, sheet.campaign.region) and _in_open_campaign(sheet),
     ),
     Move(
         "lock",
@@ -87,12 +98,38 @@ def _score_or_raise(sheet: ScoreSheet, raw: dict[str, Any]) -> tuple[dict[str, A
     return result, total
 
 
+def sheet_return_reason(sheet: ScoreSheet) -> str | None:
+    """The bureau's reason when the sheet is a draft because it was returned （退回修改）， else None.
+
+    Read from the sheet's history (the return's audit row), not a field of its own: a returned
+    sheet is an ordinary draft, and the newest of its submissions and returns tells which it is.
+    """
+    if sheet.status != ScoreSheet.Status.DRAFT or sheet.submitted_at is not None:
+        return None
+    last = (
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(ScoreSheet),
+            object_id=str(sheet.pk),
+            action__in=("sheet.self_submit", "sheet.return"),
+        )
+        .order_by("-at", "-id")
+        .values_list("action", "reason")
+        .first()
+    )
+    if last is None or last[0] != "sheet.return":
+        return None
+    return last[1]
+
+
 def _require_self_evaluation_open(sheet: ScoreSheet, actor: User) -> None:
     require(operates(actor, sheet.station), "只有本站点的运营人员可以填写自评。")
     campaign = sheet.campaign
     if not _in_open_campaign(sheet):
         raise ValidationError(f"考核批次当前为“{campaign.get_status_display()}”，不能填写自评。")
-    if timezone.now() > campaign.self_evaluation_due:
+    # A sheet the bureau returned may be corrected and submitted again after the deadline: the
+    # operator submitted on time, and the bureau asked for the change. The return extends no
+    # deadline for anyone else; the on-site deadline still binds the assessor.
+    if timezone.now() > campaign.self_evaluation_due and sheet_return_reason(sheet) is None:
         raise ValidationError(
             f"自评已于 {timezone.localtime(campaign.self_evaluation_due):%Y年%m月%d日 %H:%M} 截止，"
             "不能再修改或提交。"
@@ -100,6 +137,20 @@ def _require_self_evaluation_open(sheet: ScoreSheet, actor: User) -> None:
         )
     if sheet.status != ScoreSheet.Status.DRAFT:
         raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态，不能再修改自评。")
+
+
+def input_warnings(sheet: ScoreSheet, raw: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with the inputs typed so far, by field, leaving out the inputs not yet given.
+
+    A draft may be incomplete, but a value the engine would refuse (9 in an 8-point item, a
+    percentage over 100, a count that is not whole) is flagged at once, with the item and its
+    range in the engine's words, so the operator does not learn of it only when submitting.
+    """
+    _, _, problems = score_inputs(
+        sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=_clean_raw(raw)
+    )
+    given = _clean_raw(raw)
+    return {p.field: p.message for p in problems if p.field in given}
 
 
 def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> ScoreSheet:
@@ -124,16 +175,29 @@ def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> S
 
 
 def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
-    """Submit the self-evaluation: every input valid, before the deadline.
+    """Submit the self-evaluation: every input valid, at least one evidence file, before the deadline.
 
     The sheet then waits for on-site scoring. The draft as stored is scored, not the caller's copy.
+    Refused (ValidationError, nothing changed) without any evidence file: the policies ask for
+    the score sheet with its supporting material （台账、照片、年度运营报告等佐证材料）.
     """
     _require_self_evaluation_open(sheet, actor)
     with transaction.atomic():
         # Score the draft as stored, not the caller's copy: another tab may have saved since.
         stored = ScoreSheet.objects.select_for_update().get(pk=sheet.pk)
         stored.campaign = sheet.campaign
-        _, total = _score_or_raise(sheet, stored.self_inputs)
+        _, total, problems = score_inputs(
+            sheet.campaign.policy,
+            kind=sheet.station.kind,
+            month=sheet.month,
+            raw=_clean_raw(stored.self_inputs),
+        )
+        refusals = {p.field: p.message for p in problems}
+        # Said together with the inputs' problems, so the operator learns everything at once.
+        if not Evidence.objects.filter(sheet_id=sheet.pk).exists():
+            refusals[""] = NO_EVIDENCE
+        if refusals:
+            raise SheetInputError(refusals)
         ScoreSheet.objects.filter(pk=sheet.pk).update(self_total=total)
         transition(
             sheet,
@@ -145,6 +209,48 @@ def sheet_self_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
             extra_fields={"submitted_at": timezone.now()},
         )
     sheet.self_packed, sheet.self_total = stored.self_packed, total
+    return sheet
+
+
+NO_EVIDENCE = (
+    "还没有上传佐证材料，不能提交自评。请至少上传一份台账、照片或年度运营报告，再点“提交自评”；"
+    "填写的数据已保存为草稿。"
+)
+
+
+def sheet_return(*, sheet: ScoreSheet, actor: User, reason: str) -> ScoreSheet:
+    """Return a submitted self-evaluation to its operator （退回修改）， with a reason they will read.
+
+    The bureau of the campaign's region, while the campaign is open, only from "submitted": once
+    assessed the sheet is the assessor's. The sheet becomes a draft again (its inputs, evidence
+    and any on-site draft stay), `submitted_at` is cleared, the move is recorded with the reason,
+    and the operators are told by mail. Deadlines are not changed: the operator may resubmit a
+    returned sheet even after the self-evaluation deadline (see `_require_self_evaluation_open`).
+    """
+    require_bureau(actor, sheet.campaign)
+    if not reason.strip():
+        raise ValidationError("请写明退回修改的原因，运营方将看到这段说明。")
+    if not _in_open_campaign(sheet):
+        raise ValidationError("只有进行中的考核批次可以退回自评。")
+    with transaction.atomic():
+        transition(
+            sheet,
+            to=ScoreSheet.Status.DRAFT,
+            table=SHEET_TRANSITIONS,
+            actor=actor,
+            action="sheet.return",
+            reason=reason.strip(),
+            station=sheet.station,
+            extra_fields={"submitted_at": None},
+        )
+        notify_after_commit(
+            recipients=sheet.station.operators.all(),
+            subject=f"自评被退回修改：{sheet.station.name}",
+            body=(
+                f"{sheet.campaign.name}（期间 {sheet.period}）的自评已被人社局退回修改。\n"
+                f"原因：{reason.strip()}\n请在站点门户修改后重新提交。"
+            ),
+        )
     return sheet
 
 

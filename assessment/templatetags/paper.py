@@ -1,23 +1,24 @@
-"""Filters for printed documents."""
+"""Filters for printed documents and the score sheet as it is read on screen.
+
+The person filters live in `core.templatetags.people` (every page names people the same way);
+they are registered here too so the documents that `{% load paper %}` keep working.
+"""
 
 from django import template
 
+from assessment.policies.illustrative import illustrative_notice as notice_for
+from assessment.scoring import compiled_policy
+from core.templatetags.people import person, person_with_unit
+
 register = template.Library()
+register.filter("person", person)
+register.filter("person_with_unit", person_with_unit)
 
 
 @register.filter
-def person(user) -> str:
-    """A person as a Chinese form names them: family name first, no space (陈立); else the login name."""
-    if user is None:
-        return "—"
-    name = f"{user.last_name}{user.first_name}".strip()
-    return name or user.username
-
-
-@register.filter
-def person_with_unit(user) -> str:
-    """陈立（云梦县众信评估咨询有限公司）, for the assessor of a third-party firm."""
-    if user is None:
-        return "—"
-    organisation = (user.organisation or "").strip()
-    return f"{person(user)}（{organisation}）" if organisation else person(user)
+def illustrative_notice(campaign) -> str:
+    """The one line saying the campaign's point values are illustrative; "" when they are not."""
+    if campaign is None:
+        return ""
+    spec, _ = compiled_policy(campaign.policy)
+    return notice_for(spec, region_name=campaign.region.name)

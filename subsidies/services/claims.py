@@ -232,7 +232,7 @@ def claim_payee_update(
             actor=actor,
             action="claim.payee",
             station=claim.station,
-            changes={"payee_account": f"****{account[-4:]}"},
+            changes={"银行账号": f"****{account[-4:]}"},
         )
     claim.payee_name, claim.payee_bank, claim.payee_account = name.strip(), bank.strip(), account
     return claim

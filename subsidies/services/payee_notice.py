@@ -7,11 +7,24 @@ from django.utils import timezone
 from assessment.services.entitlements import entitlement_commit
 from core.permissions import may_manage, require
 from core.workflow import transition
+from core.working_days import notice_period_refusal
 from stations.models import Region, User
 from subsidies.models import PayeeNotice, SubsidyClaim
 from subsidies.services.claims import CLAIM_TRANSITIONS, claim_amount_refresh, require_bureau_for_claims
 
 S = SubsidyClaim.Status
+
+
+def payee_notice_period_refusal(*, starts_at, ends_at, claims: list[SubsidyClaim]) -> str:
+    """Why the period is shorter than the claims' policies ask (`payee_notice_working_days`), or "".
+
+    The longest minimum among the policies of the claims' entitlements applies; the days counted
+    are the China dates from the first to the last, both included, on the working calendar.
+    """
+    minimum = max((claim.entitlement.policy.payee_notice_working_days for claim in claims), default=0)
+    return notice_period_refusal(
+        first=timezone.localdate(starts_at), last=timezone.localdate(ends_at), minimum=minimum
+    )
 
 
 def payee_notice_publish(
@@ -20,7 +33,8 @@ def payee_notice_publish(
     """Publish the payee list (拟补助对象公示) of reviewed claims for a notice period.
 
     Before: the actor is bureau staff of `region` (or above), every claim is reviewed, lies in the
-    region and is of `year`, and the period ends in the future. After: the notice exists and every
+    region and is of `year`, and the period ends in the future and holds the working days the
+    claims' policies ask (`payee_notice_period_refusal`). After: the notice exists and every
     claim is on it ("noticed") with its entitlement's amount, and that entitlement is committed (a
     correction can no longer change it), all or none. Raises Forbidden, ValidationError,
     InvalidTransition.
@@ -39,6 +53,9 @@ def payee_notice_publish(
             raise ValidationError(f"{claim} 不在{region.name}。")
         if claim.year != year:
             raise ValidationError(f"{claim} 不是 {year} 年度的申报。")
+    refusal = payee_notice_period_refusal(starts_at=starts_at, ends_at=ends_at, claims=claims)
+    if refusal:
+        raise ValidationError(refusal)
     with transaction.atomic():
         notice = PayeeNotice.objects.create(
             region=region,

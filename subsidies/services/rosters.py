@@ -246,6 +246,19 @@ def roster_duplicate_warnings(roster: PlacementRoster, *, nameable: set[int] | N
     return warnings
 
 
+def claim_duplicate_warnings(claim: SubsidyClaim, *, viewer: User) -> list[str]:
+    """The duplicate-placement warnings of the roster a performance claim rests on, as `viewer` may read
+    them (other regions' stations counted, not named): what the operator was told the bureau would
+    check, for the reviewer to see before approving. Empty for other kinds and without a roster."""
+    if claim.kind != ClaimKind.PERFORMANCE:
+        return []
+    roster = PlacementRoster.objects.filter(station=claim.station, year=claim.year).first()
+    if roster is None:
+        return []
+    nameable = set(station_list(actor=viewer).values_list("pk", flat=True))
+    return roster_duplicate_warnings(roster, nameable=nameable)
+
+
 def roster_template() -> bytes:
     """The roster template: the header a clerk fills, and a sheet of instructions."""
     from core.xlsx import XlsxSheet, write_xlsx
@@ -262,7 +275,16 @@ def roster_template() -> bytes:
     return write_xlsx(
         [
             XlsxSheet(
-                title="花名册", header=ROSTER_COLUMNS, rows=[], column_widths=[10, 22, 14, 30, 16, 12, 12]
+                title="花名册",
+                header=ROSTER_COLUMNS,
+                rows=[],
+                column_widths=[10, 22, 14, 30, 16, 12, 12],
+                # Text, so Excel keeps an 18-digit ID number as typed (a number column shows 4.20923E+17
+                # and loses the last digits) and a phone number stays 11 characters.
+                column_formats={
+                    ROSTER_COLUMNS.index("身份证号码"): "@",
+                    ROSTER_COLUMNS.index("手机号码"): "@",
+                },
             ),
             XlsxSheet(title="填写说明", header=["列", "要求"], rows=notes, column_widths=[14, 50]),
         ]

@@ -18,6 +18,7 @@ from assessment.services.campaigns import (
     conflict_declare,
 )
 from assessment.services.sheets import (
+    evidence_add,
     sheet_lock,
     sheet_onsite_save,
     sheet_onsite_submit,
@@ -51,8 +52,22 @@ def entry_of(sheet: ScoreSheet) -> CampaignStation:
     return CampaignStation.objects.get(campaign_id=sheet.campaign_id, station_id=sheet.station_id)
 
 
+# A minimal PDF the content check accepts: the evidence a submission needs.
+EVIDENCE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def attach_evidence(sheet: ScoreSheet, *, operator: User, name: str = "服务台账.pdf"):
+    """The operator uploads one evidence file (a self-evaluation is submitted with at least one)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return evidence_add(
+        sheet=sheet, actor=operator, uploaded=SimpleUploadedFile(name, EVIDENCE_PDF), kind="ledger"
+    )
+
+
 def self_evaluate(sheet: ScoreSheet, *, operator: User, raw: dict) -> ScoreSheet:
     sheet_self_save(sheet=sheet, actor=operator, raw=raw)
+    attach_evidence(sheet, operator=operator)
     return sheet_self_submit(sheet=sheet, actor=operator)
 
 
@@ -83,12 +98,9 @@ def lock_sheets(campaign: Campaign, *, totals: dict[str, int], assessor: User, b
 
 
 def start_notice(campaign: Campaign, *, bureau: User, days: int = 7) -> Campaign:
-    """Compute the results and put them on public notice from an hour ago for `days` days."""
+    """Compute the results and put them on public notice from today for `days` days after today."""
     campaign_results_compute(campaign=campaign, actor=bureau)
-    now = timezone.now()
+    today = timezone.localdate()
     return campaign_notice_start(
-        campaign=campaign,
-        actor=bureau,
-        start=now - datetime.timedelta(hours=1),
-        end=now + datetime.timedelta(days=days),
+        campaign=campaign, actor=bureau, first_day=today, last_day=today + datetime.timedelta(days=days)
     )

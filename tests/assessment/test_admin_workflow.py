@@ -67,11 +67,10 @@ def test_the_whole_cycle_through_the_admin_pages(clerk, world, sheet, settings, 
     job_page = clerk.get(reverse("admin:core_job_change", args=[job.pk])).content.decode()
     assert "已完成" in job_page
     assert "已计算 1 个站点的结果。" in job_page
-    now = timezone.localtime()
-    start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=7)
+    today = timezone.localdate()
     response = clerk.post(
         action_url("campaign", "notice", campaign.pk),
-        {"start": f"{start:%Y-%m-%dT%H:%M}", "end": f"{end:%Y-%m-%dT%H:%M}"},
+        {"first_day": f"{today:%Y-%m-%d}", "last_day": f"{today + datetime.timedelta(days=7):%Y-%m-%d}"},
     )
     assert response.status_code == 302
     campaign.refresh_from_db()

@@ -83,7 +83,10 @@ def test_two_publications_at_once_publish_once(world, bureau_a2, open_campaign):
     campaign_results_compute(campaign=open_campaign, actor=world.bureau_a)
     now = timezone.now()
     campaign_notice_start(
-        campaign=open_campaign, actor=world.bureau_a, start=now, end=now + datetime.timedelta(days=7)
+        campaign=open_campaign,
+        actor=world.bureau_a,
+        first_day=timezone.localdate(),
+        last_day=timezone.localdate() + datetime.timedelta(days=7),
     )
     # The notice period then runs out (no service moves the clock), so publication is due now.
     Campaign.objects.filter(pk=open_campaign.pk).update(

@@ -25,7 +25,7 @@ from assessment.services.sheets import (
 )
 from stations.models import User
 from tests.assessment.builders import heshan_perfect_month
-from tests.assessment.steps import assign_assessor, points_inputs, score_onsite
+from tests.assessment.steps import assign_assessor, attach_evidence, points_inputs, score_onsite
 from tests.factories import make_user
 
 
@@ -57,6 +57,7 @@ def fill_self_and_onsite(heshan_sheet) -> tuple[ScoreSheet, dict, dict]:
     sheet, operator, assessor, _ = heshan_sheet
     own = as_typed(heshan_perfect_month())
     sheet_self_save(sheet=sheet, actor=operator, raw=own)
+    attach_evidence(sheet, operator=operator)
     sheet_self_submit(sheet=sheet, actor=operator)
     onsite = own | {"valid_complaints": "2"}
     sheet_onsite_save(

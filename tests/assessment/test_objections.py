@@ -105,9 +105,12 @@ def test_there_is_no_notice_page_before_the_notice(client, world, campaign):
 
 def test_a_notice_that_starts_tomorrow_is_not_shown_yet(client, world, locked):
     campaign_results_compute(campaign=locked, actor=world.bureau_a)
-    tomorrow = timezone.now() + datetime.timedelta(days=1)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     campaign_notice_start(
-        campaign=locked, actor=world.bureau_a, start=tomorrow, end=tomorrow + datetime.timedelta(days=7)
+        campaign=locked,
+        actor=world.bureau_a,
+        first_day=tomorrow,
+        last_day=tomorrow + datetime.timedelta(days=7),
     )
     assert client.get(reverse("notice:detail", args=[locked.code])).status_code == 404
     response = file_objection(client, locked, objection_data(world))
@@ -253,13 +256,13 @@ def test_publication_after_the_notice_is_recorded_and_tells_the_operators(
 
 def test_a_notice_period_that_has_already_ended_is_refused(world, locked):
     campaign_results_compute(campaign=locked, actor=world.bureau_a)
-    now = timezone.now()
+    today = timezone.localdate()
     with pytest.raises(ValidationError, match="公示结束时间已过"):
         campaign_notice_start(
             campaign=locked,
             actor=world.bureau_a,
-            start=now - datetime.timedelta(days=8),
-            end=now - datetime.timedelta(seconds=1),
+            first_day=today - datetime.timedelta(days=8),
+            last_day=today - datetime.timedelta(days=1),
         )
     locked.refresh_from_db()
     assert locked.status == Campaign.Status.RESULTS

@@ -25,6 +25,7 @@ from core.permissions import Forbidden
 from stations.models import User
 from tests.assessment.steps import (
     assign_assessor,
+    attach_evidence,
     entry_of,
     points_inputs,
     score_onsite,
@@ -61,6 +62,7 @@ def test_a_complete_draft_shows_its_points_and_can_be_submitted(client, world, s
     url = reverse("assessment:sheet_self_edit", args=[sheet.pk])
     client.post(url, {**full_inputs(sheet, 87), "save": ""})
     assert reload(sheet).self_total == Decimal("87.00")
+    attach_evidence(sheet, operator=world.operator_a)
 
     response = client.post(url, {**full_inputs(sheet, 87), "submit": ""}, follow=True)
 
@@ -107,6 +109,7 @@ def test_submission_one_second_after_the_deadline_is_refused_with_the_deadline(c
 
 def test_submission_at_the_deadline_itself_is_accepted(world, sheet):
     sheet_self_save(sheet=sheet, actor=world.operator_a, raw=full_inputs(sheet))
+    attach_evidence(sheet, operator=world.operator_a)
     with time_machine.travel(sheet.campaign.self_evaluation_due, tick=False):
         sheet_self_submit(sheet=sheet, actor=world.operator_a)
     assert reload(sheet).status == ScoreSheet.Status.SUBMITTED
@@ -127,6 +130,7 @@ def test_submission_scores_the_draft_last_saved_not_an_older_page(world, sheet):
     first_tab = reload(sheet)
     sheet_self_save(sheet=first_tab, actor=world.operator_a, raw=full_inputs(sheet, 100))
     sheet_self_save(sheet=reload(sheet), actor=world.operator_a, raw=full_inputs(sheet, 80))  # a second tab
+    attach_evidence(sheet, operator=world.operator_a)
 
     sheet_self_submit(sheet=first_tab, actor=world.operator_a)
 

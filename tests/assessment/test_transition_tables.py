@@ -34,7 +34,7 @@ EXPECTED = {
     },
     "sheet": {
         "draft": {"submitted", "assessed"},
-        "submitted": {"assessed"},
+        "submitted": {"assessed", "draft"},  # back to draft: the bureau's 退回修改
         "assessed": {"locked"},
         "locked": set(),
     },
@@ -173,7 +173,7 @@ EXPECTED_MOVES = {
     },
     "sheet": {
         "draft": {"self_evaluation", "onsite"},
-        "submitted": {"onsite"},
+        "submitted": {"onsite", "return"},
         "assessed": {"lock"},
         "locked": {"correct"},
     },
@@ -219,6 +219,10 @@ def test_a_sheet_offers_each_person_their_own_part(world, sheet):
     assign_assessor(sheet, assessor=world.assessor_a, bureau=world.bureau_a)
     assert offered(sheet, world.assessor_a, "sheet") == ["onsite"]
 
+    sheet.status = "submitted"
+    assert offered(sheet, world.operator_a, "sheet") == []
+    assert offered(sheet, world.bureau_a, "sheet") == ["return"]
+    assert offered(sheet, world.auditor_a, "sheet") == []
     sheet.status = "assessed"
     assert offered(sheet, world.bureau_a, "sheet") == ["lock"]
     assert offered(sheet, world.auditor_a, "sheet") == []

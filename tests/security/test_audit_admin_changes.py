@@ -145,8 +145,9 @@ def test_an_operator_added_to_a_station_is_recorded_with_the_reason(client, worl
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert set(world.station_a.operators.all()) == {world.operator_a, newcomer}
     (entry,) = entries("station.edit")
-    assert entry.changes["operators"] == ["operator_a", "operator_a、operator_c"]
-    assert entry.changes["default_assessor"] == ["", "assessor_a"]
+    # People by name (make_user names them 测<username>), never by login.
+    assert entry.changes["operators"] == ["测operator_a", "测operator_a、测operator_c"]
+    assert entry.changes["default_assessor"] == ["", "测assessor_a"]
     assert entry.reason == "新增运营人员"
     assert entry.station == world.station_a
 

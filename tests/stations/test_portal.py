@@ -3,12 +3,13 @@ from django.urls import reverse
 from core.models import AuditEntry
 
 
-def test_operator_with_one_station_lands_on_it_after_login(client, world):
+def test_operator_with_one_station_lands_on_the_desk_and_reaches_the_station_in_one_click(client, world):
     response = client.post(
         reverse("login"), {"username": "operator_a", "password": "pw-for-tests"}, follow=True
     )
-    assert response.redirect_chain[-1][0] == reverse("portal:station_detail", args=["AAA-01"])
-    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("desk:index")
+    assert f'href="{reverse("portal:station_detail", args=["AAA-01"])}"' in response.content.decode()
+    page = client.get(reverse("portal:home"), follow=True).content.decode()
     assert "甲县城关零工驿站" in page
     assert "修改联系信息" in page
 

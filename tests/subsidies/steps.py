@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from assessment.models import Campaign, Policy
 from assessment.services.campaigns import campaign_open, campaign_publish
+from core.working_days import day_end, earliest_last_day
 from stations.models import Station, User
 from subsidies.models import Fund, PayeeNotice, SubsidyClaim
 from subsidies.rules import MATERIALS, ROSTER_REQUIREMENT
@@ -104,8 +105,9 @@ def reviewed_claim(station: Station, *, operator: User, bureau: User, **kwargs) 
 
 
 def notice_payees(claims: list[SubsidyClaim], *, bureau: User, days: int = 5) -> PayeeNotice:
-    """The payee list on public notice from an hour ago for `days` days."""
+    """The payee list on public notice from an hour ago to the end of its `days`-th working day."""
     now = timezone.now()
+    last_day = earliest_last_day(timezone.localdate(), days)
     station = claims[0].station
     region = bureau.region if bureau.region is not None else station.region
     return payee_notice_publish(
@@ -113,7 +115,7 @@ def notice_payees(claims: list[SubsidyClaim], *, bureau: User, days: int = 5) ->
         year=claims[0].year,
         title=f"{claims[0].year}年度站点补助拟补助对象公示",
         starts_at=now - datetime.timedelta(hours=1),
-        ends_at=now + datetime.timedelta(days=days),
+        ends_at=day_end(last_day),
         claims=claims,
         actor=bureau,
     )

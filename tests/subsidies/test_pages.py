@@ -193,7 +193,7 @@ def test_a_payee_notice_is_published_from_the_admin_with_the_reviewed_claims(cli
     claim = reviewed_claim(world.station_a, operator=world.operator_a, bureau=world.bureau_a)
     client.force_login(world.bureau_a)
     now = timezone.localtime()
-    ends = now + datetime.timedelta(days=5)
+    ends = now + datetime.timedelta(days=9)  # at least the policy's 5 working days
 
     form = page(client.get(reverse("admin:subsidies_payeenotice_add")))
     assert world.station_a.code in form
@@ -345,7 +345,7 @@ def test_a_payee_notice_is_not_public_before_it_starts(client, world, published)
         year=2024,
         title="下周公示",
         starts_at=now + datetime.timedelta(days=2),
-        ends_at=now + datetime.timedelta(days=7),
+        ends_at=now + datetime.timedelta(days=11),  # at least the policy's 5 working days
         claims=[claim],
         actor=world.bureau_a,
     )

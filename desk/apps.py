@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DeskConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "desk"
+    verbose_name = "工作台"
