@@ -210,8 +210,13 @@ class PayForm(ConfirmForm):
 
     def limit_to(self, user) -> None:
         # Whoever pays sees the account in full, to transfer the money from it; the page's view
-        # records that (SubsidyClaimAdmin._action_view). Everyone else reads it masked.
-        if self.obj.payee_account and may_see_payee_account(user, self.obj.station.region):
+        # records that (SubsidyClaimAdmin._action_view). Everyone else reads it masked, and so does
+        # the payer until the claim is approved: there is nothing to transfer before that.
+        if (
+            self.obj.payee_account
+            and self.obj.status == SubsidyClaim.Status.APPROVED
+            and may_see_payee_account(user, self.obj.station.region)
+        ):
             self.account_shown = True
             self.intro = self._intro(self.obj.payee_account)
 

@@ -97,6 +97,8 @@ def walk(client: Client, starts: list[str], visited: list | None = None) -> tupl
             continue
         # A refusal's or a missing page's text is read too: it is a page a person meets.
         if "text/html" not in response.get("Content-Type", ""):
+            # A file (evidence, an export) streams from an open file: close it, as a server would.
+            response.close()
             continue
         html = response.content.decode()
         # The accounts' pages are where login names belong (the list of accounts, a password reset).

@@ -180,7 +180,8 @@ def test_the_operator_is_told_when_a_lapsed_order_may_lead_to_revocation(client,
 
     page = client.get(reverse("assessment:rectification_detail", args=[order.pk])).content.decode()
 
-    assert f"人社局自 {opens:%Y年%m月%d日} 起可以提请撤销站点资格" in page
+    # The page writes dates as people do, without leading zeros (2027年3月13日).
+    assert f"人社局自 {opens.year}年{opens.month}月{opens.day}日 起可以提请撤销站点资格" in page
 
 
 def test_the_demo_holds_a_lapsed_order_that_can_be_revoked_at_once_by_two_people(
