@@ -97,8 +97,11 @@ def walk(client: Client, starts: list[str], visited: list | None = None) -> tupl
             continue
         # A refusal's or a missing page's text is read too: it is a page a person meets.
         if "text/html" not in response.get("Content-Type", ""):
-            # A file (evidence, an export) streams from an open file: close it, as a server would.
-            response.close()
+            # A file (evidence, an export) streams from an open file: read it to the end, which closes
+            # it the way the test client does (response.close() itself would also close the database
+            # connection through request_finished).
+            if response.streaming:
+                b"".join(response.streaming_content)
             continue
         html = response.content.decode()
         # The accounts' pages are where login names belong (the list of accounts, a password reset).
