@@ -99,13 +99,20 @@ class SubsidyAmountInline(PolicyRowInline):
         )
 
     def get_formset(self, request, obj=None, **kwargs):
-        # The tier choices are the tiers of the policy on the page.
-        kwargs["form"] = type("SubsidyAmountForm", (admin_forms.SubsidyAmountForm,), {"policy": obj})
+        # The tier choices are the tiers of the policy on the page, read once for all the rows.
+        kwargs["form"] = type(
+            "SubsidyAmountForm",
+            (admin_forms.SubsidyAmountForm,),
+            {"policy": obj, "policy_tiers": admin_forms.tier_choices(obj)},
+        )
         return super().get_formset(request, obj, **kwargs)
 
     @admin.display(description="等次/档次")
     def tier_name(self, obj):
-        return admin_forms.tier_label(obj.policy, obj.tier)
+        # An inline lives for one request: the policy's tier names are read once, not per row.
+        if not hasattr(self, "_tier_names"):
+            self._tier_names = dict(admin_forms.tier_choices(obj.policy))
+        return self._tier_names.get(obj.tier, admin_forms.UNKNOWN_TIER)
 
 
 class OneTimeAmountInline(PolicyRowInline):

@@ -497,8 +497,8 @@ def tier_choices(policy) -> list[tuple[str, str]]:
     return choices
 
 
-def tier_label(policy, code: str) -> str:
-    return dict(tier_choices(policy)).get(code, "（本政策没有的等次）")
+# A stored tier the policy no longer has (its tier renamed or removed since).
+UNKNOWN_TIER = "（本政策没有的等次）"
 
 
 class _CodedRowForm(forms.ModelForm):
@@ -544,6 +544,7 @@ class SubsidyAmountForm(forms.ModelForm):
     """A row of the amounts table: kind and tier chosen by name, the amount in 元."""
 
     policy = None  # set by the inline for the policy on the page
+    policy_tiers: list[tuple[str, str]] | None = None  # its tiers, read once for all the rows
 
     class Meta:
         from assessment.models import SubsidyAmount
@@ -554,10 +555,10 @@ class SubsidyAmountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = tier_choices(self.policy)
+        choices = list(self.policy_tiers if self.policy_tiers is not None else tier_choices(self.policy))
         stored = self.instance.tier
         if stored and stored not in dict(choices):
-            choices.append((stored, "（本政策没有的等次）"))
+            choices.append((stored, UNKNOWN_TIER))
         self.fields["tier"] = forms.ChoiceField(
             label="等次/档次",
             choices=[("", "—"), *choices],

@@ -40,7 +40,7 @@ class CampaignProgress:
     open_objections: int
 
 
-def _child_path(path_field: str, base: str):
+def child_path(path_field: str, base: str):
     """The path of the child of the region `base` that holds a row (or `base` itself for a row there).
 
     "/43/4309/430903/…" under "/43/4309/" is cut at the next "/" after the base; StrIndex and
@@ -51,12 +51,14 @@ def _child_path(path_field: str, base: str):
     return Substr(path_field, 1, Value(len(base)) + cut)
 
 
-def _grouped(queryset: QuerySet, base: str, *extra: str, **aggregates) -> QuerySet:
-    """`queryset`'s rows under the region path `base`, counted per child region (and `extra`)."""
-    path = "station__region__path"
+def grouped_by_child(
+    queryset: QuerySet, base: str, *extra: str, path_field: str = "station__region__path", **aggregates
+) -> QuerySet:
+    """`queryset`'s rows under the region path `base`, counted per child region (and `extra`);
+    `path_field` names the rows' region path (a station's by default)."""
     return (
-        queryset.filter(**{f"{path}__startswith": base})
-        .annotate(child=_child_path(path, base))
+        queryset.filter(**{f"{path_field}__startswith": base})
+        .annotate(child=child_path(path_field, base))
         .values("child", *extra)
         .annotate(**aggregates)
         .order_by()
@@ -81,7 +83,7 @@ def campaign_progress(campaign: Campaign, *, focus: Region | None = None) -> Cam
             rows[child] = ProgressRow(region=None, path=child)
         return rows[child]
 
-    for item in _grouped(
+    for item in grouped_by_child(
         CampaignStation.objects.filter(campaign=campaign),
         base,
         n=Count("id"),
@@ -89,9 +91,9 @@ def campaign_progress(campaign: Campaign, *, focus: Region | None = None) -> Cam
     ):
         entry = row(item["child"])
         entry.stations, entry.unassigned = item["n"], item["unassigned"]
-    for item in _grouped(ScoreSheet.objects.filter(campaign=campaign), base, "status", n=Count("id")):
+    for item in grouped_by_child(ScoreSheet.objects.filter(campaign=campaign), base, "status", n=Count("id")):
         row(item["child"]).sheets[item["status"]] = item["n"]
-    for item in _grouped(CampaignResult.objects.filter(campaign=campaign), base, n=Count("id")):
+    for item in grouped_by_child(CampaignResult.objects.filter(campaign=campaign), base, n=Count("id")):
         row(item["child"]).results = item["n"]
 
     regions = {r.path: r for r in Region.objects.filter(path__in=[*rows, base])}

@@ -9,10 +9,10 @@ at a city-wide campaign sees its own county's townships, never the neighbour's m
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum, Value
-from django.db.models.functions import StrIndex, Substr
+from django.db.models import Avg, Count, Q, Sum
 from django.utils.safestring import SafeString
 
+from assessment.campaign_progress import grouped_by_child
 from assessment.models import Campaign, Entitlement, ScoreSheet
 from assessment.selectors import campaign_list, entitlement_list, result_list, sheet_list
 from desk import charts
@@ -67,24 +67,6 @@ def campaign_chosen(actor, offered: list[Campaign], wanted: str | None) -> Campa
     return offered[0] if offered else None
 
 
-def child_path(path_field: str, base: str):
-    """The path of the child of region `base` holding a row ("/43/4309/430903/…" under "/43/4309/"
-    gives "/43/4309/430903/"), or `base` for a row of the region itself: grouped in SQL, as the
-    campaign page does (assessment/campaign_progress.py)."""
-    rest = Substr(path_field, len(base) + 1)
-    return Substr(path_field, 1, Value(len(base)) + StrIndex(rest, Value("/")))
-
-
-def _by_child(queryset: QuerySet, path_field: str, base: str, *extra: str, **aggregates):
-    return (
-        queryset.filter(**{f"{path_field}__startswith": base})
-        .annotate(child=child_path(path_field, base))
-        .values("child", *extra)
-        .annotate(**aggregates)
-        .order_by()
-    )
-
-
 def _base_region(actor, campaign: Campaign) -> Region:
     """The campaign's region, or the actor's own if it lies inside it (a county clerk, a city campaign)."""
     if is_regional(actor) and actor.region.path.startswith(campaign.region.path):
@@ -116,24 +98,26 @@ def campaign_picture(actor, campaign: Campaign) -> CampaignPicture:
     # Money: the ledger rows this campaign decided, by child region and kind, against the year's funds.
     kinds = [Entitlement.Kind.PERFORMANCE, Entitlement.Kind.ONE_TIME]
     money: dict[str, dict[str, Decimal]] = {}
-    for row in _by_child(
+    for row in grouped_by_child(
         entitlement_list(actor=actor).filter(campaign=campaign),
-        station_path,
         base.path,
         "kind",
         total=Sum("amount"),
     ):
         money.setdefault(row["child"], {})[row["kind"]] = row["total"] or Decimal(0)
     funds: dict[str, Decimal] = {}
-    for row in _by_child(
-        fund_list(actor=actor).filter(year=campaign.year), "region__path", base.path, total=Sum("budget")
+    for row in grouped_by_child(
+        fund_list(actor=actor).filter(year=campaign.year),
+        base.path,
+        path_field="region__path",
+        total=Sum("budget"),
     ):
         funds[row["child"]] = row["total"] or Decimal(0)
 
     # Progress: sheets by state per child region.
     sheets: dict[str, dict[str, int]] = {}
-    for row in _by_child(
-        sheet_list(actor=actor).filter(campaign=campaign), station_path, base.path, "status", n=Count("id")
+    for row in grouped_by_child(
+        sheet_list(actor=actor).filter(campaign=campaign), base.path, "status", n=Count("id")
     ):
         sheets.setdefault(row["child"], {})[row["status"]] = row["n"]
     stations = (

@@ -184,7 +184,8 @@ class StationHistoryInline(AuditDisplayMixin, admin.TabularInline):
     verbose_name_plural = "状态与变更记录"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
+        # The state labels read each row's content type: joined, not a query per row.
+        return super().get_queryset(request).select_related("actor", "content_type")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from assessment.services.entitlements import entitlement_commit
@@ -21,7 +22,13 @@ def payee_notice_period_refusal(*, starts_at, ends_at, claims: list[SubsidyClaim
     The longest minimum among the policies of the claims' entitlements applies; the days counted
     are the China dates from the first to the last, both included, on the working calendar.
     """
-    minimum = max((claim.entitlement.policy.payee_notice_working_days for claim in claims), default=0)
+    # One query for all the claims' policies, not one per claim.
+    minimum = (
+        SubsidyClaim.objects.filter(pk__in=[claim.pk for claim in claims]).aggregate(
+            days=Max("entitlement__policy__payee_notice_working_days")
+        )["days"]
+        or 0
+    )
     return notice_period_refusal(
         first=timezone.localdate(starts_at), last=timezone.localdate(ends_at), minimum=minimum
     )
