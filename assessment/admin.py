@@ -132,6 +132,27 @@ class RubricSectionInline(PolicyRowInline):
         return f"{obj.items.count()} 项" if obj.pk else ""
 
 
+class PolicyImportForm(forms.Form):
+    """The file of 导入政策文件; what is in it is checked by assessment.policy_file."""
+
+    file = forms.FileField(
+        label="政策文件",
+        help_text="由“导出政策文件”或按 docs/policy-format.md 编写的 .yaml 文件（UTF-8 编码）。",
+    )
+
+    def clean_file(self):
+        from assessment.policy_file import MAX_POLICY_FILE_BYTES
+        from core.filechecks import format_size
+
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_POLICY_FILE_BYTES:
+            raise forms.ValidationError(
+                f"文件有 {format_size(upload.size)}，超过政策文件的上限 {format_size(MAX_POLICY_FILE_BYTES)}；"
+                "请确认选择的是政策文件。"
+            )
+        return upload
+
+
 @admin.register(Policy)
 class PolicyAdmin(ScopedAdmin):
     # A policy is shown by its name and version; its code is for files and the command line.
@@ -330,8 +351,120 @@ class PolicyAdmin(ScopedAdmin):
                 self.admin_site.admin_view(self.copy_view),
                 name="assessment_policy_copy",
             ),
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="assessment_policy_export",
+            ),
+            path("import/", self.admin_site.admin_view(self._import_view()), name="assessment_policy_import"),
+            path(
+                "<path:object_id>/try/",
+                self.admin_site.admin_view(self.try_view),
+                name="assessment_policy_try",
+            ),
             *super().get_urls(),
         ]
+
+    def try_view(self, request, object_id):
+        """试算: typed cases through the policy's engine. Reading only, so auditors and frozen
+        policies too; nothing is saved and nothing personal is typed, so nothing is recorded."""
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        from assessment.policy_trial import trial_page
+
+        policy = self.get_object(request, object_id)  # scoped: another region's policy is a 404
+        if policy is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, policy):
+            raise PermissionDenied
+        try:
+            spec = policy_spec(policy)
+        except (KeyError, TypeError, ValueError) as exc:
+            page = {"rubric_errors": [f"评分表数据无法读取：{exc}"]}
+        else:
+            data = request.POST if request.method == "POST" else None
+            page = trial_page(spec, query=request.GET, data=data)
+        context = {
+            **self.admin_site.each_context(request),
+            **page,
+            "title": f"试算：{policy}",
+            "opts": self.opts,
+            "original": policy,
+        }
+        return TemplateResponse(request, "admin/assessment/policy_try.html", context)
+
+    def export_view(self, request, object_id):
+        """导出政策文件: the policy as a policy file (docs/policy-format.md), for anyone who may read it."""
+        from django.http import Http404, HttpResponse
+        from django.utils.http import content_disposition_header
+
+        from assessment.policy_file import policy_file_text
+
+        policy = self.get_object(request, object_id)  # scoped: another region's policy is not found
+        if policy is None or not self.has_view_permission(request, policy):
+            raise Http404("没有找到该政策，或它不在您的管辖范围内。")
+        response = HttpResponse(
+            policy_file_text(policy_spec(policy)).encode("utf-8"),
+            content_type="application/x-yaml; charset=utf-8",
+        )
+        response["Content-Disposition"] = content_disposition_header(
+            True, f"{policy.code}-v{policy.version}.yaml"
+        )
+        return response
+
+    def _import_view(self):
+        from assessment.policy_file import MAX_POLICY_FILE_BYTES
+        from core.upload_limits import FORM_OVERHEAD_BYTES, upload_limit
+
+        # A plain function: the upload limit is an attribute of the view, which a bound method cannot take.
+        def view(request):
+            return self.import_view(request)
+
+        return upload_limit(MAX_POLICY_FILE_BYTES + FORM_OVERHEAD_BYTES)(view)
+
+    def import_view(self, request):
+        """导入政策文件: read and check an uploaded file; install it as the next version of its code.
+
+        Every problem of a refused file is listed on the page and nothing is saved; hints (提示)
+        come with the success message. Bureau staff import into their own region only.
+        """
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponseRedirect
+        from django.template.response import TemplateResponse
+
+        from assessment.policy_file import PolicyFileError, read_policy_file_checked
+        from assessment.services.policies import PolicyImportRefused, policy_import
+
+        if not may_change_in_admin(request.user):
+            raise PermissionDenied
+        form = PolicyImportForm(request.POST or None, request.FILES or None)
+        problems: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            try:
+                spec, hints = read_policy_file_checked(form.cleaned_data["file"].read())
+                policy = policy_import(spec=spec, actor=request.user)
+            except PolicyFileError as error:
+                problems = error.problems
+            except (PolicyImportRefused, PermissionDenied) as error:
+                problems = [str(error)]
+            else:
+                self.message_user(
+                    request,
+                    f"已导入“{policy}”（第 {policy.version} 版），请核对后再用于考核批次。",
+                    messages.SUCCESS,
+                )
+                for hint in hints:
+                    self.message_user(request, f"提示：{hint}", messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:assessment_policy_change", args=[policy.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "导入政策文件",
+            "opts": self.opts,
+            "form": form,
+            "problems": problems,
+        }
+        return TemplateResponse(request, "admin/assessment/policy_import.html", context)
 
     def copy_view(self, request, object_id):
         """Copy a policy for the same year (a new version) or for another year (that year's policy)."""
@@ -420,33 +553,40 @@ class PolicyAdmin(ScopedAdmin):
 
 
 class RubricItemInline(PolicyRowInline):
-    """An item's rule and parameters are read here as a sentence; the rule editor is issue 14's.
+    """An item with its rule chosen from a list and the rule's parameters as labelled fields.
 
-    The stored parameters are what the engine compiles; a clerk changes the item's title, points,
-    month, kinds and note, and adds items a person scores or sub-item totals.
+    The fields are mapped to the stored params and inputs the engine compiles by
+    assessment/rule_editor.py (through admin_forms.RubricItemForm); a rule they cannot show (a
+    policy file's expression, reference or gate) is read as a sentence and kept as stored.
     """
 
     model = RubricItem
     form = admin_forms.RubricItemForm
     fk_name = "section"
+    extra = 1  # an item is long: one empty one, more with "添加另一个"
     # One block per item, as a 细则 lists them: a row of eleven columns does not fit 1366 px.
     template = "admin/edit_inline/stacked.html"
 
-    def get_fields(self, request, obj=None):
+    def get_fieldsets(self, request, obj=None):
         if self.has_change_permission(request, obj):
-            rule, kinds = "rule", "kinds"
-        else:
-            rule, kinds = "rule_name", "kinds_shown"
-        return [
-            ("code", "position", "max_points"),
-            "title",
-            rule,
-            "rule_text",
-            "inputs_text",
-            ("scored_from_month", "parent"),
-            kinds,
-            "note",
-        ]
+            return admin_forms.rubric_item_fieldsets()
+        fields = [("code", "position", "max_points"), "title", "rule_name", "rule_text", "inputs_text"]
+        return [(None, {"fields": [*fields, ("scored_from_month", "parent"), "kinds_shown", "note"]})]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        # A new input name avoids the names the policy's other items read (a value stored under
+        # one of them must not be read as this item's).
+        used = ()
+        if obj is not None:
+            rows = RubricItem.objects.filter(section__policy=obj.policy_id).values_list("pk", "inputs")
+            used = tuple(
+                (pk, spec.get("name"))
+                for pk, inputs in rows
+                for spec in inputs or []
+                if isinstance(spec, dict)
+            )
+        kwargs["form"] = type("RubricItemForm", (admin_forms.RubricItemForm,), {"policy_inputs": used})
+        return super().get_formset(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
         return ["rule_name", "rule_text", "inputs_text", "kinds_shown"]
@@ -459,13 +599,20 @@ class RubricItemInline(PolicyRowInline):
 
     @admin.display(description="计分办法")
     def rule_text(self, obj):
+        from assessment.rule_editor import fields_from_item
         from assessment.rule_text import rule_description
 
         if obj is None or obj.pk is None:
             return "保存后显示。"
-        return rule_description(
+        sentence = rule_description(
             rule=obj.rule, params=obj.params, inputs=obj.inputs, max_points=obj.max_points
         )
+        editable = fields_from_item(
+            obj.rule, obj.params or {}, obj.inputs or [], title=obj.title, code=obj.code
+        )
+        if editable is None:
+            return f"{sentence}（此规则来自政策文件，参数请在政策文件中修改）"
+        return sentence
 
     @admin.display(description="读取的数据")
     def inputs_text(self, obj):
@@ -499,6 +646,44 @@ class RubricSectionAdmin(ScopedAdmin):
 
     class Media:
         css = {"all": ["css/policy-forms.css"]}
+        js = ["js/rule-editor.js"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        self.message_rubric_findings(request, form.instance.policy)
+
+    def message_rubric_findings(self, request, policy) -> None:
+        """The whole rubric checked after the section is saved, as the policy page's 评分表检查."""
+        from assessment.engine import validate_rubric
+        from assessment.rule_editor import in_words
+
+        try:
+            spec = policy_spec(policy)
+            findings = validate_rubric(spec.rubric, kinds=spec.kinds)
+        except (KeyError, TypeError, ValueError) as exc:
+            self.message_user(request, f"评分表检查：评分表数据无法读取：{exc}", messages.ERROR)
+            return
+        if not findings:
+            self.message_user(request, "评分表检查：各部分分值与满分一致。", messages.SUCCESS)
+            return
+
+        def walk(items):
+            for item in items:
+                yield item
+                yield from walk(item.children)
+
+        labels = {
+            input_spec.name: input_spec.label
+            for section in spec.rubric.sections
+            for item in walk(section.items)
+            for input_spec in item.inputs
+        }
+        kinds = dict(StationKind.choices)
+        for finding in findings:
+            error = finding.severity == "error"
+            text = in_words(f"{finding.code} {finding.message}".strip(), {**labels, **kinds})
+            level = messages.ERROR if error else messages.WARNING
+            self.message_user(request, f"评分表检查 · {'错误' if error else '提示'}：{text}", level)
 
     # A section stays with its policy: moving it would change another (perhaps frozen) policy.
     readonly_fields = ["policy"]

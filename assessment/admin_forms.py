@@ -1,9 +1,12 @@
 """Small forms behind the admin's workflow pages. Each takes the object it acts on as `obj`."""
 
+from decimal import Decimal
+
 from django import forms
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from assessment import rule_editor
 from assessment.forms import SheetInputsForm
 from assessment.models import ScoreSheet
 from assessment.scoring import input_fields
@@ -638,16 +641,272 @@ class CampaignForm(forms.ModelForm):
         return sorted(set(self.cleaned_data["months"]))
 
 
-# Rules an item can be given here without parameters to type: a person's score, a sub-item total.
-RULES_WITHOUT_PARAMETERS = ("manual", "capped_sum")
+# ---------------------------------------------------------------- the rubric item and its rule
+#
+# The rule's parameters as labelled fields (assessment/rule_editor.py maps them to the stored
+# params and inputs). Every rule's fields are on the page; static/js/rule-editor.js shows the
+# chosen rule's, and without JavaScript the others are simply ignored on saving.
+
+
+class RowsWidget(forms.MultiWidget):
+    """A small table of rows (a step table, a list of conditions): one input per column and row."""
+
+    def __init__(self, columns, rows: int):
+        # columns: (key, heading, widget maker, default value of an untouched row)
+        self.columns, self.rows = columns, rows
+        super().__init__([make() for _ in range(rows) for _, _, make, _ in columns])
+
+    def decompress(self, value):
+        rows = value if isinstance(value, list) else []
+        flat = []
+        for index in range(self.rows):
+            row = rows[index] if index < len(rows) and isinstance(rows[index], dict) else {}
+            flat += [row.get(key) or default for key, _, _, default in self.columns]
+        return flat
+
+    def flat(self, value) -> list:
+        if (
+            isinstance(value, list)
+            and len(value) == len(self.widgets)
+            and not any(isinstance(v, dict) for v in value)
+        ):
+            return value
+        return self.decompress(value)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = self.flat(value)
+        base_id = (attrs or {}).get("id") or self.attrs.get("id") or name
+        heads = format_html_join("", "<th>{}</th>", ((heading,) for _, heading, _, _ in self.columns))
+        width = len(self.columns)
+        rows = []
+        for row in range(self.rows):
+            cells = []
+            for column in range(width):
+                index = row * width + column
+                widget = self.widgets[index]
+                key = self.columns[column][0]
+                cells.append(
+                    format_html(
+                        '<td class="col-{}">{}</td>',
+                        key,
+                        widget.render(
+                            f"{name}_{index}",
+                            values[index],
+                            {
+                                "id": f"{base_id}_{index}",
+                                "aria-label": f"第 {row + 1} 行 {self.columns[column][1]}",
+                            },
+                            renderer,
+                        ),
+                    )
+                )
+            rows.append(
+                format_html(
+                    '<tr><th class="row-number">{}</th>{}</tr>',
+                    row + 1,
+                    format_html_join("", "{}", ((c,) for c in cells)),
+                )
+            )
+        return format_html(
+            '<table class="rule-rows"><thead><tr><th class="row-number">行</th>{}</tr></thead><tbody>{}</tbody></table>',
+            heads,
+            format_html_join("", "{}", ((r,) for r in rows)),
+        )
+
+    def id_for_label(self, id_):
+        return f"{id_}_0" if id_ else id_
+
+
+class RowsField(forms.MultiValueField):
+    """The rows typed, as [{"row": 1, key: "text", …}], rows left empty dropped; checked by the rule editor."""
+
+    def __init__(self, columns, rows: int, **kwargs):
+        self.columns = columns
+        super().__init__(
+            fields=[forms.CharField(required=False, max_length=200) for _ in range(rows * len(columns))],
+            widget=RowsWidget(columns, rows),
+            require_all_fields=False,
+            required=False,
+            **kwargs,
+        )
+
+    def compress(self, data_list):
+        width = len(self.columns)
+        rows = []
+        for start in range(0, len(data_list or []), width):
+            row = {key: (data_list[start + i] or "").strip() for i, (key, _, _, _) in enumerate(self.columns)}
+            # A row with nothing typed (its list at its default) is no row.
+            if any(row[key] and row[key] != default for key, _, _, default in self.columns):
+                rows.append({"row": start // width + 1, **row})
+        return rows
+
+    def has_changed(self, initial, data):
+        if self.disabled:
+            return False
+        return self.compress(self.widget.flat(initial)) != self.compress(list(data or []))
+
+
+def _number_cell():
+    return forms.TextInput(attrs={"class": "rule-number", "inputmode": "decimal"})
+
+
+def _test_cell():
+    return forms.Select(choices=rule_editor.TEST_CHOICES)
+
+
+STEP_COLUMNS = [
+    ("at_least", "不低于", _number_cell, ""),
+    ("below", "低于（最高一档空着）", _number_cell, ""),
+    ("points", "得分", _number_cell, ""),
+]
+
+
+def _condition_columns(points_heading: str | None):
+    columns = [
+        ("name", "条件名称（如“建立服务台账”）", lambda: forms.TextInput(attrs={"class": "rule-name"}), ""),
+        ("test", "怎样算达到", _test_cell, "flag"),
+        ("least", "至少几个", _number_cell, ""),
+    ]
+    if points_heading:
+        columns.append(("points", points_heading, _number_cell, ""))
+    return columns
+
+
+def _decimal_field(label: str, help_text: str = "", *, unit: str = "", show_when: str = "", **kwargs):
+    attrs = {"data-show-when": show_when} if show_when else {}
+    widget = UnitInput(unit, attrs=attrs) if unit else forms.NumberInput(attrs={"step": "any", **attrs})
+    return forms.DecimalField(label=label, required=False, help_text=help_text, widget=widget, **kwargs)
+
+
+def _text_field(label: str, help_text: str = "", *, show_when: str = "", size: int = 40, **kwargs):
+    attrs = {"size": size, **({"data-show-when": show_when} if show_when else {})}
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=200,
+        help_text=help_text,
+        widget=forms.TextInput(attrs=attrs),
+        **kwargs,
+    )
+
+
+def _choice_field(label: str, choices, help_text: str = "", *, initial, show_when: str = ""):
+    attrs = {"data-show-when": show_when} if show_when else {}
+    return forms.ChoiceField(
+        label=label,
+        choices=choices,
+        required=False,
+        initial=initial,
+        help_text=help_text,
+        widget=forms.Select(attrs=attrs),
+    )
+
+
+def rule_label(rule: str) -> str:
+    from assessment.rule_text import RULE_LABELS
+
+    return RULE_LABELS.get(rule, "其他计分规则")
+
+
+# The rule's fieldsets on the item: (heading, the rules that use them, field lines, description).
+RULE_FIELDSETS = [
+    (
+        "评估人员评分",
+        ("manual",),
+        [],
+        "评估人员按细则直接评定 0 至满分之间的得分；评分表上这一项的名称就是项目内容。",
+    ),
+    ("计数的数据", ("per_count_deduction", "per_count_award"), [("count_label", "count_unit")], ""),
+    (
+        "扣分办法",
+        ("per_count_deduction",),
+        ["deduct_mode", ("deduct_step", "deduct_required", "deduct_free")],
+        "扣完为止，不会扣成负分。",
+    ),
+    ("得分办法", ("per_count_award",), ["award_each"], "得分最多为本项满分。"),
+    (
+        "计量的数据",
+        ("rate_vs_target", "proportional", "step_table"),
+        [
+            "measure_kind",
+            "rate_label",
+            ("done_label", "total_label"),
+            "zero_denominator",
+            ("value_label", "value_unit"),
+        ],
+        "",
+    ),
+    (
+        "目标与扣分",
+        ("rate_vs_target",),
+        ["target", ("target_per", "target_step"), "target_partial"],
+        "达到目标得满分；未达到的按差距扣分，扣完为止。",
+    ),
+    ("按比例得分", ("proportional",), [], "得分 = 本项满分 × 百分比（100% 及以上得满分）。"),
+    (
+        "分档",
+        ("step_table",),
+        ["steps", "steps_otherwise"],
+        "每一档写“不低于”“低于”和得分；各档要首尾相接（上一档的“低于”等于下一档的“不低于”），最高一档的“低于”空着。没填的行不算。",
+    ),
+    (
+        "条件（全部达到得满分）",
+        ("all_or_nothing",),
+        ["all_conditions", "all_otherwise"],
+        "每个条件评估时填“是/否”或填个数。",
+    ),
+    ("条件与得分", ("per_condition",), ["cond_rows"], "达到的条件各得其分，合计最多为本项满分。"),
+    (
+        "条件与扣分",
+        ("per_unmet_deduction",),
+        ["unmet_rows", "unmet_step"],
+        "全部达到得满分；每有一项未达到扣该项的分，扣完为止。",
+    ),
+    (
+        "酌情扣分",
+        ("discretionary_deduction",),
+        ["most"],
+        "评估人员填写扣几分，扣分时必须写明理由；评分表上自动出现“扣分”和“扣分理由”两栏。",
+    ),
+    (
+        "各子项合计",
+        ("capped_sum",),
+        [],
+        "本项得分 = 各分项得分之和，最多为本项满分。分项作为单独的项目添加，“上级项目”选本项。",
+    ),
+]
+
+
+def rubric_item_fieldsets():
+    """The item inline's fieldsets: the item, its rule's fields (one block per rule), where it applies."""
+    fieldsets = [
+        (None, {"fields": [("code", "position", "max_points"), "title", "rule", "rule_text", "inputs_text"]}),
+    ]
+    for heading, rules, lines, description in RULE_FIELDSETS:
+        names = "、".join(rule_label(rule) for rule in rules)
+        fieldsets.append(
+            (
+                f"{heading}（{names}）" if len(rules) > 1 else heading,
+                {
+                    "fields": lines,
+                    "classes": ["rule-fields", *(f"for-{rule}" for rule in rules)],
+                    "description": description,
+                },
+            )
+        )
+    fieldsets.append(("适用范围", {"fields": [("scored_from_month", "parent"), "kinds", "note"]}))
+    return fieldsets
 
 
 class RubricItemForm(forms.ModelForm):
-    """An item's plain fields; its rule's parameters stay as stored (the rule editor is issue 14's).
+    """An item with its rule chosen from a list and the rule's parameters as labelled fields.
 
-    An existing item keeps its rule (changing it would need other parameters); a new one is scored
-    by a person or sums its sub-items, and gets the one input a person's score needs.
+    A rule the fields cannot show exactly (from a policy file: an expression, a reference value, a
+    gate) stays as stored; its item's other fields are edited as usual.
     """
+
+    # (item pk, input name) of every item of the policy, set by the inline: new names avoid them.
+    policy_inputs: tuple[tuple[int, str], ...] = ()
 
     kinds = forms.MultipleChoiceField(
         label="仅适用的站点类型",
@@ -656,6 +915,64 @@ class RubricItemForm(forms.ModelForm):
         required=False,
         help_text="不勾选：适用于本政策的全部站点类型。",
     )
+
+    count_label = _text_field("数据名称", "评估时填写的是什么的个数，如“群众有效投诉”“参加培训的人员”。")
+    count_unit = _text_field("单位", "量词，如 人、户、条、家、件。", size=6, initial="个")
+    deduct_mode = _choice_field("方式", rule_editor.MODE_CHOICES, initial="each")
+    deduct_step = _decimal_field("每个扣分", unit="分")
+    deduct_required = _decimal_field(
+        "要求数量", "“比要求每少一个扣分”时填写，如要求 5 家。", show_when="deduct_mode:below"
+    )
+    deduct_free = _decimal_field(
+        "不扣分的个数", "“每出现一个扣分”时可填：这么多个以内不扣分；不填为 0。", show_when="deduct_mode:each"
+    )
+    award_each = _decimal_field("每个得分", unit="分")
+
+    measure_kind = _choice_field(
+        "按什么计分",
+        rule_editor.MEASURE_CHOICES,
+        "评估时填写什么。“个数”“数值”只用于分档计分（如面积 20 平方米以上得 7 分）。",
+        initial="rate",
+    )
+    rate_label = _text_field(
+        "百分比的名称", "评估时直接填写的百分比，如“培训合格率”。", show_when="measure_kind:rate"
+    )
+    done_label = _text_field("完成数的名称", "如“已培训人数”。", show_when="measure_kind:ratio", size=24)
+    total_label = _text_field(
+        "目标数的名称", "如“应培训人数”。百分比 = 完成数 ÷ 目标数。", show_when="measure_kind:ratio", size=24
+    )
+    zero_denominator = _choice_field(
+        "目标数为 0 时",
+        rule_editor.ZERO_CHOICES,
+        "分档计分选“视为未完成”时，按“低于最低一档得分”计。",
+        initial="met",
+        show_when="measure_kind:ratio",
+    )
+    value_label = _text_field(
+        "数值的名称", "如“服务场所面积”“推荐成功就业人数”。", show_when="measure_kind:count number", size=24
+    )
+    value_unit = _text_field("单位", "如 平方米、人。", show_when="measure_kind:count number", size=6)
+
+    target = _decimal_field("目标", "达到这个百分比得满分。", unit="%")
+    target_per = _decimal_field("每差几个百分点", "通常为 1。", unit="个百分点", initial=Decimal(1))
+    target_step = _decimal_field("扣几分", unit="分")
+    target_partial = _choice_field("不足一档的处理", rule_editor.PARTIAL_CHOICES, initial="prorate")
+
+    steps = RowsField(STEP_COLUMNS, 6, label="各档")
+    steps_otherwise = _decimal_field("低于最低一档得分", "不填为 0 分。", unit="分")
+    all_conditions = RowsField(_condition_columns(None), 6, label="条件")
+    all_otherwise = _decimal_field("未全部达到时得分", "不填为 0 分。", unit="分")
+    cond_rows = RowsField(_condition_columns("得分"), 6, label="条件")
+    unmet_rows = RowsField(_condition_columns("扣分（空着按统一扣分）"), 6, label="条件")
+    unmet_step = _decimal_field("统一每项扣分", "每行没有单独填写扣分的条件，未达到时扣这么多分。", unit="分")
+    most = _decimal_field("最多扣分", "不填：最多扣到本项满分。", unit="分")
+
+    RULE_FIELD_NAMES = (
+        "count_label", "count_unit", "deduct_mode", "deduct_step", "deduct_required", "deduct_free", "award_each",
+        "measure_kind", "rate_label", "done_label", "total_label", "zero_denominator", "value_label", "value_unit",
+        "target", "target_per", "target_step", "target_partial", "steps", "steps_otherwise", "all_conditions",
+        "all_otherwise", "cond_rows", "unmet_rows", "unmet_step", "most",
+    )  # fmt: skip
 
     class Meta:
         from assessment.models import RubricItem
@@ -674,19 +991,41 @@ class RubricItemForm(forms.ModelForm):
         ]
 
     def __init__(self, *args, **kwargs):
-        from assessment.rule_text import RULE_LABELS
+        from assessment.rule_editor import EDITABLE_RULES, Before, fields_from_item
 
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["rule"] = forms.ChoiceField(
-                label="计分规则", choices=list(RULE_LABELS.items()), disabled=True, required=False
+        item = self.instance
+        self.before = None
+        values: dict | None = {}
+        if item.pk:
+            self.before = Before(
+                rule=item.rule, params=item.params or {}, inputs=item.inputs or [], title=item.title
             )
+            values = fields_from_item(
+                item.rule, item.params or {}, item.inputs or [], title=item.title, code=item.code
+            )
+        self.rule_editable = values is not None
+        if self.rule_editable:
+            self.fields["rule"] = forms.ChoiceField(
+                label="计分规则",
+                choices=[(rule, rule_label(rule)) for rule in EDITABLE_RULES],
+                initial="manual",
+                help_text="选定后，下面只显示这种计分规则要填写的内容。",
+                widget=forms.Select(attrs={"class": "rule-choice"}),
+            )
+            for name, value in values.items():
+                self.initial[name] = value
         else:
             self.fields["rule"] = forms.ChoiceField(
                 label="计分规则",
-                choices=[(rule, RULE_LABELS[rule]) for rule in RULES_WITHOUT_PARAMETERS],
-                initial="manual",
+                choices=[(item.rule, rule_label(item.rule))],
+                disabled=True,
+                required=False,
+                help_text="此规则来自政策文件，参数请在政策文件中修改。",
+                widget=forms.Select(attrs={"class": "rule-choice"}),
             )
+            for name in self.RULE_FIELD_NAMES:
+                self.fields[name].disabled = True
 
     def clean_kinds(self):
         chosen = self.cleaned_data["kinds"]
@@ -696,17 +1035,81 @@ class RubricItemForm(forms.ModelForm):
         return [value for value, _ in _kind_choices() if value in chosen]
 
     def clean_rule(self):
-        # A disabled field returns its initial value; an existing item's rule never changes here.
-        return self.instance.rule if self.instance.pk else self.cleaned_data["rule"]
+        # A rule the fields cannot show is never changed here (the select is disabled).
+        return self.cleaned_data["rule"] if self.rule_editable else self.instance.rule
+
+    def clean(self):
+        from assessment.rule_editor import FieldProblems, item_from_fields, same_inputs, same_params
+
+        cleaned = super().clean()
+        self.rule_params = self.rule_inputs = None
+        rule = cleaned.get("rule")
+        if not self.rule_editable or not rule:
+            return cleaned
+        if rule != "capped_sum" and self.instance.pk and self.instance.children.exists():
+            self.add_error("rule", "本项下面有分项，计分规则只能是“各子项合计”；请先把分项移走或删除。")
+            return cleaned
+        taken = {name for pk, name in self.policy_inputs if pk != self.instance.pk}
+        try:
+            params, inputs = item_from_fields(
+                rule,
+                cleaned,
+                code=cleaned.get("code") or "",
+                title=cleaned.get("title") or "",
+                before=self.before,
+                taken=taken,
+            )
+        except FieldProblems as problems:
+            for name, messages in problems.problems.items():
+                for message in messages:
+                    self.add_error(name if name in self.fields else None, message)
+            return cleaned
+        before = self.before
+        if (
+            before is not None
+            and before.rule == rule
+            and same_params(rule, params, before.params)
+            and same_inputs(inputs, before.inputs)
+        ):
+            # Nothing that scores differs: keep what is stored, to the letter (as the file wrote it).
+            params, inputs = dict(before.params), list(before.inputs)
+        if not self.errors:  # the engine needs the item's own fields (its max) to be valid
+            self._check_with_engine(rule, params, inputs, cleaned)
+        self.rule_params, self.rule_inputs = params, inputs
+        return cleaned
+
+    def _check_with_engine(self, rule, params, inputs, cleaned) -> None:
+        """Compile the item as the engine will (a gap in a step table, points above the max…)."""
+        from assessment.engine.rules import RuleError, build_rule
+        from assessment.engine.specs import InputSpec, ItemSpec
+        from assessment.rule_editor import in_words
+
+        if rule == "capped_sum" or cleaned.get("max_points") is None:
+            return
+        specs = tuple(InputSpec.from_dict(spec) for spec in inputs)
+        item = ItemSpec(
+            code=cleaned.get("code") or "",
+            title=cleaned.get("title") or "",
+            max_points=cleaned["max_points"],
+            rule=rule,
+            params=params,
+            inputs=specs,
+        )
+        try:
+            build_rule(item, {spec.name: spec for spec in specs})
+        except RuleError as error:
+            message = in_words(str(error), {spec.name: spec.label for spec in specs})
+            target = {
+                "step_table": "steps",
+                "per_condition": "cond_rows",
+                "per_unmet_deduction": "unmet_rows",
+            }
+            self.add_error(target.get(rule), message)
 
     def save(self, commit=True):
         item = super().save(commit=False)
-        if item.rule == "manual" and not item.params:
-            import re
-
-            name = "item_" + (re.sub(r"\W", "_", item.code, flags=re.ASCII).strip("_") or str(item.position))
-            item.params = {"input": name, "label": item.title}
-            item.inputs = [{"name": name, "type": "points", "label": item.title}]
+        if self.rule_editable and self.rule_params is not None:
+            item.params, item.inputs = self.rule_params, self.rule_inputs
         if commit:
             item.save()
         return item

@@ -5,6 +5,8 @@
 - quanzhou-2023: on public notice, with an open objection; one market left out for recognition.
 - heshan-2024: published: 12 months × 36 units imported from Excel, ranked 3:4:3 with
   elimination and the group deduction, and rectification orders for the eliminated units.
+- huizhou-2024: results computed: the 30 pilot employment stations of 003 scored on site by the
+  city's assessor (some after a self-evaluation), locked, and rated 五星 to 一星.
 Existing campaigns are left as they are, so load_demo stays safe to run again.
 """
 
@@ -32,6 +34,7 @@ from assessment.services.rectification import rectification_issue
 from assessment.services.sheet_import import FIXED_COLUMNS, _input_columns, sheets_import_inputs
 from assessment.services.sheets import (
     evidence_add,
+    sheet_gaps,
     sheet_lock,
     sheet_onsite_save,
     sheet_onsite_submit,
@@ -137,6 +140,8 @@ def _import_rows(campaign: Campaign, actor: User, inputs_for) -> int:
             value = values.get(name)
             if input_type == "flag" and value is not None:
                 value = "是" if value else "否"
+            elif input_type == "text":
+                value = value or None  # a written reason goes in as typed; none is an empty cell
             elif value is not None and not isinstance(value, str):
                 value = value if isinstance(value, int) else str(value)
             cells.append(value)
@@ -249,7 +254,16 @@ def load_yunmeng(users: dict[str, User]) -> None:
 
 # The operators the demo makes for stations without one in the account list, by station code:
 # people are named on every page and in the history, so these have names like everyone else.
-DEMO_OPERATOR_NAMES = {"YM-GS-03": ("孙", "伟")}
+DEMO_OPERATOR_NAMES = {
+    "YM-GS-03": ("孙", "伟"),
+    # The Huizhou stations whose operators filled in a self-evaluation.
+    "HZ-ES-01": ("何", "嘉欣"),
+    "HZ-ES-04": ("钟", "志强"),
+    "HZ-ES-09": ("叶", "婉婷"),
+    "HZ-ES-15": ("曾", "国华"),
+    "HZ-ES-20": ("邓", "晓琳"),
+    "HZ-ES-24": ("罗", "俊杰"),
+}
 
 
 def _demo_pdf(text: str) -> bytes:
@@ -390,6 +404,157 @@ def load_heshan(users: dict[str, User]) -> None:
     )
 
 
+# Why an assessor deducted from 3.3 服务台账 (a discretionary deduction needs a written reason),
+# by the size of the deduction, and what they wrote when nothing was deducted.
+HUIZHOU_LEDGER_FINDINGS = {
+    Decimal("1"): "个别求职登记记录缺联系电话，已当场补正。",
+    Decimal("2"): "2024 年 7—9 月求职登记台账未按月装订，部分记录缺服务人员签名。",
+    Decimal("3.5"): "企业走访台账与系统登记数量不一致，相差 6 家，未能说明原因。",
+    Decimal("5"): "服务台账仅有 2024 年下半年记录，上半年推荐就业记录缺失。",
+}
+HUIZHOU_LEDGER_COMPLETE = "服务台账齐全，登记规范，未扣分。"
+
+# Why the on-site points of an item differ from a self-evaluation, by item code.
+HUIZHOU_GAP_REASONS = {
+    "2.1": "现场查看：外立面、服务台及背景墙未按全省统一风格装修，自评按已统一计。",
+    "2.2": "公示栏未公布投诉举报电话，岗位信息为 2024 年 6 月旧信息。",
+    "3.3": "台账抽查发现登记不全，酌情扣分，理由见该项。",
+    "5.1": "按“惠州就业驿站管理系统”导出的岗位归集数核定，低于自评数。",
+    "5.2": "走访记录中 9 家企业无走访照片和联系人签字，不予认定。",
+    "5.3": "推荐就业花名册中部分人员未能核实就业，按核实人数计。",
+    "5.4": "12345 热线转办记录显示有效投诉 1 件，自评未计。",
+}
+
+
+def _huizhou_inputs(station: Station, strength: float, rng: random.Random) -> dict:
+    """A pilot station's year as the assessor finds it on site: weaker stations miss more.
+
+    The hardware is the station's own record (area, computer, display, monitoring, meeting room);
+    the rest is drawn around `strength` (0..1), so the 30 stations spread over the star tiers.
+    """
+
+    def holds(bar: float) -> bool:
+        return rng.random() < bar + strength * (1 - bar)
+
+    deduction = (
+        Decimal(0)
+        if strength > 0.8
+        else rng.choice(list(HUIZHOU_LEDGER_FINDINGS)[: 2 + int(3 * (1 - strength))])
+    )
+    target = rng.choice([600, 800, 1000])
+    return {
+        "service_area": str(station.floor_area),
+        "has_computer": station.has_computer,
+        "has_display": station.has_display,
+        "has_monitoring": station.has_monitoring,
+        "has_meeting_room": station.has_meeting_room,
+        "unified_name": holds(0.7),
+        "unified_decoration": holds(0.3),
+        "provincial_plaque": holds(0.5),
+        "shows_services": holds(0.8),
+        "shows_policies": holds(0.6),
+        "shows_jobs": holds(0.5),
+        "shows_complaint_line": holds(0.4),
+        "free_of_charge_rule": holds(0.8),
+        "attendance_rule": holds(0.5),
+        "conduct_rule": holds(0.4),
+        "information_review_rule": holds(0.3),
+        "follows_work_rules": holds(0.6),
+        "has_service_process": holds(0.6),
+        "ledger_deduction": str(deduction),
+        "ledger_deduction_reason": HUIZHOU_LEDGER_FINDINGS.get(deduction, HUIZHOU_LEDGER_COMPLETE),
+        "has_station_head": True,
+        "has_county_supervisor": holds(0.6),
+        "staff_trained": min(4, 1 + int(strength * 3.5 + rng.random())),
+        "jobs_target": target,
+        "jobs_collected": int(target * (0.45 + 0.65 * strength + rng.uniform(-0.05, 0.05))),
+        "enterprises_visited": int(8 + 36 * strength + rng.randint(-3, 3)),
+        "placements": int(8 + 60 * strength + rng.randint(-5, 5)),
+        "valid_complaints": 0 if holds(0.5) else rng.choice([1, 1, 2]),
+    }
+
+
+def _huizhou_self_inputs(onsite: dict, rng: random.Random) -> dict:
+    """What an operator claims: the year as found on site, a little rosier."""
+    claimed = dict(onsite)
+    for name in ("unified_decoration", "shows_jobs", "shows_complaint_line", "conduct_rule"):
+        claimed[name] = claimed[name] or rng.random() < 0.5
+    claimed["ledger_deduction"], claimed["ledger_deduction_reason"] = "0", HUIZHOU_LEDGER_COMPLETE
+    claimed["jobs_collected"] = int(onsite["jobs_collected"] * 1.1)
+    claimed["enterprises_visited"] = onsite["enterprises_visited"] + rng.choice([0, 4, 9])
+    claimed["placements"] = onsite["placements"] + rng.choice([0, 3, 8])
+    claimed["valid_complaints"] = 0
+    return claimed
+
+
+def load_huizhou(users: dict[str, User]) -> None:
+    """003's 30 pilot stations rated by the city: on-site scores, some self-evaluations, results."""
+    rng = random.Random(441300)
+    now = timezone.now()
+    bureau, assessor = users["hz-bureau"], users["hz-assessor"]
+    campaign = _campaign(
+        "huizhou-2024",
+        name="惠州市2024年度就业驿站星级评定",
+        region=Region.objects.get(code="441300"),
+        year=2024,
+        self_evaluation_due=now + datetime.timedelta(days=1),
+        onsite_due=timezone.localdate() + datetime.timedelta(days=1),
+        assessed_on=datetime.date(2024, 12, 31),
+    )
+    # Opening copies hz-assessor in, the default assessor of every HZ-ES station (load_demo).
+    campaign_open(campaign=campaign, actor=bureau)
+    for entry in CampaignStation.objects.filter(campaign=campaign, assessor=assessor).select_related(
+        "station"
+    ):
+        conflict_declare(entry=entry, actor=assessor, has_conflict=False)
+    sheets = list(
+        ScoreSheet.objects.filter(campaign=campaign)
+        .select_related("station", "campaign__policy")
+        .order_by("station__code")
+    )
+    # Strengths spread evenly from weak to strong, in an order of their own, so each tier is reached.
+    strengths = [0.12 + 0.88 * index / (len(sheets) - 1) for index in range(len(sheets))]
+    rng.shuffle(strengths)
+
+    for sheet, strength in zip(sheets, strengths, strict=True):
+        code = sheet.station.code
+        onsite = _huizhou_inputs(sheet.station, strength, rng)
+        if code in DEMO_OPERATOR_NAMES:
+            operator = _demo_operator(code)
+            sheet_self_save(sheet=sheet, actor=operator, raw=_huizhou_self_inputs(onsite, rng))
+            evidence_add(
+                sheet=sheet,
+                actor=operator,
+                uploaded=SimpleUploadedFile(
+                    f"{code}-2024年服务台账.pdf", _demo_pdf(f"{code} 2024 service ledger")
+                ),
+                kind="ledger",
+            )
+            sheet_self_submit(sheet=sheet, actor=operator)
+            sheet = ScoreSheet.objects.select_related("station", "campaign").get(pk=sheet.pk)
+        sheet = sheet_onsite_save(sheet=sheet, actor=assessor, raw=onsite, gap_reasons={}, findings="")
+        # Items scored more than the threshold below the self-evaluation need the assessor's reason.
+        gaps = sheet_gaps(sheet) if code in DEMO_OPERATOR_NAMES else {}
+        findings = "现场核查服务场所、公示栏和台账，与驿站负责人核对全年服务数据。"
+        if onsite["ledger_deduction"] != "0":
+            findings = f"{findings}{onsite['ledger_deduction_reason']}"
+        sheet_onsite_save(
+            sheet=sheet,
+            actor=assessor,
+            raw=onsite,
+            gap_reasons={item: HUIZHOU_GAP_REASONS.get(item, "现场核查结果与自评不符。") for item in gaps},
+            findings=findings,
+        )
+        sheet_onsite_submit(sheet=sheet, actor=assessor)
+        sheet_lock(sheet=ScoreSheet.objects.get(pk=sheet.pk), actor=bureau)
+    campaign_results_compute(campaign=campaign, actor=bureau)
+    # The demo replays the 2024 rating today; its deadlines are dated as they were.
+    Campaign.objects.filter(pk=campaign.pk).update(
+        self_evaluation_due=datetime.datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI),
+        onsite_due=datetime.date(2025, 1, 24),
+    )
+
+
 def load_demo_campaigns(users: dict[str, User]) -> list[str]:
     """Build each demo campaign that does not exist yet; return the codes built."""
     built = []
@@ -397,6 +562,7 @@ def load_demo_campaigns(users: dict[str, User]) -> list[str]:
         ("yunmeng-2024", load_yunmeng),
         ("quanzhou-2023", load_quanzhou),
         ("heshan-2024", load_heshan),
+        ("huizhou-2024", load_huizhou),
     ):
         if not Campaign.objects.filter(code=code).exists():
             loader(users)

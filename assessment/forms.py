@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 
 from assessment.engine.decimal_math import format_plain
+from assessment.engine.inputs import TEXT_MAX_CHARS
 from assessment.models import Evidence, Objection
 
 FLAG_CHOICES = [("", "—"), ("true", "是"), ("false", "否")]
@@ -37,6 +38,16 @@ class SheetInputsForm(forms.Form):
             if input_type == "flag":
                 initial = "" if current is None else ("true" if current is True else "false")
                 field = forms.ChoiceField(label=label, choices=FLAG_CHOICES, required=False, initial=initial)
+            elif input_type == "text":
+                # A written reason: no numeric hints, so static/js/sheet_inputs.js leaves it alone;
+                # the engine checks its length and whether the item needs it.
+                field = forms.CharField(
+                    label=label,
+                    required=False,
+                    initial="" if current is None else str(current),
+                    help_text=f"文字，最多 {TEXT_MAX_CHARS} 字；扣分时须写明理由",
+                    widget=forms.Textarea(attrs={"rows": 2, "maxlength": str(TEXT_MAX_CHARS)}),
+                )
             else:
                 hint = f"0–{format_plain(points_max)} 分" if input_type == "points" else HINTS[input_type]
                 attrs = {"inputmode": INPUT_MODES[input_type], "autocomplete": "off"}
@@ -63,10 +74,12 @@ class SheetInputsForm(forms.Form):
                 continue
             suffix = f"（{field.label}）"
             value = self.data.get(name) if self.is_bound else field.initial
-            if message.endswith(suffix) and value not in (None, ""):
+            # A written reason is not echoed back: it may be a paragraph.
+            echo = value not in (None, "") and not isinstance(field.widget, forms.Textarea)
+            if message.endswith(suffix) and echo:
                 texts[name] = f"“{field.label}”填写的 {value}，{message.removesuffix(suffix)}"
             else:
-                texts[name] = f"“{field.label}”：{message}"
+                texts[name] = f"“{field.label}”：{message.removesuffix(suffix)}"
         return texts
 
     def warn(self, problems: dict[str, str]) -> None:

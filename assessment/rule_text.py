@@ -19,6 +19,11 @@ RULE_LABELS: dict[str, str] = {
     "all_or_nothing": "条件全部达到得满分",
     "rate_vs_reference": "对照参照值按差距扣分",
     "capped_sum": "各子项合计（封顶）",
+    "per_count_award": "按个数得分（封顶）",
+    "step_table": "分档计分",
+    "per_condition": "按达到的条件得分",
+    "per_unmet_deduction": "每项未达到扣分",
+    "discretionary_deduction": "酌情扣分（须写明理由）",
 }
 
 INPUT_TYPE_LABELS: dict[str, str] = {
@@ -27,6 +32,7 @@ INPUT_TYPE_LABELS: dict[str, str] = {
     "number": "数值",
     "flag": "是/否",
     "points": "评定分值",
+    "text": "文字",
 }
 
 # Parameter names in Chinese, for any parameter the sentences below do not cover.
@@ -53,6 +59,13 @@ PARAM_LABELS: dict[str, str] = {
     "gates": "前提条件",
     "conditions": "条件",
     "otherwise": "未达到时得分",
+    "points_each": "每个得分",
+    "steps": "分档",
+    "at_least": "不低于",
+    "below": "低于",
+    "points": "得分",
+    "reason": "扣分理由",
+    "most": "最多扣分",
 }
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -130,6 +143,36 @@ def _shortfall(params: Mapping[str, Any], percentage: bool, target: str) -> str:
     return f"达到{target}得满分；{short}扣 {step} 分（{partial}），扣完为止{zero}"
 
 
+def _steps(params: Mapping[str, Any], percentage: bool) -> str:
+    """ "达到 90% 得 3 分；80% 至 90% 得 2 分；低于 80% 得 0 分", highest step first."""
+    suffix = "%" if percentage else (f" {params['unit']}" if params.get("unit") else "")
+    steps = [step for step in params.get("steps") or [] if isinstance(step, Mapping)]
+
+    def lower(step: Mapping[str, Any]) -> Decimal:
+        try:
+            return Decimal(str(step.get("at_least")))
+        except InvalidOperation:
+            return Decimal(0)
+
+    steps.sort(key=lower, reverse=True)
+    parts = []
+    for step in steps:
+        at_least = f"{_number(step.get('at_least', ''))}{suffix}"
+        points = _number(step.get("points", ""))
+        if step.get("below") is None:
+            parts.append(f"达到 {at_least} 得 {points} 分")
+        else:
+            parts.append(f"{at_least} 至 {_number(step['below'])}{suffix}（不含）得 {points} 分")
+    if steps:
+        parts.append(
+            f"低于 {_number(steps[-1].get('at_least', ''))}{suffix} 得 {_number(params.get('otherwise', '0'))} 分"
+        )
+    text = "；".join(parts)
+    if params.get("zero_denominator") == "unmet":
+        text += "；分母为 0 时按最低得分"
+    return text
+
+
 def rule_description(
     *, rule: str, params: Mapping[str, Any], inputs: Sequence[Mapping[str, Any]], max_points: Any
 ) -> str:
@@ -179,6 +222,38 @@ def rule_description(
         return f"{conditions}，全部达到得 {top} 分，否则得 {otherwise} 分"
     if rule == "capped_sum":
         return f"各子项得分相加，最多 {top} 分"
+    if rule == "per_count_award":
+        unit = params.get("unit") or "个"
+        counted = label or labels.get(params.get("input", ""), "")
+        return f"{counted}每 1 {unit}得 {_number(params.get('points_each', '0'))} 分，最多 {top} 分"
+    if rule == "step_table":
+        measure, percentage = _measure(params, labels, types)
+        return f"{label or measure}：" + _steps(params, percentage)
+    if rule == "per_condition":
+        entries = params.get("conditions") if isinstance(params.get("conditions"), list) else []
+        each = [
+            f"{_condition(entry, labels, types)}，得 {_number(entry.get('points', '0'))} 分"
+            for entry in entries
+            if isinstance(entry, Mapping)
+        ]
+        return "；".join(each) + f"；合计最多 {top} 分"
+    if rule == "per_unmet_deduction":
+        entries = params.get("conditions") if isinstance(params.get("conditions"), list) else []
+        entries = [entry for entry in entries if isinstance(entry, Mapping)]
+        if any("step" in entry for entry in entries):
+            default = params.get("step", "0")
+            listed = "、".join(
+                f"{_condition(entry, labels, types)}（未达到扣 {_number(entry.get('step', default))} 分）"
+                for entry in entries
+            )
+            return f"{listed}，全部达到得 {top} 分，扣完为止"
+        listed = _conditions(entries, labels, types)
+        step = _number(params.get("step", "0"))
+        return f"{listed}，全部达到得 {top} 分，每有一项未达到扣 {step} 分，扣完为止"
+    if rule == "discretionary_deduction":
+        most = _number(params.get("most", max_points))
+        lead = f"{label}：" if label else ""
+        return f"{lead}未完成的由评估人员酌情扣 0 至 {most} 分，扣分须写明理由"
     # A rule this text does not know: its parameters with Chinese names, never the stored JSON.
     return "；".join(f"{PARAM_LABELS.get(key, key)}：{value}" for key, value in params.items())
 

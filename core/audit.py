@@ -70,6 +70,7 @@ ACTION_LABELS = {
     "policy.freeze": "冻结考核政策",
     "policy.new_version": "新建政策版本",
     "policy.seed_install": "安装内置政策",
+    "policy.import": "导入政策文件",
     "rectification.evidence_add": "上传整改材料",
     "rectification.issue": "下发整改通知",
     "rectification.propose_revocation": "提议撤销认定",

@@ -42,8 +42,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.engine.scoring import FieldRule
 from assessment.models import Campaign, Entitlement, Policy, ScoreSheet
-from assessment.scoring import input_fields
+from assessment.scoring import compiled_policy
 from assessment.services.campaigns import (
     campaign_notice_start,
     campaign_open,
@@ -430,13 +431,29 @@ def heshan_month_inputs(kind: str, rng: random.Random, strength: float, base: di
     return month
 
 
-def _points_inputs(fields: list, quality: float, rng: random.Random) -> dict:
-    """Hand-scored items: about `quality` of each item's maximum, to half a point, as text."""
+#: The reason a generated discretionary deduction gives (the engine refuses a deduction without one).
+GENERATED_REASON = "现场核查：部分台账资料不全"
+
+
+def _points_inputs(fields: tuple[FieldRule, ...], quality: float, rng: random.Random) -> dict:
+    """Hand-scored items: about `quality` of each item's maximum, to half a point, as text.
+
+    A discretionary deduction takes off the rest instead, and when any points are deducted every
+    written-reason field says why.
+    """
     raw = {}
-    for name, _, _, points_max in fields:
+    deducted = False
+    for rule in fields:
+        if rule.spec.type != "points" or rule.points_max is None:
+            continue
         share = min(1.0, max(0.0, quality + rng.uniform(-0.08, 0.06)))
-        value = Decimal(round(float(points_max) * share * 2)) / 2
-        raw[name] = str(max(Decimal(0), min(points_max, value)))
+        if rule.deduction:
+            share = 1.0 - share
+        value = max(Decimal(0), min(rule.points_max, Decimal(round(float(rule.points_max) * share * 2)) / 2))
+        raw[rule.spec.name] = str(value)
+        deducted = deducted or (rule.deduction and value > 0)
+    if deducted:
+        raw.update({rule.spec.name: GENERATED_REASON for rule in fields if rule.spec.type == "text"})
     return raw
 
 
@@ -460,7 +477,7 @@ class _Inputs:
             }
             return {p: heshan_month_inputs(station.kind, rng, strength, base) for p in periods}
         quality = 0.55 + 0.43 * rng.random()
-        fields = input_fields(self.policy, kind=station.kind, month=None)
+        fields = compiled_policy(self.policy)[1].field_rules(station.kind)
         return {p: _points_inputs(fields, quality, rng) for p in periods}
 
 

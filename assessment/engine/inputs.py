@@ -1,9 +1,10 @@
 """Reading and checking the values a unit enters on its score sheet.
 
 Values arrive from JSON, a form or a spreadsheet: numbers may be ints, decimals, decimal strings
-or floats; flags must be true or false. Each value is checked against its input type and turned
-into the exact type the rules compute with (int for counts, Decimal for rates, numbers and
-points, bool for flags). Problems are collected, never raised, so a clerk sees all of them at once.
+or floats; flags must be true or false; a text (a written reason) must be a string. Each value is
+checked against its input type and turned into the exact type the rules compute with (int for
+counts, Decimal for rates, numbers and points, bool for flags, a stripped str for a text).
+Problems are collected, never raised, so a clerk sees all of them at once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 
 #: Anything this large is a typing slip, and would only slow exact arithmetic down.
 _LARGEST_MAGNITUDE = 10**12
+
+#: The longest written reason a sheet keeps: a sentence or two, not a report.
+TEXT_MAX_CHARS = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +68,16 @@ def parse_input_value(input_type: str, raw: Any, points_max: Decimal | None = No
 
     count: a whole number >= 0 (3 and 3.0 are fine, 3.5 is not); rate: a percentage 0..100, kept
     exact; number: a decimal >= 0; points: 0..`points_max`, rounded half-up to 2 decimals after the
-    range check (like a score); flag: true or false only.
+    range check (like a score); flag: true or false only; text: a string, stripped, at most
+    `TEXT_MAX_CHARS` characters ("" is fine here: the rule that reads it decides when it is needed).
     """
+    if input_type == "text":
+        if not isinstance(raw, str):
+            return None, "应为文字"
+        text = raw.strip()
+        if len(text) > TEXT_MAX_CHARS:
+            return None, f"不能超过 {TEXT_MAX_CHARS} 字（现有 {len(text)} 字）"
+        return text, None
     if input_type == "flag":
         if isinstance(raw, bool):
             return raw, None

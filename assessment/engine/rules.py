@@ -20,6 +20,17 @@ Parameters of the rules (decimals as strings):
 - gated_proportional: the measure and gates (conditions); 0 unless every gate holds.
 - all_or_nothing: conditions; otherwise (default 0); label.
 - capped_sum: no parameters; the sum of the sub-items, capped at the item's max.
+- per_count_award: input (a count), points_each (> 0); unit (measure word, default 个); label.
+  count x points_each, capped at the max ("每完成一人得1分，最高X分").
+- step_table: the measure; steps (a list of {at_least, optional below (exclusive; omitted on the
+  top step), points}, in any order, without gaps or overlaps); otherwise (points below every step,
+  default 0); zero_denominator ("met" default: counts as 100%, or "unmet": otherwise); unit; label.
+- per_condition: conditions, each with its points (> 0); label. The points of the conditions that
+  hold, summed and capped at the max.
+- per_unmet_deduction: conditions (each may carry its own step), step (for a condition without
+  one); label. max - the steps of the conditions not met, not below 0 ("扣完为止").
+- discretionary_deduction: input (a points input: the points deducted), reason (a text input),
+  most (the largest deduction, default the max); label. max - deduction; a deduction needs a reason.
 
 The measure is either numerator and denominator (expressions; the rate is 100 x n / d percent) or
 value (an expression taken as it is). A condition is {"input", and one of "at_least", "at_most",
@@ -28,6 +39,7 @@ value (an expression taken as it is). A condition is {"input", and one of "at_le
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +49,7 @@ from typing import Any, ClassVar
 
 from assessment.engine.decimal_math import ZERO, as_fraction, format_plain, format_two_places, round_half_up
 from assessment.engine.expressions import Expression, ExpressionError, parse_expression
+from assessment.engine.inputs import InputProblem
 from assessment.engine.specs import InputSpec, ItemSpec
 
 Values = Mapping[str, Any]
@@ -181,6 +194,8 @@ def _parse_conditions(
         spec = inputs.get(entry["input"])
         if spec is None:
             raise RuleError(f"条件读取未声明的输入 {entry['input']}")
+        if spec.type == "text":
+            raise RuleError(f"条件不能读取文字输入 {spec.name}（文字只用于写明理由）")
         if spec.type == "flag":
             if operator != "equals" or not isinstance(entry[operator], bool):
                 raise RuleError(f"条件对标志 {spec.name} 只能写 equals: true/false")
@@ -221,6 +236,9 @@ class Measure:
                 inputs[name].type == "rate" for name in self.value.names if name in inputs
             )
             self.label_of_denominator = ""
+        texts = [name for name in self.names if name in inputs and inputs[name].type == "text"]
+        if texts:
+            raise RuleError(f"文字输入 {'、'.join(texts)} 不能参与计算（文字只用于写明理由）")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -265,6 +283,18 @@ class Rule:
     def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
         raise NotImplementedError
 
+    def check(self, values: Values) -> list[InputProblem]:
+        """What is wrong with the item's inputs taken together, beyond each value's own type.
+
+        `values` holds the values that passed their type check (a field may be missing); the
+        rubric calls this for every rule on the sheet while checking a unit's inputs.
+        """
+        return []
+
+    def points_bounds(self) -> dict[str, Decimal]:
+        """The largest value each points input the rule reads may take (0..bound), by input name."""
+        return {}
+
     def _full(self, lead: str, explain: bool) -> tuple[Decimal, str]:
         return self.full_points, (f"{lead}，得满分 {self.max_shown} 分" if explain else "")
 
@@ -296,6 +326,9 @@ class ManualRule(Rule):
     @property
     def reads(self) -> tuple[str, ...]:
         return (self.input,)
+
+    def points_bounds(self) -> dict[str, Decimal]:
+        return {self.input: self.max_points}
 
     def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
         points = _clamped_points(values[self.input], self.max_points)
@@ -565,6 +598,334 @@ class AllOrNothingRule(Rule):
         return self.otherwise, f"{described}，得 {self.otherwise} 分（满分 {self.max_shown} 分）"
 
 
+class PerCountAwardRule(Rule):
+    """count x points_each, capped at the max: "每完成一人得1分，最高10分"."""
+
+    kind = "per_count_award"
+
+    def __init__(self, item: ItemSpec, inputs: Mapping[str, InputSpec]):
+        super().__init__(item, inputs)
+        params = item.params
+        self.input = _input_name(params, inputs, ("count",), self.kind)
+        self.points_each = _param_decimal(item, params, "points_each")
+        if self.points_each <= 0:
+            raise RuleError(f"参数 points_each（每个得分）应大于 0，而不是 {format_plain(self.points_each)}")
+        self.each_shown = format_plain(self.points_each)
+        self.unit = params.get("unit") or "个"
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.input,)
+
+    def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
+        count = values[self.input]
+        earned = count * self.points_each
+        points = _clamped_points(earned, self.max_points)
+        if not explain:
+            return points, ""
+        line = f"{self.label} {count} {self.unit}，每{self.unit}得 {self.each_shown} 分，计 {format_plain(earned)} 分"
+        if earned > self.max_points:
+            line = f"{line}，超过满分 {self.max_shown} 分"
+        return points, f"{line}，得 {points} 分"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A row of a step table: at_least (inclusive) up to below (exclusive; None on the top step)."""
+
+    at_least: Fraction
+    below: Fraction | None
+    points: Decimal
+
+    @property
+    def span(self) -> str:
+        """ "85 至 95" or "90 以上", as a step is named in a message about the table."""
+        if self.below is None:
+            return f"{format_plain(self.at_least)} 以上"
+        return f"{format_plain(self.at_least)} 至 {format_plain(self.below)}"
+
+
+def _parse_steps(item: ItemSpec, raw: Any) -> tuple[Step, ...]:
+    """The steps in ascending order; refused unless they cover everything from the lowest one up."""
+    if not isinstance(raw, list) or not raw:
+        raise RuleError("分档表没有任何档次（参数 steps 应为档次列表）")
+    steps = []
+    for number, entry in enumerate(raw, start=1):
+        if not isinstance(entry, Mapping):
+            raise RuleError(f"分档表第 {number} 档应写明 at_least（下限）与 points（得分）")
+        unknown = [key for key in entry if key not in ("at_least", "below", "points")]
+        if unknown:
+            raise RuleError(
+                f"分档表第 {number} 档有不认识的参数 {'、'.join(map(str, unknown))}（可用 at_least、below、points）"
+            )
+        try:
+            at_least = _param_decimal(item, entry, "at_least")
+            points = _param_decimal(item, entry, "points")
+            below = None if entry.get("below") is None else _param_decimal(item, entry, "below")
+        except RuleError as error:
+            raise RuleError(f"分档表第 {number} 档：{error}") from error
+        if at_least < 0:
+            raise RuleError(f"分档表第 {number} 档的下限 {format_plain(at_least)} 不能为负数")
+        if points < 0:
+            raise RuleError(f"分档表第 {number} 档的得分 {format_plain(points)} 不能为负数")
+        if below is not None and below <= at_least:
+            raise RuleError(
+                f"分档表第 {number} 档的上限 {format_plain(below)} 应大于下限 {format_plain(at_least)}"
+            )
+        step = Step(
+            as_fraction(at_least), None if below is None else as_fraction(below), round_half_up(points)
+        )
+        if points > item.max_points:
+            raise RuleError(
+                f"分档表“{step.span}”一档得 {format_plain(points)} 分，超过本项满分 {format_plain(item.max_points)} 分"
+            )
+        steps.append(step)
+    steps.sort(key=lambda step: step.at_least)
+    for lower, upper in itertools.pairwise(steps):
+        if lower.below is None or lower.below > upper.at_least:
+            raise RuleError(f"分档表“{lower.span}”与“{upper.span}”重叠")
+        if lower.below < upper.at_least:
+            raise RuleError(
+                f"分档表 {format_plain(lower.below)} 至 {format_plain(upper.at_least)} 之间没有对应的档次"
+            )
+    top = steps[-1]
+    if top.below is not None:
+        # A top step "80 至 100" would leave 100% itself without points.
+        raise RuleError(
+            f"分档表最高一档“{top.span}”设了上限，{format_plain(top.below)} 及以上没有对应的档次；最高一档不写上限"
+        )
+    return tuple(steps)
+
+
+class StepTableRule(Rule):
+    """The points of the step the measure falls in: "达到90%计3分，80%至90%计2分……；一半以下不得分"."""
+
+    kind = "step_table"
+
+    def __init__(self, item: ItemSpec, inputs: Mapping[str, InputSpec]):
+        super().__init__(item, inputs)
+        params = item.params
+        self.measure = Measure(item, params, inputs)
+        self.steps = _parse_steps(item, params.get("steps"))
+        # Highest first, so the first step at or below the value is the one it falls in.
+        self.descending = tuple(reversed(self.steps))
+        otherwise = _param_decimal(item, params, "otherwise", "0")
+        if not 0 <= otherwise <= item.max_points:
+            raise RuleError(f"参数 otherwise（低于各档时得分）应在 0 与本项满分 {self.max_shown} 分之间")
+        self.otherwise = round_half_up(otherwise)
+        self.zero_denominator_met = (
+            _param_choice(item, params, "zero_denominator", ("met", "unmet"), "met") == "met"
+        )
+        self.unit = params.get("unit", "")
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return self.measure.names
+
+    def _bound(self, value: Fraction) -> str:
+        return (
+            f"{format_plain(value)}%"
+            if self.measure.is_percentage
+            else f"{format_plain(value)}{_spaced(self.unit)}"
+        )
+
+    def _placed(self, measured: Fraction, lead: str, explain: bool) -> tuple[Decimal, str]:
+        for step in self.descending:
+            if measured >= step.at_least:
+                if not explain:
+                    return step.points, ""
+                if step.below is None:
+                    where = f"在 {self._bound(step.at_least)}（含）以上一档"
+                else:
+                    where = f"在 {self._bound(step.at_least)}（含）至 {self._bound(step.below)} 一档"
+                return step.points, f"{lead}，{where}，得 {step.points} 分"
+        if not explain:
+            return self.otherwise, ""
+        return (
+            self.otherwise,
+            f"{lead}，低于最低一档 {self._bound(self.steps[0].at_least)}，得 {self.otherwise} 分",
+        )
+
+    def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
+        measured = self.measure.evaluate(values)
+        if measured is None:
+            zero = f"{self.label}：{self.measure.label_of_denominator}为 0" if explain else ""
+            if self.zero_denominator_met:
+                return self._placed(Fraction(100), f"{zero}，视为 100%", explain)
+            return self.otherwise, (f"{zero}，得 {self.otherwise} 分" if explain else "")
+        lead = f"{self.label} {self.measure.show(measured, self.unit)}" if explain else ""
+        return self._placed(measured, lead, explain)
+
+
+def _condition_phrase(condition: Condition, values: Values) -> str:
+    """A condition in a list of met or unmet ones: a flag wanted true by its label, else described."""
+    if condition.input_type == "flag" and condition.value is True:
+        return condition.label
+    return condition.describe(values)
+
+
+class PerConditionRule(Rule):
+    """The points of each condition that holds, summed, capped at the max: "落实的得1分，建立的得2分"."""
+
+    kind = "per_condition"
+
+    def __init__(self, item: ItemSpec, inputs: Mapping[str, InputSpec]):
+        super().__init__(item, inputs)
+        raw = item.params.get("conditions")
+        self.conditions = _parse_conditions(item, raw, inputs, "conditions")
+        points = []
+        for number, entry in enumerate(raw, start=1):
+            try:
+                value = _param_decimal(item, entry, "points")
+            except RuleError as error:
+                raise RuleError(f"第 {number} 个条件：{error}") from error
+            if value <= 0:
+                raise RuleError(f"第 {number} 个条件的得分（points）应大于 0，而不是 {format_plain(value)}")
+            points.append(value)
+        self.points = tuple(points)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return tuple(condition.input for condition in self.conditions)
+
+    def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
+        earned = sum(
+            (
+                points
+                for condition, points in zip(self.conditions, self.points, strict=True)
+                if condition.holds(values)
+            ),
+            Decimal(0),
+        )
+        points = _clamped_points(earned, self.max_points)
+        if not explain:
+            return points, ""
+        met, unmet = [], []
+        for condition, each in zip(self.conditions, self.points, strict=True):
+            if condition.holds(values):
+                met.append(f"{_condition_phrase(condition, values)}（{format_plain(each)} 分）")
+            else:
+                unmet.append(_condition_phrase(condition, values))
+        parts = []
+        if met:
+            parts.append(f"达到：{'、'.join(met)}")
+        if unmet:
+            parts.append(f"未达到：{'、'.join(unmet)}")
+        line = f"{'；'.join(parts)}；合计 {format_plain(earned)} 分"
+        if earned > self.max_points:
+            line = f"{line}，超过满分 {self.max_shown} 分"
+        return points, f"{line}，得 {points} 分"
+
+
+class PerUnmetDeductionRule(Rule):
+    """max less a step for each condition not met, not below 0: "一项未完成的扣1分，扣完为止"."""
+
+    kind = "per_unmet_deduction"
+
+    def __init__(self, item: ItemSpec, inputs: Mapping[str, InputSpec]):
+        super().__init__(item, inputs)
+        params = item.params
+        raw = params.get("conditions")
+        self.conditions = _parse_conditions(item, raw, inputs, "conditions")
+        default = _param_step(item, params) if params.get("step") is not None else None
+        steps = []
+        for number, entry in enumerate(raw, start=1):
+            if entry.get("step") is None:
+                if default is None:
+                    raise RuleError(
+                        f"第 {number} 个条件没有扣分：请写参数 step（每项扣分），或在该条件上写 step"
+                    )
+                steps.append(default)
+                continue
+            try:
+                steps.append(_param_step(item, entry))
+            except RuleError as error:
+                raise RuleError(f"第 {number} 个条件：{error}") from error
+        self.steps = tuple(steps)
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return tuple(condition.input for condition in self.conditions)
+
+    def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
+        unmet = [
+            (condition, step)
+            for condition, step in zip(self.conditions, self.steps, strict=True)
+            if not condition.holds(values)
+        ]
+        if not unmet:
+            if not explain:
+                return self.full_points, ""
+            return self._full(
+                f"{'、'.join(condition.label for condition in self.conditions)}均达到要求", explain
+            )
+        deduction = sum((step for _, step in unmet), Decimal(0))
+        if not explain:
+            return self._after_deduction("", deduction, explain)
+        if len({step for _, step in unmet}) == 1:
+            listed = "、".join(_condition_phrase(condition, values) for condition, _ in unmet)
+            lead = f"未达到：{listed}，每项扣 {format_plain(unmet[0][1])} 分"
+        else:
+            listed = "、".join(
+                f"{_condition_phrase(condition, values)}（扣 {format_plain(step)} 分）"
+                for condition, step in unmet
+            )
+            lead = f"未达到：{listed}"
+        return self._after_deduction(lead, deduction, explain)
+
+
+class DiscretionaryDeductionRule(Rule):
+    """max less the points the assessor deducts (0..most), with the reason written: "未完成酌情扣分"."""
+
+    kind = "discretionary_deduction"
+
+    def __init__(self, item: ItemSpec, inputs: Mapping[str, InputSpec]):
+        super().__init__(item, inputs)
+        params = item.params
+        self.input = _input_name(params, inputs, ("points",), self.kind)
+        self.reason = _input_name(params, inputs, ("text",), self.kind, "reason")
+        if self.reason == self.input:
+            raise RuleError("参数 input（扣分）与 reason（理由）应为两个不同的输入")
+        self.most = _param_decimal(item, params, "most", item.max_points)
+        if not 0 < self.most <= item.max_points:
+            raise RuleError(
+                f"参数 most（最多扣分）应大于 0 且不超过本项满分 {self.max_shown} 分，而不是 {format_plain(self.most)}"
+            )
+        self.most_shown = format_plain(self.most)
+        # Only a label the policy wrote leads the line; the item's title is shown beside it anyway.
+        self.lead = f"{params['label']}：" if params.get("label") else ""
+        self.input_label = inputs[self.input].label
+        self.reason_label = inputs[self.reason].label
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.input, self.reason)
+
+    def points_bounds(self) -> dict[str, Decimal]:
+        return {self.input: self.most}
+
+    def check(self, values: Values) -> list[InputProblem]:
+        deduction = values.get(self.input)
+        if deduction is None:
+            return []
+        if not 0 <= deduction <= self.most:
+            return [InputProblem(self.input, f"扣分应在 0 到 {self.most_shown} 分之间（{self.input_label}）")]
+        # A reason that failed its own check (not text, too long) is reported once, by that check.
+        if deduction > 0 and self.reason in values and not values[self.reason]:
+            return [InputProblem(self.reason, f"酌情扣分须写明理由（{self.reason_label}）")]
+        return []
+
+    def score(self, values: Values, explain: bool) -> tuple[Decimal, str]:
+        deduction = values[self.input]
+        if deduction <= 0:
+            return self._full(f"{self.lead}未扣分", explain)
+        points = _clamped_points(self.max_points - deduction, self.max_points)
+        if not explain:
+            return points, ""
+        reason = values.get(self.reason) or "未写明"
+        return points, f"{self.lead}酌情扣 {format_plain(deduction)} 分（理由：{reason}），得 {points} 分"
+
+
 RULE_CLASSES: dict[str, type[Rule]] = {
     rule.kind: rule
     for rule in (
@@ -575,6 +936,11 @@ RULE_CLASSES: dict[str, type[Rule]] = {
         ProportionalRule,
         GatedProportionalRule,
         AllOrNothingRule,
+        PerCountAwardRule,
+        StepTableRule,
+        PerConditionRule,
+        PerUnmetDeductionRule,
+        DiscretionaryDeductionRule,
     )
 }
 

@@ -21,7 +21,7 @@ from typing import Any
 from assessment.engine.decimal_math import ZERO, format_plain, round_half_up
 from assessment.engine.expressions import Expression, ExpressionError, parse_expression
 from assessment.engine.inputs import InputProblem, parse_input_value
-from assessment.engine.rules import Measure, Rule, RuleError, build_rule
+from assessment.engine.rules import DiscretionaryDeductionRule, Measure, Rule, RuleError, build_rule
 from assessment.engine.specs import INPUT_TYPES, InputSpec, ItemSpec, RubricSpec
 
 
@@ -192,6 +192,8 @@ class FieldRule:
     spec: InputSpec
     needed_from_month: int | None  # None: never needed for this kind (another kind's field)
     points_max: Decimal | None
+    # A discretionary deduction's points: the points taken off, so its messages say 扣分.
+    deduction: bool = False
 
 
 class CompiledRubric:
@@ -209,6 +211,7 @@ class CompiledRubric:
         fields_by_kind: dict[str, dict[str, FieldRule]],
         part_whole: tuple[tuple[str, Expression], ...],
         denominators_by_kind: dict[str, tuple[tuple[Expression, int | None], ...]],
+        checks_by_kind: dict[str, tuple[tuple[Rule, int | None], ...]] | None = None,
     ):
         self.spec = spec
         self.kinds = kinds
@@ -217,6 +220,8 @@ class CompiledRubric:
         self._fields_by_kind = fields_by_kind
         self._part_whole = part_whole
         self._denominators_by_kind = denominators_by_kind
+        # The rules with checks of their own (a deduction needs its reason), with their first month.
+        self._checks_by_kind = checks_by_kind or {}
         self._labels = {name: input_spec.label for name, input_spec in inputs.items()}
 
     def _sections(self, kind: str) -> tuple[CompiledSection, ...]:
@@ -276,9 +281,11 @@ class CompiledRubric:
 
         Reports every problem at once: a missing field, a value of the wrong type, a negative
         number, a count that is not whole, a percentage outside 0..100, manual points outside
-        0..max, a part larger than its whole, a field the rubric does not know. Fields of items not
-        yet scored in `month` (scored from a later month) and fields of another station kind may be
-        left out; when given they are still checked. `values` is complete only without problems.
+        0..max, a part larger than its whole, a field the rubric does not know, and what a rule
+        checks itself (a discretionary deduction without its reason). Fields of items not yet scored
+        in `month` (scored from a later month) and fields of another station kind may be left out;
+        when given they are still checked. A text field left out reads as "" (its rule decides
+        whether it is needed). `values` is complete only without problems.
         """
         if not isinstance(raw, Mapping):
             return {}, [InputProblem(field="", message="输入项应为一个对象（字段名： 值）")]
@@ -290,11 +297,16 @@ class CompiledRubric:
         for name, rule in fields.items():
             needed = rule.needed_from_month is not None and (month is None or month >= rule.needed_from_month)
             if name not in raw:
-                if needed:
+                if rule.spec.type == "text":
+                    # A form leaves an empty reason out; no reason is "", not a missing field.
+                    values[name] = ""
+                elif needed:
                     problems.append(InputProblem(field=name, message=f"缺少该项（{rule.spec.label}）"))
                 continue
             value, message = parse_input_value(rule.spec.type, raw[name], rule.points_max)
             if message is not None:
+                if rule.deduction:
+                    message = f"扣分{message}"
                 problems.append(InputProblem(field=name, message=f"{message}（{rule.spec.label}）"))
             else:
                 values[name] = value
@@ -302,6 +314,10 @@ class CompiledRubric:
             if name not in fields:
                 problems.append(InputProblem(field=str(name), message="不是本考核表的输入项"))
         problems.extend(self._part_whole_problems(values, fields))
+        for checked, scored_from_month in self._checks_by_kind.get(kind, ()):
+            if scored_from_month is not None and month is not None and month < scored_from_month:
+                continue
+            problems.extend(checked.check(values))
         if not problems:
             problems.extend(self._denominator_problems(values, kind, month))
         return values, problems
@@ -418,15 +434,20 @@ def _compile_item(
     return node
 
 
-def _points_bounds(rubric: RubricSpec) -> dict[str, Decimal]:
-    """For each points input, the max of the manual item that reads it (the smallest, if several)."""
+def _points_bounds(compiled: Mapping[int, CompiledItem]) -> tuple[dict[str, Decimal], set[str]]:
+    """For each points input, the bound its rules set (the smallest, if several); and which of them
+    are deductions (a discretionary deduction's, bounded by its `most`)."""
     bounds: dict[str, Decimal] = {}
-    for section in rubric.sections:
-        for item in _walk(section.items):
-            name = item.params.get("input") if item.rule == "manual" else None
-            if isinstance(name, str):
-                bounds[name] = min(bounds.get(name, item.max_points), item.max_points)
-    return bounds
+    deductions: set[str] = set()
+    for node in compiled.values():
+        if node.rule is None:
+            continue
+        for name, bound in node.rule.points_bounds().items():
+            if name not in bounds or bound < bounds[name]:
+                bounds[name] = bound
+            if isinstance(node.rule, DiscretionaryDeductionRule):
+                deductions.add(name)
+    return bounds, deductions
 
 
 def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubric:
@@ -449,16 +470,18 @@ def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubri
                     RubricFinding(item.code, f"适用类型 {', '.join(unknown_kinds)} 不在本政策的类型中")
                 )
             _compile_item(item, declared, findings, compiled)
-    points_bounds = _points_bounds(rubric)
+    points_bounds, deductions = _points_bounds(compiled)
 
     sections_by_kind: dict[str, tuple[CompiledSection, ...]] = {}
     fields_by_kind: dict[str, dict[str, FieldRule]] = {}
     denominators_by_kind: dict[str, tuple[tuple[Expression, int | None], ...]] = {}
+    checks_by_kind: dict[str, tuple[tuple[Rule, int | None], ...]] = {}
     for kind in kinds:
         seen_codes: set[str] = set()
         sections = []
         needed_from: dict[str, int] = {}
         denominators: list[tuple[Expression, int | None]] = []
+        checks: list[tuple[Rule, int | None]] = []
         for section in rubric.sections:
             items = [item for item in section.items if item.applies_to(kind)]
             for leaf in _walk(items):
@@ -476,6 +499,8 @@ def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubri
                 measure = getattr(node.rule, "measure", None)
                 if isinstance(measure, Measure) and measure.denominator is not None:
                     denominators.append((measure.denominator, leaf.scored_from_month))
+                if type(node.rule).check is not Rule.check:
+                    checks.append((node.rule, leaf.scored_from_month))
             if all(id(item) in compiled for item in items):
                 compiled_items = tuple(compiled[id(item)] for item in items)
                 sections.append(
@@ -489,10 +514,12 @@ def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubri
                 spec=input_spec,
                 needed_from_month=needed_from.get(name),
                 points_max=points_bounds.get(name),
+                deduction=name in deductions,
             )
             for name, input_spec in declared.items()
         }
         denominators_by_kind[kind] = tuple(denominators)
+        checks_by_kind[kind] = tuple(checks)
 
     part_whole = []
     for constraint in rubric.part_whole:
@@ -509,6 +536,12 @@ def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubri
                 RubricFinding(constraint.part, f"部分-整体检查引用未声明的输入：{', '.join(unknown)}")
             )
             continue
+        texts = [name for name in (constraint.part, *whole.names) if declared[name].type == "text"]
+        if texts:
+            findings.append(
+                RubricFinding(constraint.part, f"部分-整体检查不能引用文字输入：{', '.join(texts)}")
+            )
+            continue
         part_whole.append((constraint.part, whole))
 
     errors = [finding for finding in findings if finding.severity == "error"]
@@ -522,6 +555,7 @@ def compile_rubric(rubric: RubricSpec, *, kinds: Sequence[str]) -> CompiledRubri
         fields_by_kind=fields_by_kind,
         part_whole=tuple(part_whole),
         denominators_by_kind=denominators_by_kind,
+        checks_by_kind=checks_by_kind,
     )
 
 

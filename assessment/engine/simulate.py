@@ -7,7 +7,9 @@ shape of a case follows from the policy itself, so a policy defined in the datab
 no new code here:
 
 - a monthly policy reads `months` {"YYYY-MM": {inputs}} and scores each month's sheet; a yearly
-  policy reads a `score`;
+  policy reads a `score`, or instead the `inputs` of its sheet {name: value}, which are checked
+  and scored with the policy's rubric (the total is the score; the unit's output then also has
+  "items", the points of every leaf item, and with `explain` the sheet's lines);
 - a ranked tier scheme reads `level` and `group` and answers `band`, `eliminated`, `subsidy`;
   a threshold scheme answers `tier` and `subsidy`;
 - a policy with recognition rules (months recognised, one-time on first recognition, the
@@ -66,6 +68,7 @@ def uses_recognition(policy: PolicySpec) -> bool:
 
 
 def _unit_keys(policy: PolicySpec) -> tuple[str, ...]:
+    """The keys every unit must give (a yearly unit may give "inputs" in place of "score")."""
     keys = ["code", "kind"]
     keys.append("months" if policy.period == "monthly" else "score")
     if policy.tier_scheme.method == "ranked":
@@ -102,6 +105,13 @@ class _CaseReader:
         self.rubric = rubric
         self.errors: list[CaseError] = []
         self.unit_keys = _unit_keys(policy)
+        self.allowed_keys = self.unit_keys + (("inputs",) if policy.period == "yearly" else ())
+
+    def yearly_rubric(self) -> CompiledRubric:
+        # Compiled only when a unit gives inputs: a case of scores never needs the rubric.
+        if self.rubric is None:
+            self.rubric = compile_rubric(self.policy.rubric, kinds=self.policy.kinds)
+        return self.rubric
 
     def error(self, unit: str | None, field: str, message: str, month: str | None = None) -> None:
         self.errors.append(CaseError(unit=unit, month=month, field=field, message=message))
@@ -117,12 +127,17 @@ class _CaseReader:
         else:
             self.error(label, "code", "缺少单位编号，或编号不是非空文本")
         errors_before = len(self.errors)
+        gives_inputs = "inputs" in raw and "inputs" in self.allowed_keys
         for key in self.unit_keys:
-            if key not in raw and key != "code":  # a missing code is reported above
+            if key == "code" or (key == "score" and gives_inputs):
+                continue  # a missing code is reported above; inputs stand in for the score
+            if key not in raw:
                 self.error(label, key, "缺少该项")
         for key in raw:
-            if key not in self.unit_keys:
+            if key not in self.allowed_keys:
                 self.error(label, str(key), "不是本政策模拟输入中的字段")
+        if gives_inputs and "score" in raw:
+            self.error(label, "inputs", "得分（score）与考核表输入（inputs）只能给出其一")
         unit: dict[str, Any] = {"code": label}
 
         kind = raw.get("kind")
@@ -132,6 +147,8 @@ class _CaseReader:
 
         if self.policy.period == "monthly":
             unit["months"] = self._read_months(label, raw.get("months"), kind) if "months" in raw else None
+        elif gives_inputs:
+            unit["inputs"] = self._read_inputs(label, raw["inputs"], kind)
         elif "score" in raw:
             score, message = _parse_score(raw["score"])
             if message:
@@ -164,6 +181,19 @@ class _CaseReader:
                 self.error(label, problem.field, problem.message, month=key)
             months.append((key, int(match.group(2)), values))
         return sorted(months, key=lambda month: month[0])
+
+    def _read_inputs(self, label: str, raw: Any, kind: Any) -> dict[str, Any] | None:
+        """A yearly sheet's inputs, checked as a campaign checks them; problems name the field."""
+        if not isinstance(raw, Mapping):
+            self.error(label, "inputs", '应为考核表输入的对象 {"输入名": 值, ...}')
+            return None
+        if kind not in self.policy.kinds:
+            return None  # reported once for the unit; inputs cannot be checked without a kind
+        values, problems = self.yearly_rubric().parse_inputs(raw, kind=kind)
+        for problem in problems:
+            field = f"inputs.{problem.field}" if problem.field else "inputs"
+            self.error(label, field, problem.message)
+        return values
 
     def _read_level_and_group(self, label: str, raw: Mapping[str, Any], unit: dict[str, Any]) -> None:
         levels = self.policy.tier_scheme.levels
@@ -264,12 +294,34 @@ def evaluate_cases(
     if policy.period == "monthly":
         outputs = _score_months(policy, rubric, units, explain)
     else:
-        for unit in units:
-            unit["final_score"] = unit["score"]
-        outputs = [{"code": unit["code"], "score": format_two_places(unit["score"])} for unit in units]
+        outputs = _score_years(reader.rubric, units, explain)
 
     _apply_decision(policy, units, outputs, assessed_on, explain)
     return {"policy": policy.code, "units": outputs}, []
+
+
+def _score_years(
+    rubric: CompiledRubric | None, units: list[dict[str, Any]], explain: bool
+) -> list[dict[str, Any]]:
+    """A yearly unit's score as given, or its sheet's total when it gave the sheet's inputs."""
+    outputs = []
+    for unit in units:
+        if "inputs" not in unit:
+            unit["final_score"] = unit["score"]
+            outputs.append({"code": unit["code"], "score": format_two_places(unit["score"])})
+            continue
+        sheet = rubric.score_sheet(unit["inputs"], kind=unit["kind"], explain=explain)
+        # The sheet's total is already rounded item by item; the tier is decided on it as shown.
+        unit["final_score"] = round_half_up(sheet.total)
+        output: dict[str, Any] = {
+            "code": unit["code"],
+            "items": {code: format_two_places(points) for code, points in sheet.leaf_points().items()},
+            "score": format_two_places(unit["final_score"]),
+        }
+        if explain:
+            output["explanation"] = sheet.explanation_lines()
+        outputs.append(output)
+    return outputs
 
 
 def _score_months(

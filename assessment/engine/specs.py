@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-InputType = Literal["count", "rate", "number", "flag", "points"]
+InputType = Literal["count", "rate", "number", "flag", "points", "text"]
 
 #: count: a whole number >= 0; rate: a percentage 0..100; number: a decimal >= 0 (an average);
-#: flag: true or false; points: points given by an assessor, 0..the reading item's max.
-INPUT_TYPES: tuple[str, ...] = ("count", "rate", "number", "flag", "points")
+#: flag: true or false; points: points given by an assessor, 0..the reading item's max (or the
+#: largest deduction of a discretionary deduction); text: a written reason, at most 500 characters.
+INPUT_TYPES: tuple[str, ...] = ("count", "rate", "number", "flag", "points", "text")
 
 #: The rule kinds of DOMAIN.md "Score sheets"; `assessment.engine.rules` implements each one.
 RULE_KINDS: tuple[str, ...] = (
@@ -35,6 +36,11 @@ RULE_KINDS: tuple[str, ...] = (
     "all_or_nothing",
     "rate_vs_reference",
     "capped_sum",
+    "per_count_award",
+    "step_table",
+    "per_condition",
+    "per_unmet_deduction",
+    "discretionary_deduction",
 )
 
 PERIODS: tuple[str, ...] = ("yearly", "monthly")

@@ -1,8 +1,9 @@
 """Checks a bureau runs before trusting a rubric or a unit's inputs.
 
-`validate_rubric` reads a rubric the way an auditor would: does it compile, and do the parts add
-up to their headings? 004's section 四.2 lists 3 + 2 points under a 4-point heading; that is
-reported, never silently accepted (the engine then caps 4.2.1 + 4.2.2 at 4).
+`validate_rubric` reads a rubric the way an auditor would: does it compile (a step table with a
+gap or an overlap does not, and says where), and do the parts add up to their headings? 004's
+section 四.2 lists 3 + 2 points under a 4-point heading; that is reported, never silently accepted
+(the engine then caps 4.2.1 + 4.2.2 at 4).
 `validate_inputs` lists what is wrong with one unit's inputs for one sheet.
 """
 
@@ -119,7 +120,9 @@ def validate_inputs(
 
     Each problem names the field and says what is wrong in words a clerk understands: missing,
     negative, not a whole count, a percentage outside 0..100, manual points outside 0..max, a part
-    larger than its whole, a flag that is not true or false, a field the rubric does not know.
+    larger than its whole, a flag that is not true or false, a reason that is not text or is too
+    long, a discretionary deduction above its most or without its reason, a field the rubric does
+    not know.
     """
     _, problems = rubric.parse_inputs(raw_inputs, kind=kind, month=month)
     return problems

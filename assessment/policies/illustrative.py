@@ -1,16 +1,15 @@
 """Items of the rubrics whose seed publishes no score sheet (000's 考核细则, 002's 附件6).
 
-Each such item is scored by hand by the assessor, with an illustrative maximum that the item's
-title and note say must be replaced by the local sheet's value before a campaign uses it.
+Each such item is scored by hand by the assessor (rule "manual"), with an illustrative maximum
+that the item's title (ILLUSTRATIVE_MARK) and note say must be replaced by the local sheet's value
+before a campaign uses it; the seed files in this folder are written so.
 
 The mark in the title is for the bureau editing the policy. What an operator, an assessor or an
 auditor reads (the phone form, the score sheet PDF, the Excel tables) shows the plain title and
 says it once, in one line under the heading: `plain_title` and `illustrative_notice`.
 """
 
-from decimal import Decimal
-
-from assessment.engine.specs import InputSpec, ItemSpec, PolicySpec
+from assessment.engine.specs import PolicySpec
 
 ILLUSTRATIVE_MARK = "（示例分值）"
 
@@ -39,17 +38,3 @@ def illustrative_notice(spec: PolicySpec, *, region_name: str) -> str:
     if not uses_illustrative_values(spec):
         return ""
     return f"说明：本表考核项目分值为示例，以{region_name}人力资源和社会保障局正式发布的考核细则为准。"
-
-
-def manual_item(code: str, title: str, max_points: int, source: str, *, caveat: str) -> ItemSpec:
-    """A hand-scored item read from the input `item_<code>_points`, marked as illustrative."""
-    field = f"item_{code.replace('.', '_')}_points"
-    return ItemSpec(
-        code=code,
-        title=f"{title}{ILLUSTRATIVE_MARK}",
-        max_points=Decimal(max_points),
-        rule="manual",
-        params={"input": field, "label": title},
-        inputs=(InputSpec(field, "points", f"{title}得分"),),
-        note=f"{caveat}；依据：{source}",
-    )

@@ -116,6 +116,60 @@ def policy_install(*, spec: PolicySpec, region: Region, version: int = 1) -> Pol
     return policy
 
 
+class PolicyImportRefused(ValueError):
+    """A policy file that cannot be installed here (its region is unknown, or not the actor's)."""
+
+
+def _spec_region(spec: PolicySpec) -> Region:
+    region = Region.objects.filter(code=spec.region).first()
+    if region is None:
+        raise PolicyImportRefused(
+            f"政策的适用区域代码 {spec.region} 在本系统中不存在。请先在“区域”中添加该区域，"
+            "或把文件中的 region 改为已有区域的代码。"
+        )
+    return region
+
+
+def policy_import(*, spec: PolicySpec, actor: User | None) -> Policy:
+    """Install a spec read from a policy file as the next version of its code (version 1 if new).
+
+    Before: the spec was read and checked by `assessment.policy_file.read_policy_file`; its region
+    code names a region in the database that is the region of the code's existing versions, if any
+    (else PolicyImportRefused), and that `actor`, when given, may manage (else PermissionDenied).
+    After: a new policy version, unfrozen, with an audit row ("policy.import"). No existing
+    version is ever changed: a frozen one is what campaigns scored with, and a draft may hold a
+    clerk's edits in progress.
+    """
+    from core.permissions import may_manage
+
+    region = _spec_region(spec)
+    if actor is not None and not may_manage(actor, region):
+        raise PermissionDenied(f"您不能为{region.name}导入政策：该区域不在您的管辖范围内。")
+    with transaction.atomic():
+        newest = Policy.objects.select_for_update().filter(code=spec.code).order_by("-version").first()
+        if newest is not None and newest.region_id != region.pk:
+            # A code names one region's policy; a file must not add versions to another county's.
+            raise PolicyImportRefused(
+                f"政策编码 {spec.code} 已是{newest.region.name}的政策（{newest}），而文件的适用区域是{region.name}。"
+                f"请改用新的政策编码，或把 region 改为 {newest.region.code}。"
+            )
+        policy = policy_install(spec=spec, region=region, version=1 if newest is None else newest.version + 1)
+        reason = (
+            f"由政策文件导入为 {spec.code} 的第 1 版"
+            if newest is None
+            else f"由政策文件导入为 {spec.code} 的 v{policy.version}（原最新版本 v{newest.version} 保持不变）"
+        )
+        record_audit(
+            target=policy,
+            actor=actor,
+            action="policy.import",
+            reason=reason,
+            changes={"from_version": newest.version if newest else None},
+            region=region,
+        )
+    return policy
+
+
 def policy_freeze(*, policy: Policy, actor: User | None, reason: str) -> Policy:
     """Mark the policy as used (by a campaign): from now on its rows are read-only. Idempotent."""
     with transaction.atomic():
@@ -204,6 +258,7 @@ SEED_POLICY_REGIONS: dict[str, list[tuple[str, str, int]]] = {
     "yunmeng-2024": [("420000", "湖北省", 1), ("420900", "孝感市", 2), ("420923", "云梦县", 3)],
     "quanzhou-2023": [("350000", "福建省", 1), ("350500", "泉州市", 2)],
     "heshan-2024": [("430000", "湖南省", 1), ("430900", "益阳市", 2), ("430903", "赫山区", 3)],
+    "huizhou-2024": [("440000", "广东省", 1), ("441300", "惠州市", 2)],
 }
 
 
@@ -281,6 +336,9 @@ def seed_policy_states() -> list[SeedPolicyState]:
 def _seed_region(code: str) -> Region:
     from stations.services import region_create
 
+    if code not in SEED_POLICY_REGIONS:
+        # A shipped file whose region chain is not listed above: its region must already exist.
+        return _spec_region(_seed_spec(code))
     region = None
     for region_code, name, level in SEED_POLICY_REGIONS[code]:
         region = Region.objects.filter(code=region_code).first() or region_create(

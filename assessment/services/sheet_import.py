@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from assessment.engine.inputs import TEXT_MAX_CHARS
 from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.campaigns import require_bureau
@@ -27,6 +28,17 @@ FLAG_TEXT = {
     "FALSE": False,
     "1": True,
     "0": False,
+}
+
+
+#: What the guide sheet says each column takes, by input type.
+INPUT_GUIDE = {
+    "count": "整数",
+    "rate": "百分比 0–100",
+    "number": "数值",
+    "flag": "是/否",
+    "points": "分值",
+    "text": f"文字，最多 {TEXT_MAX_CHARS} 字（扣分时写明理由）",
 }
 
 
@@ -94,12 +106,21 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
     guide_rows = [
         [
             title,
-            {"count": "整数", "rate": "百分比 0–100", "number": "数值", "flag": "是/否", "points": "分值"}[t],
+            INPUT_GUIDE[t],
         ]
         for _, t, title in columns
     ]
     return [
-        XlsxSheet(title="数据", header=header, rows=rows(), column_widths=[12, 9, 28] + [14] * len(columns)),
+        XlsxSheet(
+            title="数据",
+            header=header,
+            rows=rows(),
+            column_widths=[12, 9, 28] + [40 if t == "text" else 14 for _, t, _ in columns],
+            # A reason column is text throughout, so a reason typed as "2" or "3-1" stays as typed.
+            column_formats={
+                len(FIXED_COLUMNS) + index: "@" for index, (_, t, _) in enumerate(columns) if t == "text"
+            },
+        ),
         XlsxSheet(title="填写说明", header=["列", "填写"], rows=guide_rows, column_widths=[40, 20]),
     ]
 
@@ -111,6 +132,11 @@ def _cell_to_raw(value, input_type: str):
         if isinstance(value, bool):  # a TRUE/FALSE cell, not text
             return value
         return FLAG_TEXT.get(str(value).strip(), str(value))
+    if input_type == "text":
+        # A reason typed as a number or a date-like value is still the words in the cell.
+        if isinstance(value, float):
+            return format(Decimal(repr(value)), "f")
+        return str(value).strip()
     if isinstance(value, float):
         # Kept as text, as the portal's forms give it: the engine reads it exactly, and the JSON
         # column can store it (a Decimal cannot be serialised there).

@@ -28,12 +28,13 @@ def _score(inputs, kind, month):
     return HESHAN_RUBRIC.score_sheet(values, kind=kind, month=month)
 
 
-def test_registry_holds_the_three_seed_policies():
-    assert set(SEED_POLICIES) == {"yunmeng-2024", "quanzhou-2023", "heshan-2024"}
+def test_registry_holds_the_seed_policy_files():
+    # The three seeds of 000, 002 and 004, and Huizhou's star rating built from 003 (issue 14).
+    assert set(SEED_POLICIES) == {"yunmeng-2024", "quanzhou-2023", "heshan-2024", "huizhou-2024"}
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("code", ["yunmeng-2024", "quanzhou-2023", "heshan-2024"])
+@pytest.mark.parametrize("code", ["yunmeng-2024", "quanzhou-2023", "heshan-2024", "huizhou-2024"])
 def test_migrate_installs_each_seed_policy_and_its_rows_rebuild_the_same_spec(code):
     # Every section, item, rule parameter, tier and amount survives the trip into database rows.
     assert get_policy_spec(code) == SEED_POLICIES[code]
@@ -277,10 +278,12 @@ def _versions(code):
 def test_an_up_to_date_database_is_reported_as_such_and_exits_zero():
     status, out, err = _seed_policies()
     assert status == 0
+    # One line per shipped file, in the files' order (assessment/policies/*.yaml).
     assert out.splitlines() == [
-        "yunmeng-2024：已是最新（数据库 v1）",
-        "quanzhou-2023：已是最新（数据库 v1）",
         "heshan-2024：已是最新（数据库 v1）",
+        "huizhou-2024：已是最新（数据库 v1）",
+        "quanzhou-2023：已是最新（数据库 v1）",
+        "yunmeng-2024：已是最新（数据库 v1）",
     ]
     assert err == ""
 

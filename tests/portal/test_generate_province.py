@@ -162,7 +162,8 @@ def test_a_generated_province_is_ready_to_measure(db):
     assert units.count() == 40
     assert Station.objects.exclude(kind__in=["community", "village"]).count() == 30
     levels = dict(Region.objects.values_list("level").annotate(n=models.Count("id")))
-    assert levels[Region.Level.PROVINCE] == 3 and levels[Region.Level.TOWNSHIP] >= 3
+    # Hubei, Fujian and Hunan of the three campaigns, and Guangdong of the Huizhou seed policy.
+    assert levels[Region.Level.PROVINCE] == 4 and levels[Region.Level.TOWNSHIP] >= 3
     for unit in units.select_related("region"):
         assert unit.region.level == Region.Level.TOWNSHIP
         unit.full_clean()  # credit codes, phones and contracts pass the model's checks

@@ -3,6 +3,7 @@ import io
 from django.core.management import call_command
 from django.db.models import Count
 
+from assessment.models import Campaign
 from stations.models import Station, User
 
 
@@ -35,7 +36,23 @@ def test_load_demo_builds_the_seed_counties_and_can_run_twice(db, settings, tmp_
     assert list(User.objects.get(username="operator2").operated_stations.values_list("code", flat=True)) == [
         "YM-GS-02"
     ]
-    for username in ["admin", "bureau", "assessor1", "operator1", "operator2", "auditor"]:
+    for username in [
+        "admin",
+        "bureau",
+        "assessor1",
+        "operator1",
+        "operator2",
+        "auditor",
+        "hz-bureau",
+        "hz-assessor",
+    ]:
         assert User.objects.get(username=username).check_password("demo-pass-2024")
     for station in Station.objects.all():
         station.full_clean()  # every demo credit code passes its check character
+
+    # 003's pilot stations rated by the city: all 30 scored, and the stars spread from high to low.
+    rating = Campaign.objects.get(code="huizhou-2024")
+    assert rating.region.code == "441300" and rating.status == Campaign.Status.RESULTS
+    stars = dict(rating.results.values_list("tier_label").annotate(n=Count("id")))
+    assert sum(stars.values()) == 30
+    assert {"五星", "四星", "三星", "二星", "一星"} <= set(stars)

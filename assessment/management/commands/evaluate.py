@@ -1,9 +1,15 @@
 """`manage.py evaluate POLICY_CODE FILE.json`: try a policy on cases before a campaign runs.
 
+The policy is the newest version of POLICY_CODE in the database (a seed, or one imported or
+edited there), or, with `--policy-file POLICY.yaml`, a policy file that is read and checked but
+not installed (POLICY_CODE may then be left out; when given it must be the file's code). The
+cases' shape follows from the policy: see docs/policy-format.md, 试算（evaluate）的输入与输出.
+
 Reads the cases (FILE, or `-` for stdin), prints the result as one JSON object on stdout. Any bad
-input, including a missing file, malformed JSON or an unknown policy, ends with exit status 1,
-nothing on stdout, and one line per problem on stderr naming the unit, the month and the field;
-never a traceback. The work is done by `assessment.engine.simulate.evaluate_cases`.
+input, including a missing file, malformed JSON, an unknown policy or a policy file with problems,
+ends with exit status 1, nothing on stdout, and one line per problem on stderr naming the unit,
+the month and the field; never a traceback. The work is done by
+`assessment.engine.simulate.evaluate_cases`.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from django.db import DatabaseError
 
 from assessment.engine.scoring import RubricError
 from assessment.engine.simulate import evaluate_cases
+from assessment.engine.specs import PolicySpec
 from assessment.policies import get_policy_spec
 
 
@@ -42,9 +49,25 @@ def _refuse_constant(name: str) -> Any:
 class Command(BaseCommand):
     help = "按政策试算案例的得分、等次和补助，结果以 JSON 输出（FILE 为 - 时读标准输入）。"
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> Any:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # With the policy code optional, plain argparse would take `CODE --explain FILE` apart
+        # (CODE read as the file); read the positionals wherever the options fall, as before.
+        parser.parse_args = parser.parse_intermixed_args
+        return parser
+
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("policy_code", help="政策代码，如 yunmeng-2024、quanzhou-2023、heshan-2024")
+        parser.add_argument(
+            "policy_code",
+            nargs="?",
+            help="政策代码，如 yunmeng-2024、quanzhou-2023、heshan-2024、huizhou-2024；用 --policy-file 时可省略",
+        )
         parser.add_argument("file", help="案例 JSON 文件；- 表示标准输入")
+        parser.add_argument(
+            "--policy-file",
+            metavar="POLICY_FILE",
+            help="试算一个政策文件（YAML，格式见 docs/policy-format.md），不安装到数据库",
+        )
         parser.add_argument(
             "--explain",
             action="store_true",
@@ -52,12 +75,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            policy = get_policy_spec(options["policy_code"])
-        except DatabaseError as error:
-            self._fail([f"政策数据库无法读取（请先运行 manage.py migrate）：{type(error).__name__}"])
-        if policy is None:
-            self._fail([f"输入，字段 policy_code：未知政策 {options['policy_code']!r}"])
+        policy = self._policy(options["policy_code"], options["policy_file"])
         text = self._read_text(options["file"])
         try:
             payload = json.loads(
@@ -87,7 +105,35 @@ class Command(BaseCommand):
             self._fail([str(error) for error in errors])
         self.stdout.write(json.dumps(result, ensure_ascii=False, indent=2))
 
-    def _read_text(self, path: str) -> str:
+    def _policy(self, code: str | None, policy_file: str | None) -> PolicySpec:
+        """The policy evaluated: read from the file when one is given, else the code's newest version."""
+        if policy_file is not None:
+            # Imported here: the command must still evaluate installed policies if the reader fails.
+            from assessment.policy_file import PolicyFileError, read_policy_file
+
+            text = self._read_text(policy_file, field="--policy-file")
+            try:
+                policy = read_policy_file(text)
+            except PolicyFileError as error:
+                self._fail([f"政策文件 {policy_file}：{problem}" for problem in error.problems])
+            if code is not None and code != policy.code:
+                self._fail(
+                    [
+                        f"输入，字段 policy_code：命令的政策 {code} 与政策文件 {policy_file} 的政策 {policy.code} 不一致"
+                    ]
+                )
+            return policy
+        if code is None:
+            self._fail(["输入，字段 policy_code：请给出政策代码，或用 --policy-file 指定政策文件"])
+        try:
+            policy = get_policy_spec(code)
+        except DatabaseError as error:
+            self._fail([f"政策数据库无法读取（请先运行 manage.py migrate）：{type(error).__name__}"])
+        if policy is None:
+            self._fail([f"输入，字段 policy_code：未知政策 {code!r}"])
+        return policy
+
+    def _read_text(self, path: str, field: str = "file") -> str:
         try:
             if path == "-":
                 # Read bytes where there are any, so the locale cannot change how Chinese decodes.
@@ -96,9 +142,9 @@ class Command(BaseCommand):
             with open(path, encoding="utf-8") as handle:
                 return handle.read()
         except OSError as error:
-            self._fail([f"输入，字段 file：无法读取 {path}：{error.strerror or error}"])
+            self._fail([f"输入，字段 {field}：无法读取 {path}：{error.strerror or error}"])
         except UnicodeDecodeError:
-            self._fail([f"输入，字段 file：{path} 不是 UTF-8 文本"])
+            self._fail([f"输入，字段 {field}：{path} 不是 UTF-8 文本"])
 
     def _fail(self, lines: list[str]) -> None:
         # CommandError would print "CommandError: ..." and a traceback with --traceback; the

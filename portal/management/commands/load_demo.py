@@ -45,8 +45,8 @@ class Command(BaseCommand):
         extra = self.load_policies_and_campaigns(users)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: {len(regions)} regions, {len(stations)} stations, 6 accounts "
-                f"(password {demo.DEMO_PASSWORD}){extra}."
+                f"Demo ready: {len(regions)} regions, {len(stations)} stations, {len(users)} accounts "
+                f"({', '.join(users)}; password {demo.DEMO_PASSWORD}){extra}."
             )
         )
 
@@ -192,7 +192,14 @@ class Command(BaseCommand):
             ("operator1", User.Role.OPERATOR, regions["420923100"], "刘", "洋", False),
             ("operator2", User.Role.OPERATOR, regions["420923101"], "黄", "丽", False),
             ("auditor", User.Role.AUDITOR, regions["420900"], "吴", "静", False),
+            # 003's pilot stations are rated by the city: its bureau clerk and its assessor.
+            ("hz-bureau", User.Role.BUREAU, regions["441300"], "郑", "海燕", False),
+            ("hz-assessor", User.Role.ASSESSOR, regions["441300"], "梁", "振宇", False),
         ]
+        organisations = {
+            "assessor1": "云梦县众信评估咨询有限公司",
+            "hz-assessor": "惠州市鹏诚评估咨询有限公司",
+        }
         users = {}
         for username, role, region, last_name, first_name, superuser in accounts:
             user, _ = User.objects.get_or_create(username=username)
@@ -201,7 +208,7 @@ class Command(BaseCommand):
             user.last_name, user.first_name = last_name, first_name
             user.is_superuser = superuser
             user.is_active = True
-            user.organisation = "云梦县众信评估咨询有限公司" if role == User.Role.ASSESSOR else ""
+            user.organisation = organisations.get(username, "")
             user.email = f"{username}@example.invalid"
             user_sync_staff_flag(user)
             user.set_password(demo.DEMO_PASSWORD)
@@ -213,6 +220,7 @@ class Command(BaseCommand):
         Station.objects.filter(code__in=["YM-GS-01", "YM-GS-02", "YM-GS-03", "YM-DS-01"]).update(
             default_assessor=users["assessor1"]
         )
+        Station.objects.filter(code__startswith="HZ-ES-").update(default_assessor=users["hz-assessor"])
         return users
 
     def load_policies_and_campaigns(self, users) -> str:
