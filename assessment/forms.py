@@ -73,7 +73,8 @@ class SheetInputsForm(forms.Form):
             if field is None:
                 continue
             suffix = f"（{field.label}）"
-            value = self.data.get(name) if self.is_bound else field.initial
+            # By the prefixed name: the 试算 page draws several cases' forms on one page.
+            value = self.data.get(self.add_prefix(name)) if self.is_bound else field.initial
             # A written reason is not echoed back: it may be a paragraph.
             echo = value not in (None, "") and not isinstance(field.widget, forms.Textarea)
             if message.endswith(suffix) and echo:

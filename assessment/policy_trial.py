@@ -248,23 +248,6 @@ class TrialCaseForm(SheetInputsForm):
         super().__init__(*args, fields=fields, values={}, **kwargs)
         self.text_names = {name for name, input_type, _label, _most in fields if input_type == "text"}
 
-    def warning_texts(self, problems: dict[str, str]) -> dict[str, str]:
-        # As the sheet form words them, but the typed value is read by its prefixed name.
-        texts = {}
-        for name, message in problems.items():
-            field = self.fields.get(name)
-            if field is None:
-                continue
-            suffix = f"（{field.label}）"
-            value = self.data.get(self.add_prefix(name)) if self.is_bound else None
-            # A written reason is not echoed back: it may be a paragraph.
-            echo = value not in (None, "") and name not in self.text_names
-            if message.endswith(suffix) and echo:
-                texts[name] = f"“{field.label}”填写的 {value}，{message.removesuffix(suffix)}"
-            else:
-                texts[name] = f"“{field.label}”：{message.removesuffix(suffix)}"
-        return texts
-
     def is_blank(self) -> bool:
         """Whether the clerk typed nothing in this case (it is then skipped, not refused)."""
         if not self.is_bound:
