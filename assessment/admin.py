@@ -25,7 +25,14 @@ from assessment.models import (
     SubsidyAmount,
     TierThreshold,
 )
-from assessment.selectors import campaign_list, policy_spec
+from assessment.selectors import (
+    campaign_list,
+    policy_spec,
+    policy_tiers,
+    result_tier_labels,
+    subsidy_schedule,
+    tier_position,
+)
 from assessment.services import campaigns as campaign_services
 from assessment.services import objections as objection_services
 from assessment.services import rectification as rectification_services
@@ -99,19 +106,29 @@ class SubsidyAmountInline(PolicyRowInline):
         )
 
     def get_formset(self, request, obj=None, **kwargs):
-        # The tier choices are the tiers of the policy on the page, read once for all the rows.
+        # The tier choices are the tiers of the policy on the page, read once for all the rows; the
+        # rows come in the policy's tier order (五星 down to 未评定星级), as the clerk reads it there.
+        tiers = policy_tiers(obj)
         kwargs["form"] = type(
             "SubsidyAmountForm",
             (admin_forms.SubsidyAmountForm,),
-            {"policy": obj, "policy_tiers": admin_forms.tier_choices(obj)},
+            {"policy": obj, "policy_tiers": tiers},
         )
-        return super().get_formset(request, obj, **kwargs)
+        formset = super().get_formset(request, obj, **kwargs)
+        in_tier_order = tier_position(tiers)
+
+        class TierOrderedFormSet(formset):
+            def __init__(self, *args, queryset=None, **kw):
+                rows = SubsidyAmount.objects.all() if queryset is None else queryset
+                super().__init__(*args, queryset=rows.order_by("kind", in_tier_order, "pk"), **kw)
+
+        return TierOrderedFormSet
 
     @admin.display(description="等次/档次")
     def tier_name(self, obj):
         # An inline lives for one request: the policy's tier names are read once, not per row.
         if not hasattr(self, "_tier_names"):
-            self._tier_names = dict(admin_forms.tier_choices(obj.policy))
+            self._tier_names = dict(policy_tiers(obj.policy))
         return self._tier_names.get(obj.tier, admin_forms.UNKNOWN_TIER)
 
 
@@ -357,6 +374,7 @@ class PolicyAdmin(ScopedAdmin):
                 name="assessment_policy_export",
             ),
             path("import/", self.admin_site.admin_view(self._import_view()), name="assessment_policy_import"),
+            path("format/", self.admin_site.admin_view(self.format_view), name="assessment_policy_format"),
             path(
                 "<path:object_id>/try/",
                 self.admin_site.admin_view(self.try_view),
@@ -393,6 +411,23 @@ class PolicyAdmin(ScopedAdmin):
             "original": policy,
         }
         return TemplateResponse(request, "admin/assessment/policy_try.html", context)
+
+    def format_view(self, request):
+        """《政策文件格式》 (docs/policy-format.md) as a page, for a clerk who writes or checks a file."""
+        from django.conf import settings
+        from django.core.exceptions import PermissionDenied
+        from django.template.response import TemplateResponse
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        text = (settings.BASE_DIR / "docs" / "policy-format.md").read_text(encoding="utf-8")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "政策文件格式",
+            "opts": self.opts,
+            "text": text,
+        }
+        return TemplateResponse(request, "admin/assessment/policy_format.html", context)
 
     def export_view(self, request, object_id):
         """导出政策文件: the policy as a policy file (docs/policy-format.md), for anyone who may read it."""
@@ -552,6 +587,23 @@ class PolicyAdmin(ScopedAdmin):
         return HttpResponseRedirect(reverse("admin:assessment_policy_copy", args=[queryset.get().pk]))
 
 
+class RubricItemFormSet(forms.BaseInlineFormSet):
+    """The section's item forms, each form's own id looked up among the items the formset has
+    already read (Django's id field runs a query per form)."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        name = self._pk_field.name
+        stock = form.fields.get(name)
+        if isinstance(stock, forms.ModelChoiceField):
+            form.fields[name] = admin_forms.PreloadedItemField(
+                self.get_queryset(),  # read once and kept by the formset
+                initial=stock.initial,
+                required=False,
+                widget=stock.widget,
+            )
+
+
 class RubricItemInline(PolicyRowInline):
     """An item with its rule chosen from a list and the rule's parameters as labelled fields.
 
@@ -562,6 +614,7 @@ class RubricItemInline(PolicyRowInline):
 
     model = RubricItem
     form = admin_forms.RubricItemForm
+    formset = RubricItemFormSet
     fk_name = "section"
     extra = 1  # an item is long: one empty one, more with "添加另一个"
     # One block per item, as a 细则 lists them: a row of eleven columns does not fit 1366 px.
@@ -574,18 +627,28 @@ class RubricItemInline(PolicyRowInline):
         return [(None, {"fields": [*fields, ("scored_from_month", "parent"), "kinds_shown", "note"]})]
 
     def get_formset(self, request, obj=None, **kwargs):
-        # A new input name avoids the names the policy's other items read (a value stored under
-        # one of them must not be read as this item's).
-        used = ()
+        # The policy's items read once for every item form of the page (not a query per form):
+        # a new input name avoids the names the policy's other items read (a value stored under
+        # one of them must not be read as this item's); a sub-item's parent is an item of this
+        # section; an item with sub-items keeps the rule "各子项合计".
+        shared = {}
         if obj is not None:
-            rows = RubricItem.objects.filter(section__policy=obj.policy_id).values_list("pk", "inputs")
-            used = tuple(
-                (pk, spec.get("name"))
-                for pk, inputs in rows
-                for spec in inputs or []
-                if isinstance(spec, dict)
+            items = list(
+                RubricItem.objects.filter(section__policy=obj.policy_id).only(
+                    "pk", "section_id", "parent_id", "position", "code", "title", "inputs"
+                )
             )
-        kwargs["form"] = type("RubricItemForm", (admin_forms.RubricItemForm,), {"policy_inputs": used})
+            shared = {
+                "policy_inputs": tuple(
+                    (item.pk, spec.get("name"))
+                    for item in items
+                    for spec in item.inputs or []
+                    if isinstance(spec, dict)
+                ),
+                "section_items": tuple(item for item in items if item.section_id == obj.pk),
+                "items_with_children": frozenset(item.parent_id for item in items if item.parent_id),
+            }
+        kwargs["form"] = type("RubricItemForm", (admin_forms.RubricItemForm,), shared)
         return super().get_formset(request, obj, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -692,14 +755,6 @@ class RubricSectionAdmin(ScopedAdmin):
         ensure_policy_editable(Policy.objects.get(pk=obj.policy_id))
         super().save_model(request, obj, form, change)
 
-    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
-        # A sub-item's parent is an item of the same section.
-        for formset in formsets:
-            for form in formset.forms:
-                if "parent" in form.fields and obj is not None:
-                    form.fields["parent"].queryset = RubricItem.objects.filter(section=obj)
-        return super().get_inline_formsets(request, formsets, inline_instances, obj)
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("policy")
 
@@ -731,6 +786,30 @@ class CampaignFilter(admin.SimpleListFilter):
         if not value:
             return queryset
         return queryset.filter(campaign_id=value) if value.isascii() and value.isdigit() else queryset.none()
+
+
+class ResultTierFilter(admin.SimpleListFilter):
+    """等次: the tiers of the results in reach (of the chosen campaign, if one is), in their policy's
+    own order (五星 down to 未评定星级), not in the labels' alphabet."""
+
+    title = "等次"
+    parameter_name = "tier_label"
+
+    def lookups(self, request, model_admin):
+        results = model_admin.get_queryset(request)
+        campaign = chosen_campaign(request)
+        if campaign:
+            results = results.filter(campaign_id=campaign)
+        return [(label, label) for label in result_tier_labels(results)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(tier_label=self.value()) if self.value() else queryset
+
+
+def chosen_campaign(request) -> str:
+    """The campaign a list is filtered by (its id as digits), or ""."""
+    value = request.GET.get("campaign") or request.GET.get("campaign__id__exact", "")
+    return value if value.isascii() and value.isdigit() else ""
 
 
 class CampaignListMixin:
@@ -1291,7 +1370,12 @@ class CampaignResultAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     # Five columns, so that the money is on screen at 1366 px beside the menu and the filters: the
     # campaign is a line under the station, eligibility and elimination are words in the tier.
     list_display = ["station_and_campaign", "score", "tier_text", "subsidy_amount", "one_time_amount"]
-    list_filter = [CampaignFilter, region_tree_filter("station__region__path"), "tier_label", "eliminated"]
+    list_filter = [
+        CampaignFilter,
+        region_tree_filter("station__region__path"),
+        ResultTierFilter,
+        "eliminated",
+    ]
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign", "entitlement", "one_time_entitlement"]
     readonly_fields = [f.name for f in CampaignResult._meta.fields] + ["section_points_shown"]
@@ -1320,6 +1404,20 @@ class CampaignResultAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     @admin.display(description="站点 / 考核批次", ordering="station__code")
     def station_and_campaign(self, obj):
         return format_html('{}<div class="quiet">{}</div>', obj.station, obj.campaign.name)
+
+    def get_list_display(self, request):
+        # When every policy in the list (the chosen campaign's, or those of the campaigns in reach)
+        # pays nothing (Huizhou's stars: a rating only), the money columns go: 0.00 on every row
+        # reads as money withheld. Three queries, however many rows.
+        campaigns = campaign_list(actor=request.user)
+        if campaign := chosen_campaign(request):
+            campaigns = campaigns.filter(pk=campaign)
+        policies = Policy.objects.filter(pk__in=campaigns.values("policy_id")).prefetch_related(
+            "subsidy_amounts", "one_time_amounts"
+        )
+        if policies and all(subsidy_schedule(policy).pays_nothing for policy in policies):
+            return [name for name in self.list_display if name not in ("subsidy_amount", "one_time_amount")]
+        return self.list_display
 
     @admin.display(description="等次", ordering="tier_label")
     def tier_text(self, obj):

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from assessment import rule_editor
+from assessment.engine.decimal_math import NotANumber, NumberProblem, parse_decimal
 from assessment.forms import SheetInputsForm
 from assessment.models import ScoreSheet
 from assessment.scoring import input_fields
@@ -746,6 +747,34 @@ class RowsField(forms.MultiValueField):
         return self.compress(self.widget.flat(initial)) != self.compress(list(data or []))
 
 
+class PreloadedItemField(forms.ModelChoiceField):
+    """An item chosen among items already read for the whole page (a sub-item's parent, an item
+    form's own id): the choices are those items and a choice is looked up among them, where a
+    ModelChoiceField would run a query per form."""
+
+    def __init__(self, items, **kwargs):
+        from assessment.models import RubricItem
+
+        items = list(items)
+        self.items_by_pk = {item.pk: item for item in items}
+        super().__init__(queryset=RubricItem.objects.none(), **kwargs)
+        self.choices = [
+            ("", self.empty_label),
+            *((item.pk, self.label_from_instance(item)) for item in items),
+        ]
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = getattr(value, "pk", value)
+        try:
+            return self.items_by_pk[int(key)]
+        except (KeyError, TypeError, ValueError):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice"
+            ) from None
+
+
 def _number_cell():
     return forms.TextInput(attrs={"class": "rule-number", "inputmode": "decimal"})
 
@@ -772,10 +801,25 @@ def _condition_columns(points_heading: str | None):
     return columns
 
 
+class RuleNumberField(forms.DecimalField):
+    """A number of a rule, bounded as the engine bounds its parameters: "1e999999999" is a form
+    error in words, never an overflow (a 500) when the rule editor writes it out."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_decimal(value)
+        except NotANumber:
+            raise forms.ValidationError("请填写数字。", code="invalid") from None
+        except NumberProblem as problem:
+            raise forms.ValidationError(f"{problem}，请检查填写的数字。", code="invalid") from None
+
+
 def _decimal_field(label: str, help_text: str = "", *, unit: str = "", show_when: str = "", **kwargs):
     attrs = {"data-show-when": show_when} if show_when else {}
     widget = UnitInput(unit, attrs=attrs) if unit else forms.NumberInput(attrs={"step": "any", **attrs})
-    return forms.DecimalField(label=label, required=False, help_text=help_text, widget=widget, **kwargs)
+    return RuleNumberField(label=label, required=False, help_text=help_text, widget=widget, **kwargs)
 
 
 def _text_field(label: str, help_text: str = "", *, show_when: str = "", size: int = 40, **kwargs):
@@ -905,8 +949,12 @@ class RubricItemForm(forms.ModelForm):
     gate) stays as stored; its item's other fields are edited as usual.
     """
 
-    # (item pk, input name) of every item of the policy, set by the inline: new names avoid them.
+    # Read once per page by the inline and shared by its forms (a query per form otherwise):
+    # (item pk, input name) of every item of the policy (new names avoid them); the section's items
+    # (a sub-item's parent is one of them); the pks of the items that have sub-items.
     policy_inputs: tuple[tuple[int, str], ...] = ()
+    section_items: tuple | None = None
+    items_with_children: frozenset[int] | None = None
 
     kinds = forms.MultipleChoiceField(
         label="仅适用的站点类型",
@@ -958,12 +1006,15 @@ class RubricItemForm(forms.ModelForm):
     target_step = _decimal_field("扣几分", unit="分")
     target_partial = _choice_field("不足一档的处理", rule_editor.PARTIAL_CHOICES, initial="prorate")
 
-    steps = RowsField(STEP_COLUMNS, 6, label="各档")
+    # Sized per item in __init__: never fewer rows than the item has (a hidden row is lost on saving).
+    steps = RowsField(STEP_COLUMNS, rule_editor.STEP_ROWS, label="各档")
     steps_otherwise = _decimal_field("低于最低一档得分", "不填为 0 分。", unit="分")
-    all_conditions = RowsField(_condition_columns(None), 6, label="条件")
+    all_conditions = RowsField(_condition_columns(None), rule_editor.CONDITION_ROWS, label="条件")
     all_otherwise = _decimal_field("未全部达到时得分", "不填为 0 分。", unit="分")
-    cond_rows = RowsField(_condition_columns("得分"), 6, label="条件")
-    unmet_rows = RowsField(_condition_columns("扣分（空着按统一扣分）"), 6, label="条件")
+    cond_rows = RowsField(_condition_columns("得分"), rule_editor.CONDITION_ROWS, label="条件")
+    unmet_rows = RowsField(
+        _condition_columns("扣分（空着按统一扣分）"), rule_editor.CONDITION_ROWS, label="条件"
+    )
     unmet_step = _decimal_field("统一每项扣分", "每行没有单独填写扣分的条件，未达到时扣这么多分。", unit="分")
     most = _decimal_field("最多扣分", "不填：最多扣到本项满分。", unit="分")
 
@@ -995,6 +1046,15 @@ class RubricItemForm(forms.ModelForm):
 
         super().__init__(*args, **kwargs)
         item = self.instance
+        parent = self.fields.get("parent")
+        if self.section_items is not None and parent is not None:
+            self.fields["parent"] = PreloadedItemField(
+                self.section_items,
+                label=parent.label,
+                required=False,
+                widget=parent.widget,
+                help_text=parent.help_text,
+            )
         self.before = None
         values: dict | None = {}
         if item.pk:
@@ -1015,6 +1075,12 @@ class RubricItemForm(forms.ModelForm):
             )
             for name, value in values.items():
                 self.initial[name] = value
+            # As many rows as the item has, and one empty row to add another; at least the usual.
+            for name in ("steps", "all_conditions", "cond_rows", "unmet_rows"):
+                field = self.fields[name]
+                wanted = max(field.widget.rows, len(values.get(name) or []) + 1)
+                if wanted != field.widget.rows:
+                    self.fields[name] = RowsField(field.columns, wanted, label=field.label)
         else:
             self.fields["rule"] = forms.ChoiceField(
                 label="计分规则",
@@ -1046,7 +1112,7 @@ class RubricItemForm(forms.ModelForm):
         rule = cleaned.get("rule")
         if not self.rule_editable or not rule:
             return cleaned
-        if rule != "capped_sum" and self.instance.pk and self.instance.children.exists():
+        if rule != "capped_sum" and self.instance.pk and self._has_children():
             self.add_error("rule", "本项下面有分项，计分规则只能是“各子项合计”；请先把分项移走或删除。")
             return cleaned
         taken = {name for pk, name in self.policy_inputs if pk != self.instance.pk}
@@ -1077,6 +1143,20 @@ class RubricItemForm(forms.ModelForm):
             self._check_with_engine(rule, params, inputs, cleaned)
         self.rule_params, self.rule_inputs = params, inputs
         return cleaned
+
+    def _get_validation_exclusions(self):
+        exclude = super()._get_validation_exclusions()
+        if self.instance.pk and not self.has_changed():
+            # Nothing differs from what is stored and nothing will be saved: checking the stored
+            # values against the model again costs queries per item (the month range constraint is
+            # checked by the database) for nothing. A changed item is checked in full.
+            exclude.update(field.name for field in self.instance._meta.fields)
+        return exclude
+
+    def _has_children(self) -> bool:
+        if self.items_with_children is not None:
+            return self.instance.pk in self.items_with_children
+        return self.instance.children.exists()
 
     def _check_with_engine(self, rule, params, inputs, cleaned) -> None:
         """Compile the item as the engine will (a gap in a step table, points above the max…)."""

@@ -14,6 +14,11 @@ written in the file becomes its text), whole numbers and true/false as they are.
 missing or repeated key, a value of the wrong type, and then what makes it unusable as a policy
 (a rule the engine refuses, a tier or kind that does not exist). Maxima that do not add up are
 hints (提示), not refusals: the engine caps them, and a seed (Heshan 4.2) has one on purpose.
+
+A file comes from outside, so reading it is bounded: no anchors or aliases (an alias bomb expands
+exponentially), at most `MAX_NESTING` levels, numbers of at most `MAX_NUMBER_CHARACTERS`
+characters, and every value within what its database column holds (year 2000–2100, whole numbers
+up to 32767, points and money with at most two decimals), so an accepted file installs as written.
 """
 
 from __future__ import annotations
@@ -39,6 +44,19 @@ FORMAT_VERSION = 1
 #: The largest file the admin accepts: Heshan's 50 items are 30 KB, so this leaves room for any rubric.
 MAX_POLICY_FILE_BYTES = 1024 * 1024
 
+#: Nesting levels a file may use (a value counts as one): the seeds reach 13 (Heshan); deeper is no policy.
+MAX_NESTING = 50
+
+#: Characters of one number as written: a region code is 12 digits, money 13 characters; longer
+#: is a typing slip, and Python refuses to convert integers of more than 4300 digits anyway.
+MAX_NUMBER_CHARACTERS = 40
+
+#: Years a policy may be for (the column is a small integer; a campaign is for a real year).
+YEARS = (2000, 2100)
+
+#: The largest whole number a file may give (counts, days, months): a PositiveSmallIntegerField.
+MAX_WHOLE_NUMBER = 32767
+
 HEADER = "# 考核政策文件（格式版本 1）：可导入本系统，格式与各字段的含义见 docs/policy-format.md"
 
 
@@ -59,8 +77,10 @@ class _Field:
 
     kinds: str, code (text; a number typed for a code is taken as its text), int, optional_int,
     decimal, bool, strs (list of text), params (the rule's parameters, any YAML), str_map (text to
-    text), decimal_map (text to number), amounts (kind to tier to number), record / records /
+    text), decimal_map (text to money), amounts (kind to tier to money), record / records /
     optional_record (of the schema named by `schema`).
+    column: for a decimal, the model column it is saved to ("points" or "money", assessment.models).
+    least / most: for an int, the range its column holds.
     """
 
     key: str
@@ -69,6 +89,9 @@ class _Field:
     required: bool = False
     schema: str = ""
     default: Any = None
+    column: str = "points"
+    least: int = 0
+    most: int = MAX_WHOLE_NUMBER
 
 
 _SCHEMAS: dict[str, tuple[_Field, ...]] = {
@@ -76,7 +99,7 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("code", "政策编码", "str", True),
         _Field("name", "政策名称", "str", True),
         _Field("region", "适用区域代码", "code", True),
-        _Field("year", "年度", "int", True),
+        _Field("year", "年度", "int", True, least=YEARS[0], most=YEARS[1]),
         _Field("period", "评分周期", "str", True),
         _Field("kinds", "适用站点类型", "strs", True),
         _Field("rubric", "评分表", "record", True, "rubric"),
@@ -146,7 +169,7 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("below_score", "分数线（低于）", "decimal", True),
         _Field("scope", "比较范围", "str", False, default="all_units"),
     ),
-    "group_deduction": (_Field("amount", "扣减金额", "decimal", True),),
+    "group_deduction": (_Field("amount", "扣减金额", "decimal", True, column="money"),),
     "subsidy_schedule": (
         _Field("amounts", "各等次补助金额", "amounts"),
         _Field("one_time_amounts", "一次性补助金额", "decimal_map"),
@@ -279,21 +302,60 @@ class _Mapping(dict):
     key_lines: dict[str, int]
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """What the loader itself refuses, in Chinese, at the line of `problem_mark`."""
+
+    def __init__(self, problem: str, mark: yaml.Mark):
+        super().__init__(problem=problem, problem_mark=mark)
+
+
 class _Loader(yaml.SafeLoader):
-    """Safe loading; floats as Decimal from their text; mappings remember lines; repeats recorded."""
+    """Safe loading; floats as Decimal from their text; mappings remember lines; repeats recorded.
+
+    Bounded, since the file comes from outside: anchors and aliases are refused where they are
+    written, before anything is expanded; nesting stops at MAX_NESTING (the composer and the
+    constructor recurse once per level); a number longer than MAX_NUMBER_CHARACTERS is refused
+    before it is converted.
+    """
 
     def __init__(self, stream: str):
         super().__init__(stream)
         self.repeated: list[str] = []
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("政策文件中不能使用锚点和别名（&、*），请把内容照写出来", event.start_mark)
+        if self.depth >= MAX_NESTING:
+            raise _Refused(
+                f"层次嵌套超过 {MAX_NESTING} 层，政策文件用不到这么多层，请检查括号和缩进", event.start_mark
+            )
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+    def _refuse_long_number(self, node: yaml.ScalarNode) -> None:
+        if len(node.value) > MAX_NUMBER_CHARACTERS:
+            raise _Refused(
+                f"数 {node.value[:12]}…（共 {len(node.value)} 个字符）太长，不是可用的数", node.start_mark
+            )
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        self._refuse_long_number(node)
+        return super().construct_yaml_int(node)
 
     def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:
+        self._refuse_long_number(node)
         text = node.value.replace("_", "")
         try:
             value = Decimal(text)
         except InvalidOperation:
             value = None
         if value is None or not value.is_finite():
-            raise yaml.constructor.ConstructorError(None, None, f"{node.value} 不是可用的数", node.start_mark)
+            raise _Refused(f"{node.value} 不是可用的数", node.start_mark)
         return value
 
     def construct_policy_mapping(self, node: yaml.MappingNode) -> _Mapping:
@@ -316,26 +378,39 @@ class _Loader(yaml.SafeLoader):
             mapping.key_lines[key] = line
 
 
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_policy_mapping)
 
+# PyYAML's English problem → what a clerk should do there. Only the Chinese is shown.
 _YAML_HINTS = {
     "found character '\\t' that cannot start any token": "请用空格缩进，不要用制表符（Tab）",
+    "that cannot start any token": "这个字符不能写在值的开头，请给整段文字加引号",
     "could not find expected ':'": "缺少冒号“:”，或上一行的引号没有闭合",
     "mapping values are not allowed here": "冒号“:”后面要有空格；文字中含冒号时请给整段文字加引号",
-    "found undefined alias": "用了未定义的别名（*）",
+    "found unexpected end of stream": "引号或括号没有闭合",
+    "expected ',' or ']'": "方括号“[ ]”没有闭合，或其中的各项之间缺少逗号",
+    "expected ',' or '}'": "花括号“{ }”没有闭合，或其中的各项之间缺少逗号",
+    "expected <block end>": "缩进不一致：同一层的各项应对齐，下一层多缩进两个空格",
+    "special characters are not allowed": "文件中有不可见的控制字符，请删除后再导入",
 }
 
+_YAML_HINT_OTHERWISE = "请检查该处的缩进、冒号和引号、括号是否成对"
 
-def _yaml_problem(error: yaml.YAMLError) -> str:
+
+def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
+    if isinstance(error, _Refused):
+        return f"文件第 {error.problem_mark.line + 1} 行：{error.problem}"
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列附近" if mark is not None else ""
-    problem = getattr(error, "problem", None) or str(error)
-    hint = next((text for english, text in _YAML_HINTS.items() if english in problem), "")
-    if problem.endswith("不是可用的数"):
-        return f"文件第 {mark.line + 1} 行：{problem}" if mark is not None else problem
-    detail = f"：{hint}" if hint else ""
-    return f"文件不是有效的 YAML 格式，{where}有误{detail}（{problem}）"
+    if mark is not None:
+        where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列附近"
+    elif isinstance(error, yaml.reader.ReaderError):  # a character YAML refuses; it knows only the offset
+        where = f"第 {text.count(chr(10), 0, error.position) + 1} 行"
+    else:
+        where = ""
+    english = f"{getattr(error, 'problem', None) or ''} {error}"
+    hint = next((hint for key, hint in _YAML_HINTS.items() if key in english), _YAML_HINT_OTHERWISE)
+    return f"文件不是有效的 YAML 格式，{where}有误：{hint}"
 
 
 def _load(text: str | bytes) -> tuple[Any, list[str]]:
@@ -346,13 +421,20 @@ def _load(text: str | bytes) -> tuple[Any, list[str]]:
             raise PolicyFileError(
                 ["文件不是 UTF-8 编码的文本。请另存为 UTF-8 编码的 .yaml 文件后再导入。"]
             ) from None
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # refuses a control character already
         data = loader.get_single_data()
     except yaml.YAMLError as error:
-        raise PolicyFileError([_yaml_problem(error)]) from None
+        raise PolicyFileError([_yaml_problem(error, text)]) from None
+    except (ValueError, RecursionError):
+        # The loader's own bounds should come first; this is the net under them, never a 500.
+        raise PolicyFileError(
+            ["文件中有无法读取的内容（数字位数过多或层次嵌套过深），请检查后再导入。"]
+        ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, loader.repeated
 
 
@@ -408,9 +490,14 @@ class _Reader:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 self.problem(where, f"{named} 应为整数，而不是 {_shown(raw)}", line)
                 return 0
+            if not field.least <= raw <= field.most:
+                self.problem(
+                    where, f"{named} 应在 {field.least} 到 {field.most} 之间，而不是 {_shown(raw)}", line
+                )
+                return field.least
             return raw
         if kind == "decimal":
-            return self.decimal(raw, named, where, line)
+            return self.decimal(raw, named, where, line, field.column)
         if kind == "bool":
             if not isinstance(raw, bool):
                 self.problem(where, f"{named} 应为 true（是）或 false（否），而不是 {_shown(raw)}", line)
@@ -439,7 +526,7 @@ class _Reader:
                 return {}
             lines = getattr(raw, "key_lines", {})
             return {
-                str(key): self.decimal(amount, f"{named} {key}", where, lines.get(key, line))
+                str(key): self.decimal(amount, f"{named} {key}", where, lines.get(key, line), "money")
                 for key, amount in raw.items()
             }
         if kind == "amounts":
@@ -477,20 +564,51 @@ class _Reader:
         row_line = getattr(entry, "line", line)
         return self.record(entry, field.schema, row_where, row_line) or {}
 
-    def decimal(self, raw: Any, named: str, where: str, line: int | None) -> Decimal:
+    def decimal(self, raw: Any, named: str, where: str, line: int | None, column: str) -> Decimal:
+        """A number for a points or money column, refused unless the column keeps it as written.
+
+        Beyond the column's digits the database refuses the row (or, for a huge exponent, the
+        validator's arithmetic overflows); more decimals than it keeps would be rounded on save
+        (89.995 → 90.00), so the installed policy would not be the file.
+        """
+        value = None
         if isinstance(raw, Decimal):
-            return raw
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return Decimal(raw)
-        if isinstance(raw, str):
+            value = raw
+        elif isinstance(raw, int) and not isinstance(raw, bool):
+            value = Decimal(raw)
+        elif isinstance(raw, str) and len(raw.strip()) <= MAX_NUMBER_CHARACTERS:
             try:
                 value = Decimal(raw.strip())
             except InvalidOperation:
                 value = None
-            if value is not None and value.is_finite():
-                return value
-        self.problem(where, f"{named} 应为数（如 10 或 0.5），而不是 {_shown(raw)}", line)
-        return Decimal(0)
+        if value is None or not value.is_finite():
+            self.problem(where, f"{named} 应为数（如 10 或 0.5），而不是 {_shown(raw)}", line)
+            return Decimal(0)
+        most, places = _column_limits(column)
+        if not 0 <= value <= most:
+            self.problem(where, f"{named} 应在 0 到 {most} 之间，而不是 {_shown(raw)}", line)
+            return Decimal(0)
+        if value != value.quantize(Decimal(1).scaleb(-places)):
+            in_words = _PLACES_IN_WORDS.get(places, places)
+            self.problem(
+                where,
+                f"{named} 最多{in_words}位小数，而不是 {_shown(raw)}（多出的小数位保存时会被舍入）",
+                line,
+            )
+            return Decimal(0)
+        return value
+
+
+_PLACES_IN_WORDS = {0: "零", 1: "一", 2: "两", 3: "三", 4: "四"}
+
+
+def _column_limits(column: str) -> tuple[Decimal, int]:
+    """(largest value, decimal places) of the model's POINTS or MONEY columns: 9999.99 and 2 for points."""
+    from assessment import models  # read when a file is read, after the apps are loaded
+
+    options = {"points": models.POINTS, "money": models.MONEY}[column]
+    places = options["decimal_places"]
+    return Decimal(10) ** (options["max_digits"] - places) - Decimal(1).scaleb(-places), places
 
 
 def _shown(value: Any) -> str:
@@ -502,7 +620,8 @@ def _shown(value: Any) -> str:
         return "一组“键: 值”"
     if isinstance(value, list):
         return "列表"
-    return f"“{value}”"
+    shown = str(value)
+    return f"“{shown[:30]}…”" if len(shown) > 30 else f"“{shown}”"
 
 
 def _row_where(field: _Field, where: str, index: int, entry: Any) -> str:
@@ -586,14 +705,11 @@ def _policy_problems(spec: PolicySpec, *, values_only: bool = False) -> tuple[li
     codes = [tier.code for tier in scheme.thresholds] + [band.code for band in scheme.bands]
     for code in sorted({code for code in codes if codes.count(code) > 1}):
         problems.append(f"定等方式：等次编码 {code} 用了不止一次")
-    if scheme.elimination is not None:
-        if scheme.elimination.scope not in ELIMINATION_SCOPES:
-            problems.append(
-                f"定等方式 末位淘汰：比较范围 scope 应为 all_units（全部单位）或 ranked_units（参与排名的单位），"
-                f"而不是 {scheme.elimination.scope}"
-            )
-        if scheme.elimination.lowest_count < 0:
-            problems.append("定等方式 末位淘汰：淘汰名额 lowest_count 不能为负数")
+    if scheme.elimination is not None and scheme.elimination.scope not in ELIMINATION_SCOPES:
+        problems.append(
+            f"定等方式 末位淘汰：比较范围 scope 应为 all_units（全部单位）或 ranked_units（参与排名的单位），"
+            f"而不是 {scheme.elimination.scope}"
+        )
 
     if values_only:
         return problems, []
@@ -602,19 +718,15 @@ def _policy_problems(spec: PolicySpec, *, values_only: bool = False) -> tuple[li
     for kind, by_tier in schedule.amounts.items():
         if kind not in spec.kinds:
             problems.append(f"补助标准：站点类型 {kind} 不在本政策的适用类型（{'、'.join(spec.kinds)}）中")
-        for tier, amount in by_tier.items():
+        for tier in by_tier:
             if tier not in tier_codes:
                 problems.append(
                     f"补助标准 {kind_name(kind)}：等次编码 {tier} 在定等方式中不存在；"
                     f"可用的等次编码：{'、'.join(tier_codes) or '（无）'}"
                 )
-            if amount < 0:
-                problems.append(f"补助标准 {kind_name(kind)} {tier}：金额不能为负数")
-    for kind, amount in schedule.one_time_amounts.items():
+    for kind in schedule.one_time_amounts:
         if kind not in spec.kinds:
             problems.append(f"补助标准：一次性补助的站点类型 {kind} 不在本政策的适用类型中")
-        if amount < 0:
-            problems.append(f"补助标准：{kind_name(kind)}的一次性补助金额不能为负数")
     if schedule.one_time_basis not in ONE_TIME_BASES:
         problems.append(
             "补助标准：一次性补助依据 one_time_basis 应为 first_recognition（首次认定）或 start_up（创建启动），"
@@ -623,11 +735,7 @@ def _policy_problems(spec: PolicySpec, *, values_only: bool = False) -> tuple[li
     elif schedule.one_time_amounts and not schedule.one_time_basis:
         problems.append("补助标准：有一次性补助金额时须写明一次性补助依据 one_time_basis")
 
-    if spec.eligibility.min_months_recognised is not None and spec.eligibility.min_months_recognised < 0:
-        problems.append("参评条件：认定满几个月 min_months_recognised 不能为负数")
-    if spec.notice.result_working_days < 0 or spec.notice.payee_working_days < 0:
-        problems.append("公示期限：工作日数不能为负数")
-
+    # Negative counts, days and amounts were refused with the file's shape (each field's range).
     hints: list[str] = []
     if spec.kinds and all(kind in kind_labels for kind in spec.kinds):
         places = _rubric_places(spec)

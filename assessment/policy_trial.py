@@ -40,6 +40,7 @@ from assessment.engine.scoring import (
 )
 from assessment.engine.simulate import uses_recognition
 from assessment.engine.specs import PolicySpec
+from assessment.engine.validation import validate_rubric
 from assessment.forms import SheetInputsForm
 from stations.models import Station, StationKind
 
@@ -109,9 +110,19 @@ def trial_rubric(spec: PolicySpec) -> tuple[CompiledRubric | None, list[str]]:
     if not spec.kinds:
         return None, ["本政策还没有选择适用的站点类型，选择后才能试算。"]
     try:
-        return compile_rubric(spec.rubric, kinds=spec.kinds), []
+        compiled = compile_rubric(spec.rubric, kinds=spec.kinds)
     except RubricError as error:
-        return None, [f"{finding.code}：{finding.message}" for finding in error.findings]
+        return None, [_finding_text(finding) for finding in error.findings]
+    # What compiles may still not add up (sections over the sheet's maximum): a campaign could not
+    # open on it, so a trial would show tiers and amounts the policy can never give.
+    errors = [f for f in validate_rubric(spec.rubric, spec.kinds) if f.severity == "error"]
+    if errors:
+        return None, [_finding_text(finding) for finding in errors]
+    return compiled, []
+
+
+def _finding_text(finding) -> str:
+    return f"{finding.code}：{finding.message}" if finding.code else finding.message
 
 
 def default_assessed_on(spec: PolicySpec) -> date:
@@ -153,6 +164,15 @@ def trial_notes(spec: PolicySpec, *, month: int | None, assessed_on: date | None
             f"排名只在本次填写的 {count} 个案例之间进行：分档、末位淘汰和小组扣减都按这几个案例计算；"
             "正式考核中与全部参评单位一起排名，结果可能不同。"
         )
+        elimination = spec.tier_scheme.elimination
+        if elimination is not None and count <= elimination.lowest_count:
+            # With 3 cases and 004's 全区倒数3名, every case, the best included, is among the lowest 3.
+            notes.append(
+                f"本政策对得分低于 {format_plain(elimination.below_score)} 分的倒数 {elimination.lowest_count} 名"
+                f"末位淘汰；只有 {count} 个案例时，每个案例都在倒数 {elimination.lowest_count} 名之内，"
+                f"低于 {format_plain(elimination.below_score)} 分的都会被淘汰。"
+                f"要看排名靠前的单位能得多少，请填写 {elimination.lowest_count + 1} 个以上的案例。"
+            )
     if uses_recognition(spec) and assessed_on is not None:
         notes.append(f"认定时长、一次性补助和政府购买服务合同期都按考核基准日 {assessed_on} 判断。")
     return notes
@@ -400,6 +420,8 @@ def result_table(
             else ""
         ),
         "decided": any(outcome.decision is not None for outcome in result.cases),
+        # A rating that pays nothing (Huizhou's stars) shows no amount row: 0.00 reads as money withheld.
+        "pays_money": not schedule.pays_nothing,
     }
 
 

@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from assessment.engine.decimal_math import format_plain
+from assessment.engine.decimal_math import NotANumber, NumberProblem, format_plain, parse_decimal
 
 # The rules a clerk edits here, in the order the list offers them.
 EDITABLE_RULES: tuple[str, ...] = (
@@ -95,14 +95,12 @@ class Before:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    """A stored or typed number as a Decimal; None when it is not one (bools are not numbers)."""
-    if value is None or isinstance(value, bool):
-        return None
+    """A stored or typed number as a Decimal; None when it is not one a rubric can use (bools are
+    not numbers; "1e999999999" is refused as the engine refuses it, never overflowing on show)."""
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
+        return parse_decimal(value)
+    except NumberProblem:
         return None
-    return number if number.is_finite() else None
 
 
 def _text(value: Decimal | None) -> str:
@@ -449,10 +447,16 @@ def _row_number(
         if required:
             problems.add(field, f"第 {row['row']} 行：请填写“{title}”。")
         return None
-    number = _decimal(raw)
-    if number is None:
+    try:
+        number = parse_decimal(raw)
+    except NotANumber:
         problems.add(field, f"第 {row['row']} 行：“{title}”应填数字，而不是“{raw}”。")
-    elif number < 0:
+        return None
+    except NumberProblem as problem:
+        shown = raw if len(raw) <= 24 else f"{raw[:24]}…"
+        problems.add(field, f"第 {row['row']} 行：“{title}”{problem}（填的是“{shown}”）。")
+        return None
+    if number < 0:
         problems.add(field, f"第 {row['row']} 行：“{title}”不能为负数。")
         return None
     return number
@@ -664,11 +668,17 @@ def item_from_fields(
             problems.add("unmet_step", "有条件没有填写扣分：请填写统一每项扣分，或在每一行填写扣分。")
     elif rule == "discretionary_deduction":
         same = before is not None and before.rule == rule
+        # Named after the item ("服务台账扣分"): a sheet with two such items shows two fields each.
         params["input"] = names.role(
-            "deduction", "points", (names.label_of("deduction") if same else None) or DEDUCTION_LABEL
+            "deduction",
+            "points",
+            (names.label_of("deduction") if same else None) or f"{title}{DEDUCTION_LABEL}",
         )
         params["reason"] = names.role(
-            "reason", "text", (names.label_of("reason") if same else None) or REASON_LABEL, "_reason"
+            "reason",
+            "text",
+            (names.label_of("reason") if same else None) or f"{title}{REASON_LABEL}",
+            "_reason",
         )
         most = values.get("most")
         if most is not None and most <= 0:

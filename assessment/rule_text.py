@@ -7,8 +7,10 @@ itself says about a scored sheet is its explanation line (`assessment.engine.rul
 
 import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
+
+from assessment.engine.decimal_math import NumberProblem, format_plain, parse_decimal
 
 RULE_LABELS: dict[str, str] = {
     "manual": "评估人员评分",
@@ -74,13 +76,12 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def _number(value: Any) -> str:
     """ "2" for "2.00", "0.5" for "0.50": the way a 细则 writes a number."""
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    text = format(number.normalize(), "f")
-    return text
+        # Bounded: "1e999999999" would overflow the decimal context when normalised.
+        number = parse_decimal(value)
+    except NumberProblem:
+        text = str(value)  # shown as written; the engine refuses it by name
+        return text if len(text) <= 24 else f"{text[:24]}…"
+    return format_plain(number)
 
 
 def _expression(text: Any, labels: Mapping[str, str]) -> str:
@@ -150,8 +151,8 @@ def _steps(params: Mapping[str, Any], percentage: bool) -> str:
 
     def lower(step: Mapping[str, Any]) -> Decimal:
         try:
-            return Decimal(str(step.get("at_least")))
-        except InvalidOperation:
+            return parse_decimal(step.get("at_least"))
+        except NumberProblem:
             return Decimal(0)
 
     steps.sort(key=lower, reverse=True)

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
 from assessment.engine.specs import (
     EligibilitySpec,
@@ -72,6 +72,20 @@ def _item_spec(item: RubricItem, children_of: dict[int | None, list[RubricItem]]
     )
 
 
+def subsidy_schedule(policy: Policy) -> SubsidyScheduleSpec:
+    """The policy's subsidy schedule from its amount rows alone (prefetch "subsidy_amounts" and
+    "one_time_amounts" to read many policies'): for a list asking only what a policy pays."""
+    amounts: dict[str, dict[str, Decimal]] = {}
+    for row in policy.subsidy_amounts.all():
+        amounts.setdefault(row.kind, {})[row.tier] = row.amount
+    return SubsidyScheduleSpec(
+        amounts=amounts,
+        one_time_amounts={row.kind: row.amount for row in policy.one_time_amounts.all()},
+        one_time_basis=policy.one_time_basis,
+        one_time_label=policy.one_time_label,
+    )
+
+
 def policy_spec(policy: Policy) -> PolicySpec:
     """Rebuild the PolicySpec the engine scores with from the policy's rows (see models.py)."""
     policy = policy_with_rows(policy.pk)
@@ -88,9 +102,6 @@ def policy_spec(policy: Policy) -> PolicySpec:
                 items=tuple(_item_spec(item, children_of) for item in children_of.get(None, [])),
             )
         )
-    amounts: dict[str, dict[str, Decimal]] = {}
-    for row in policy.subsidy_amounts.all():
-        amounts.setdefault(row.kind, {})[row.tier] = row.amount
     elimination = None
     if policy.elimination_lowest_count:
         elimination = EliminationSpec(
@@ -131,12 +142,7 @@ def policy_spec(policy: Policy) -> PolicySpec:
                 else None
             ),
         ),
-        subsidy_schedule=SubsidyScheduleSpec(
-            amounts=amounts,
-            one_time_amounts={row.kind: row.amount for row in policy.one_time_amounts.all()},
-            one_time_basis=policy.one_time_basis,
-            one_time_label=policy.one_time_label,
-        ),
+        subsidy_schedule=subsidy_schedule(policy),
         eligibility=EligibilitySpec(
             min_months_recognised=policy.min_months_recognised,
             purchase_of_services_excluded=policy.purchase_of_services_excluded,
@@ -157,6 +163,62 @@ register_scope(
 register_scope(
     RubricItem, lambda *, actor: RubricItem.objects.filter(section__policy__in=policy_list(actor=actor))
 )
+
+
+def policy_tiers(policy: Policy) -> list[tuple[str, str]]:
+    """The policy's tiers or bands as (code, Chinese name), in the policy's own order.
+
+    The order a clerk reads in the policy: a threshold policy's tiers from the highest line down,
+    then its fallback; a ranked policy's bands in their order, then the fixed bands. Every list of
+    tiers (filters, the amounts table) follows it, never the labels' or codes' alphabet.
+    """
+    if policy is None or policy.pk is None:
+        return []
+    if policy.tier_method == Policy.TierMethod.RANKED:
+        tiers = [
+            (band.code, band.label) for band in sorted(policy.bands.all(), key=lambda b: (b.position, b.pk))
+        ]
+        labels = policy.level_band_labels or {}
+        for level, code in (policy.level_bands or {}).items():
+            if code not in dict(tiers):
+                tiers.append((code, labels.get(level, code)))
+        return tiers
+    tiers = [(tier.code, tier.label) for tier in sorted(policy.thresholds.all(), key=lambda t: -t.min_score)]
+    if policy.fallback_tier:
+        tiers.append((policy.fallback_tier, policy.fallback_label or "未达最低分数线"))
+    return tiers
+
+
+def tier_position(tiers: list[tuple[str, str]], field: str = "tier") -> Case:
+    """An expression ordering rows by their tier code's place in `tiers` (unknown codes last)."""
+    return Case(
+        *(When(**{field: code}, then=Value(index)) for index, (code, _) in enumerate(tiers)),
+        default=Value(len(tiers)),
+        output_field=IntegerField(),
+    )
+
+
+def result_tier_labels(results: QuerySet) -> list[str]:
+    """The tier labels `results` carry, in their policies' tier order (`policy_tiers`).
+
+    A label no policy lists (a ranked unit without a band: "不分档") comes after those that are;
+    labels shared by several policies are listed once. Three queries, however many results.
+    """
+    rows = set(
+        results.order_by()
+        .exclude(tier_label="")
+        .values_list("campaign__policy_id", "tier", "tier_label")
+        .distinct()
+    )
+    policies = Policy.objects.filter(pk__in={row[0] for row in rows}).prefetch_related("thresholds", "bands")
+    place = {
+        (policy.pk, code): index
+        for policy in policies
+        for index, (code, _) in enumerate(policy_tiers(policy))
+    }
+    unknown = len(place) + 1
+    ordered = sorted(rows, key=lambda row: (place.get((row[0], row[1]), unknown), row[2]))
+    return list(dict.fromkeys(label for _, _, label in ordered))
 
 
 def campaign_list(*, actor: User) -> QuerySet:

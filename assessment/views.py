@@ -17,8 +17,14 @@ from assessment.forms import (
     SheetInputsForm,
 )
 from assessment.models import Campaign, RectificationOrder
-from assessment.scoring import input_fields
-from assessment.selectors import assignment_list, evidence_list, rectification_list, sheet_get
+from assessment.scoring import compiled_policy, input_fields
+from assessment.selectors import (
+    assignment_list,
+    evidence_list,
+    rectification_list,
+    result_tier_labels,
+    sheet_get,
+)
 from assessment.services.campaigns import RESULTS_PUBLIC, conflict_declare
 from assessment.services.objections import OBJECTION_ATTACHMENT_MAX_BYTES, notice_is_open, objection_file
 from assessment.services.rectification import (
@@ -357,11 +363,8 @@ def _notice_listing(campaign, filters: dict[str, str]) -> tuple[str, bool]:
     if len(nearby) > 200:
         nearby = [region for region in nearby if region.level == top.level + 1]
     region_choices = [(str(r.pk), ("\u3000" if r.level > top.level + 1 else "") + r.name) for r in nearby]
-    tiers = [
-        label
-        for label in campaign.results.order_by("tier_label").values_list("tier_label", flat=True).distinct()
-        if label
-    ]
+    # In the policy's own order (五星 down to 未评定星级), as the clerk's lists show them.
+    tiers = result_tier_labels(campaign.results.all())
     if campaign.results.filter(eliminated=True).exists():
         tiers.append(NOTICE_ELIMINATED)
 
@@ -394,6 +397,8 @@ def _notice_listing(campaign, filters: dict[str, str]) -> tuple[str, bool]:
             "filtered": bool(kept),
             "region_choices": region_choices,
             "tiers": tiers,
+            # A rating that pays nothing shows no money column: a column of 0.00 reads as money withheld.
+            "pays_money": not compiled_policy(campaign.policy)[0].subsidy_schedule.pays_nothing,
             "in_notice": campaign.status == Campaign.Status.NOTICE,
             "previous_link": page_link(page.previous_page_number()) if page.has_previous() else "",
             "next_link": page_link(page.next_page_number()) if page.has_next() else "",

@@ -323,6 +323,10 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # while it streams in, before the next handlers keep it in memory or in a temporary file.
 UPLOAD_DEFAULT_MAX_BYTES = env.int("UPLOAD_DEFAULT_MAX_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# Django's default of 1,000 fields is below one rubric section's editor: every item carries its
+# rule's labelled fields and row tables (about 140), so a section of 7 items was refused with a 400.
+# The body limits above still bound what a request may cost.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=20000)
 FILE_UPLOAD_HANDLERS = [
     "core.upload_limits.UploadLimitHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

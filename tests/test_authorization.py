@@ -571,7 +571,15 @@ def test_public_notice_is_open_to_all_only_while_a_campaign_is_on_notice(client,
 DOCUMENT_VIEWS = {"score_sheets_zip", "results_xlsx", "notice_xlsx", "construction_xlsx", "pdf"}
 
 # Admin pages about a whole list rather than one object (exports, lists of flags).
-LIST_VIEWS = {"changelist", "add", "disbursement", "duplicates", "duplicates_full", "policy_import"}
+LIST_VIEWS = {
+    "changelist",
+    "add",
+    "disbursement",
+    "duplicates",
+    "duplicates_full",
+    "policy_import",
+    "policy_format",
+}
 LIST_VIEW_ARGS = {"duplicates": [2024], "duplicates_full": [2024]}
 # Pages that show ID numbers and phones in full after asking why (core/personal_data.py): bureau
 # staff and superusers get the purpose page, auditors a refusal (they read everything masked).
@@ -623,8 +631,9 @@ def test_admin_model_pages_answer_each_role_as_expected(client, world, objects, 
     checked = 0
     for name in sorted(admin_model_url_names()):
         model, view = admin_model_and_view(name)
-        if model is Policy and view == "import":
-            view = "policy_import"  # 导入政策文件 is about the list; a campaign's import is about one
+        if model is Policy and view in ("import", "format"):
+            # 导入政策文件 and 政策文件格式 are about the list; a campaign's import is about one.
+            view = f"policy_{view}"
         for side in ("a", "b"):
             obj = objects[model][side]
             args = LIST_VIEW_ARGS.get(view, []) if view in LIST_VIEWS else [obj.pk]

@@ -610,6 +610,8 @@ def score_sheet_context(document: ScoreSheetDocument) -> dict[str, Any]:
         "campaign": document.campaign,
         "station": document.station,
         "policy": document.campaign.policy,
+        # A rating that pays nothing prints no money row: "0.00 元" would read as money withheld.
+        "pays_money": not spec.subsidy_schedule.pays_nothing,
         "period_label": campaign_period_label(document.campaign),
         "generated_at": timezone.localtime(),
         "page_css": page_css(document),

@@ -96,6 +96,12 @@ class TableExport:
     name: ClassVar[str] = "table"
 
     @property
+    def pays_money(self) -> bool:
+        """False for a rating whose policy pays nothing: its tables leave the money columns out."""
+        spec, _ = compiled_policy(self.campaign.policy)
+        return not spec.subsidy_schedule.pays_nothing
+
+    @property
     def filename(self) -> str:
         return f"{self.campaign.code}-{self.name}-{timezone.localdate():%Y%m%d}.xlsx"
 
@@ -139,8 +145,7 @@ class CampaignResultTable(TableExport):
             *sections,
             total,
             "等次",
-            "年度补助（元）",
-            "一次性补助（元）",
+            *(["年度补助（元）", "一次性补助（元）"] if self.pays_money else []),
             "评分表状态",
             "计算说明",
         ]
@@ -157,6 +162,7 @@ class CampaignResultTable(TableExport):
             .values_list("pk", "code", "name", "kind", "region__path")
         )
         chains: dict[str, str] = {}  # region path -> names, over the whole table
+        money = self.pays_money
         for chunk in _chunks(stations.iterator(chunk_size=CHUNK), CHUNK):
             ids = [station[0] for station in chunk]
             counts = {
@@ -192,8 +198,11 @@ class CampaignResultTable(TableExport):
                     *[points.get(section) for section in codes],
                     total,
                     tier_text(result),
-                    result.subsidy if result else None,
-                    result.one_time_subsidy if result else None,
+                    *(
+                        ([result.subsidy, result.one_time_subsidy] if result else [None, None])
+                        if money
+                        else []
+                    ),
                     state,
                     result.explanation if result else "",
                 ]
@@ -208,13 +217,15 @@ class CampaignResultTable(TableExport):
 
     def sheets(self) -> list[XlsxSheet]:
         header = self.header()
+        money = [14, 14] if self.pays_money else []
+        sections = len(header) - 8 - len(money)
         return [
             XlsxSheet(
                 title="考核结果",
                 caption=self.caption(),
                 header=header,
                 rows=self.rows(),
-                column_widths=[12, 26, 14, 20, *[14] * (len(header) - 10), 12, 16, 14, 14, 14, 60],
+                column_widths=[12, 26, 14, 20, *[14] * sections, 12, 16, *money, 14, 60],
             )
         ]
 
@@ -240,11 +251,16 @@ class NoticeListTable(TableExport):
     def results(self) -> QuerySet:
         return scoped_results(campaign=self.campaign, actor=self.actor).order_by("-score", "station__code")
 
+    def header(self) -> list[str]:
+        money = ["年度补助（元）", "一次性补助（元）"]
+        return [column for column in self.HEADER if self.pays_money or column not in money]
+
     def rows(self) -> Iterator[list[object]]:
         rows = self.results().values_list(
             *RESULT_COLUMNS, "station__code", "station__name", "station__region__name"
         )
         width = len(RESULT_COLUMNS)
+        money = self.pays_money
         for rank, row in enumerate(rows.iterator(chunk_size=CHUNK), start=1):
             result = ResultRow(*row[:width])
             code, name, region = row[width:]
@@ -255,8 +271,7 @@ class NoticeListTable(TableExport):
                 region,
                 result.score,
                 tier_text(result),
-                result.subsidy,
-                result.one_time_subsidy,
+                *([result.subsidy, result.one_time_subsidy] if money else []),
                 result.explanation,
             ]
 
@@ -267,9 +282,9 @@ class NoticeListTable(TableExport):
         return [
             XlsxSheet(
                 title=title,
-                header=self.HEADER,
+                header=self.header(),
                 rows=self.rows(),
-                column_widths=[6, 12, 26, 14, 10, 16, 14, 14, 60],
+                column_widths=[6, 12, 26, 14, 10, 16, *([14, 14] if self.pays_money else []), 60],
             )
         ]
 

@@ -8,14 +8,64 @@ that come out of a division are carried as `Fraction` until that single rounding
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any
 
 TWO_PLACES = Decimal("0.01")
 ZERO = Decimal("0.00")
 HUNDRED = Decimal(100)
 
+#: Anything this large is a typing slip, and would only slow exact arithmetic down (1e99999999
+#: as a Fraction is an integer of a hundred million digits).
+LARGEST_MAGNITUDE = 10**12
+#: The most decimal places a rubric's number needs (a factor such as 0.00007 has 5); more is a
+#: slip, and 1e-99999999 would make a Fraction as large as 1e99999999 does.
+MOST_PLACES = 6
+
 Exact = Decimal | Fraction | int
+
+
+class NumberProblem(ValueError):
+    """Why a value is not a number a policy can use, as a short Chinese phrase ("数值过大")."""
+
+
+class NotANumber(NumberProblem):
+    """Not a number at all ("八十", "NaN", true), as opposed to a number out of bounds."""
+
+
+def parse_decimal(raw: Any) -> Decimal:
+    """A number written in a policy or typed by a clerk, as an exact `Decimal` of bounded size.
+
+    Accepts an int, a Decimal or a decimal text ("0.5", " 3 ", "1e2"); a float through its
+    shortest repr. Refuses, with `NumberProblem`: what is not a number (a bool included), a
+    non-finite one, a magnitude of `LARGEST_MAGNITUDE` or more, and more than `MOST_PLACES`
+    decimals. Every number the engine turns into a `Fraction` passes here first, so none can
+    make it build a huge integer or overflow the decimal context when shown.
+    """
+    if isinstance(raw, bool) or raw is None:
+        raise NotANumber("不是数字")
+    if isinstance(raw, float):
+        raw = repr(raw)
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise NotANumber("不是数字") from None
+    if not value.is_finite():
+        raise NotANumber("不是数字")
+    # copy_abs() and comparisons are exact (abs() would round to the context and overflow).
+    if value.copy_abs() >= LARGEST_MAGNITUDE:
+        raise NumberProblem("数值过大")
+    _, digits, exponent = value.as_tuple()
+    if exponent < 0 and any(digits):
+        written = "".join(map(str, digits))
+        places = -exponent - (len(written) - len(written.rstrip("0")))
+        if places > MOST_PLACES:
+            raise NumberProblem(f"小数最多 {MOST_PLACES} 位")
+    if exponent < -MOST_PLACES:
+        # Only zeros beyond the places kept ("0.50000000", "0E-999999999"): dropped, exactly.
+        value = value.quantize(Decimal(1).scaleb(-MOST_PLACES))
+    return value
 
 
 def round_half_up(value: Exact) -> Decimal:

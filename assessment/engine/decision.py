@@ -34,6 +34,11 @@ from assessment.engine.tiers import (
     threshold_tier,
 )
 
+# What a unit's line says instead of "绩效补助 0.00 元" under a policy whose schedule pays nothing at
+# all (Huizhou's stars rate stations; their operators are paid by contract): "0.00 元" on every line
+# of a public notice reads as money withheld.
+NO_SUBSIDY = "本政策为等次评定，不设补助"
+
 # The kinds of amount the product pays; a later kind is a new constant and a new decide_ function.
 PERFORMANCE = "performance"
 ONE_TIME = "one_time"
@@ -221,7 +226,10 @@ def _decide_by_thresholds(policy: PolicySpec, unit: DecisionUnit, assessed_on: d
         decision = threshold_tier(policy.tier_scheme, unit.score)
         tier_code, tier_label = decision.code, decision.label
         performance = round_half_up(schedule.amount_for(unit.kind, tier_code))
-        notes.append(f"{decision.explanation}，绩效补助 {performance} 元")
+        if schedule.pays_nothing:
+            notes.append(f"{decision.explanation}，{NO_SUBSIDY}")
+        else:
+            notes.append(f"{decision.explanation}，绩效补助 {performance} 元")
     performance_why = notes[-1]
 
     contract_runs = (
@@ -300,7 +308,7 @@ def _decide_ranked(policy: PolicySpec, units: Sequence[DecisionUnit]) -> list[Un
         round_half_up(schedule.amount_for(unit.kind, bands[index])) for index, unit in enumerate(units)
     ]
     for index in range(len(units)):
-        notes[index].append(f"补助 {amounts[index]} 元")
+        notes[index].append(NO_SUBSIDY if schedule.pays_nothing else f"补助 {amounts[index]} 元")
 
     eliminated = [False] * len(units)
     elimination = scheme.elimination

@@ -14,12 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from assessment.engine.decimal_math import format_plain, round_half_up
+from assessment.engine.decimal_math import LARGEST_MAGNITUDE, format_plain, round_half_up
 
 _DECIMAL_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-
-#: Anything this large is a typing slip, and would only slow exact arithmetic down.
-_LARGEST_MAGNITUDE = 10**12
 
 #: The longest written reason a sheet keeps: a sentence or two, not a report.
 TEXT_MAX_CHARS = 500
@@ -60,7 +57,7 @@ def read_number(raw: Any) -> int | Decimal | None:
 
 def is_too_large(value: int | Decimal) -> bool:
     """Whether a number is beyond any count, rate or score a unit can have."""
-    return abs(value) >= _LARGEST_MAGNITUDE
+    return abs(value) >= LARGEST_MAGNITUDE
 
 
 def parse_input_value(input_type: str, raw: Any, points_max: Decimal | None = None) -> tuple[Any, str | None]:

@@ -43,11 +43,19 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from assessment.engine.decimal_math import ZERO, as_fraction, format_plain, format_two_places, round_half_up
+from assessment.engine.decimal_math import (
+    ZERO,
+    NumberProblem,
+    as_fraction,
+    format_plain,
+    format_two_places,
+    parse_decimal,
+    round_half_up,
+)
 from assessment.engine.expressions import Expression, ExpressionError, parse_expression
 from assessment.engine.inputs import InputProblem
 from assessment.engine.specs import InputSpec, ItemSpec
@@ -67,12 +75,11 @@ def _param_decimal(item: ItemSpec, params: Mapping[str, Any], name: str, default
         # Floats would carry binary noise into money and points; policies write "0.05".
         raise RuleError(f'参数 {name} 应写成文本形式的小数，如 "0.05"')
     try:
-        value = Decimal(str(raw))
-    except InvalidOperation as error:
-        raise RuleError(f"参数 {name} 不是数字：{raw!r}") from error
-    if not value.is_finite():
-        raise RuleError(f"参数 {name} 不是有限数：{raw!r}")
-    return value
+        # Bounded: "1e99999999" would otherwise become a Fraction of a hundred million digits.
+        return parse_decimal(raw)
+    except NumberProblem as problem:
+        shown = str(raw) if len(str(raw)) <= 24 else f"{str(raw)[:24]}…"
+        raise RuleError(f"参数 {name} {problem}：{shown}") from None
 
 
 def _param_step(item: ItemSpec, params: Mapping[str, Any]) -> Decimal:

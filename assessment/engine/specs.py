@@ -349,6 +349,18 @@ class SubsidyScheduleSpec:
     one_time_basis: str = ""
     one_time_label: str = ""
 
+    @property
+    def pays_nothing(self) -> bool:
+        """Whether no tier and no one-time amount pays anything (Huizhou's stars: a rating only).
+
+        Such a policy's results show no money column and say the rating carries no subsidy,
+        where "0.00 元" on every line would read as stations denied their money.
+        """
+        yearly = (amount for by_tier in self.amounts.values() for amount in by_tier.values())
+        return not any(amount > 0 for amount in yearly) and not any(
+            amount > 0 for amount in self.one_time_amounts.values()
+        )
+
     def amount_for(self, kind: str, tier: str | None) -> Decimal:
         """The yearly amount for a unit of `kind` in `tier` (0 when none is set)."""
         if tier is None:

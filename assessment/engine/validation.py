@@ -4,6 +4,9 @@
 gap or an overlap does not, and says where), and do the parts add up to their headings? 004's
 section 四.2 lists 3 + 2 points under a 4-point heading; that is reported, never silently accepted
 (the engine then caps 4.2.1 + 4.2.2 at 4).
+Items that do not add up to their section are a warning (scored through, capped); sections that do
+not add up to the sheet's maximum are an error: a campaign cannot open on such a policy and a
+policy file with it is refused.
 `validate_inputs` lists what is wrong with one unit's inputs for one sheet.
 """
 
@@ -83,7 +86,8 @@ def _sum_findings(rubric: RubricSpec, kinds: Sequence[str]) -> list[RubricFindin
             note(
                 "",
                 f"各部分满分合计 {format_plain(section_total)} 分，"
-                f"与考核表满分 {format_plain(rubric.max_points)} 分不一致",
+                f"与考核表满分 {format_plain(rubric.max_points)} 分不一致；"
+                "请调整某一部分的满分或考核表满分，使二者相等",
                 kind,
             )
 
@@ -92,7 +96,11 @@ def _sum_findings(rubric: RubricSpec, kinds: Sequence[str]) -> list[RubricFindin
         # Name the kinds only when the problem is not the same on every kind's sheet.
         if len(affected) < len(kinds) and any(affected):
             message = f"{message}(适用于 {'、'.join(affected)})"
-        findings.append(RubricFinding(code=code, message=message, severity="warning"))
+        # Items that do not add up to their heading are capped and scored through (004's 四.2 does
+        # so on purpose); sections that do not add up to the sheet's maximum are not: a total of
+        # 111 on a 100-point sheet would be tiered and paid as if it were possible.
+        severity = "error" if code == "" else "warning"
+        findings.append(RubricFinding(code=code, message=message, severity=severity))
     return findings
 
 

@@ -105,12 +105,20 @@ def eligible_stations(campaign: Campaign) -> tuple[list[Station], list[tuple[Sta
 
 def _require_scorable(policy) -> None:
     """A campaign freezes its policy: refuse one whose rubric the engine cannot score."""
+    from assessment.engine import validate_rubric
     from assessment.engine.scoring import RubricError
 
     try:
-        compiled_policy(policy)
+        spec, _ = compiled_policy(policy)
+        # What compiles may still not add up: sections summing to more or less than the sheet's max.
+        errors = [f for f in validate_rubric(spec.rubric, spec.kinds) if f.severity == "error"]
+        if errors:
+            raise RubricError(errors)
     except RubricError as exc:
-        problems = "；".join(f"{finding.code} {finding.message}" for finding in exc.findings[:5])
+        problems = "；".join(
+            f"{finding.code} {finding.message}" if finding.code else finding.message
+            for finding in exc.findings[:5]
+        )
         raise ValidationError(f"政策“{policy}”的评分表有错误，不能用于考核：{problems}") from exc
     except (KeyError, TypeError, ValueError) as exc:
         raise ValidationError(f"政策“{policy}”的评分表数据无法读取：{exc}") from exc

@@ -281,3 +281,19 @@ def test_heshan_scores_are_the_monthly_mean_and_bands_rank_the_whole_campaign(he
         "HS-03": (Decimal("98.00"), "C", Decimal("40000.00"), False),
     }
     assert "12 个月月度得分平均 99.50 分" in CampaignResult.objects.get(station__code="HS-02").explanation
+
+
+def test_a_campaign_cannot_open_on_a_rubric_whose_sections_exceed_the_sheet_max(world, campaign):
+    # A clerk raised section 1's 满分 from 15 to 26: the sections add up to 111 on a 100-point sheet,
+    # so a station could total 111 and be tiered and paid on it.
+    from assessment.models import RubricSection
+
+    RubricSection.objects.filter(policy=campaign.policy, code="1").update(max_points=Decimal(26))
+
+    with pytest.raises(ValidationError) as refusal:
+        campaign_open(campaign=campaign, actor=world.bureau_a)
+
+    assert "各部分满分合计 111 分，与考核表满分 100 分不一致" in str(refusal.value)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+    assert not ScoreSheet.objects.filter(campaign=campaign).exists()

@@ -432,3 +432,43 @@ def test_a_text_input_cannot_be_computed_with():
     measured = item("proportional", {"numerator": "a", "denominator": "note"}, {"a": "count", "note": "text"})
     (message,) = errors_of(measured)
     assert "文字输入 note 不能参与计算" in message
+
+
+# --- numbers no rubric needs (a slip in a policy file) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # As an exact fraction this is an integer of a hundred million digits: refused at once.
+        ("1e99999999", "参数 at_least 数值过大：1e99999999"),
+        ("1000000000000", "参数 at_least 数值过大：1000000000000"),
+        ("-1e-99999999", "参数 at_least 小数最多 6 位：-1e-99999999"),
+        ("50.0000001", "参数 at_least 小数最多 6 位：50.0000001"),
+        ("NaN", "参数 at_least 不是数字：NaN"),
+    ],
+)
+def test_a_step_bound_no_rubric_needs_is_refused_in_words(raw, message):
+    (error,) = errors_of(step_table([{"at_least": raw, "points": "1"}]))
+    assert message in error
+
+
+def test_points_each_too_large_to_show_is_refused_in_words():
+    # 1e999999999 overflows the decimal context the moment it is normalised for display.
+    spec = item("per_count_award", {"input": "n", "points_each": "1e999999999"}, {"n": "count"})
+    (message,) = errors_of(spec)
+    assert "参数 points_each 数值过大" in message
+
+
+def test_six_decimals_and_trailing_zeros_are_still_numbers():
+    # 50.00000000 is 50 (zeros beyond six places add no precision); six places are kept exactly:
+    # 62.000001 is on the top step's bound, 62 just below it.
+    spec = step_table(
+        [
+            {"at_least": "50.00000000", "below": "62.000001", "points": "1"},
+            {"at_least": "62.000001", "points": "3"},
+        ]
+    )
+    assert errors_of(spec) == []
+    assert score_item(spec, {"rate": "62.000001"}).points == D("3.00")
+    assert score_item(spec, {"rate": "62"}).points == D("1.00")

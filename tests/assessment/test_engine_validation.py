@@ -50,8 +50,12 @@ def test_sections_that_do_not_add_up_to_the_sheet_max_are_flagged():
         max_points=Decimal(100),
         sections=(SectionSpec(code="1", title="甲部分", max_points=Decimal(5), items=(lone,)),),
     )
-    messages = [finding.message for finding in validate_rubric(rubric, (KIND,))]
-    assert messages == ["各部分满分合计 5 分，与考核表满分 100 分不一致"]
+    findings = validate_rubric(rubric, (KIND,))
+    assert [finding.message for finding in findings] == [
+        "各部分满分合计 5 分，与考核表满分 100 分不一致；请调整某一部分的满分或考核表满分，使二者相等"
+    ]
+    # An error, not a hint: a campaign would tier and pay totals the sheet cannot reach.
+    assert [finding.severity for finding in findings] == ["error"]
 
 
 def test_unknown_rule_kind_is_an_error_and_stops_compiling():

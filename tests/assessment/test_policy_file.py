@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from assessment import policy_file
 from assessment.engine import DecisionUnit, compile_rubric, decide_campaign
 from assessment.models import Policy
 from assessment.policies import POLICY_DIR, SEED_POLICIES
@@ -509,3 +511,182 @@ def test_a_file_may_not_add_a_version_to_another_countys_code(client, world):
 
     assert "政策编码 yingcheng-2024 已是应城市的政策" in page
     assert Policy.objects.filter(code="yingcheng-2024").count() == 1
+
+
+# --- bounds: a file from outside is refused in words, never a 500, a hang or a rounded install ----
+
+
+def _line_of(text: str, line: str) -> int:
+    return text.splitlines().index(line) + 1
+
+
+def _yunmeng_with(old: str, new: str) -> tuple[str, int]:
+    """Yunmeng's file with its first `old` line replaced by `new`, and that line's number."""
+    text = policy_file_text(YUNMENG).replace(f"{old}\n", f"{new}\n", 1)
+    return text, _line_of(text, new)
+
+
+def test_a_year_outside_2000_to_2100_is_refused():
+    text, line = _yunmeng_with("  year: 2024", "  year: " + "9" * 30)
+    assert _problems(text) == [
+        f"政策：year（年度） 应在 2000 到 2100 之间，而不是 “{'9' * 30}”（第 {line} 行）"
+    ]
+    assert read_policy_file(text.replace("9" * 30, "2100")).year == 2100
+
+
+def test_a_count_beyond_its_column_is_refused():
+    def many(data):
+        data["policy"]["notice"]["result_working_days"] = 40000
+
+    (problem,) = _problems(_edited(many))
+    assert problem.startswith(
+        "公示期限：result_working_days（结果公示最少工作日） 应在 0 到 32767 之间，而不是 “40000”"
+    )
+
+
+def test_a_number_of_thousands_of_digits_is_refused_with_its_line():
+    # 5000 digits: past Python's 4300-digit limit, where PyYAML's int() raised ValueError (a 500).
+    text, line = _yunmeng_with("  year: 2024", "  year: " + "9" * 5000)
+    assert _problems(text) == [f"文件第 {line} 行：数 999999999999…（共 5000 个字符）太长，不是可用的数"]
+
+
+def test_a_long_number_in_the_rule_parameters_is_refused_before_it_is_read():
+    text = policy_file_text(SEED_POLICIES["heshan-2024"]).replace('step: "0.5"', "step: 0." + "5" * 5000, 1)
+    (problem,) = _problems(text)
+    assert problem.endswith("（共 5002 个字符）太长，不是可用的数")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # decimal.Overflow in the validator's arithmetic; read as text by YAML (no sign in the exponent)
+        (
+            "        max_points: 15",
+            "        max_points: 1.0e999999999",
+            "max_points（本部分满分） 应在 0 到 9999.99 之间",
+        ),
+        # the same as a YAML number
+        (
+            "        max_points: 15",
+            "        max_points: 1.0e+999999",
+            "max_points（本部分满分） 应在 0 到 9999.99 之间",
+        ),
+        # InvalidOperation when saved to a 6-digit column
+        ("        min_score: 90", "        min_score: 1.0e40", "min_score（最低分） 应在 0 到 9999.99 之间"),
+        ("        min_score: 90", "        min_score: -1", "min_score（最低分） 应在 0 到 9999.99 之间"),
+        ("        excellent: 60000", "        excellent: 10000000000", "应在 0 到 9999999999.99 之间"),
+        ("        excellent: 60000", "        excellent: -0.01", "应在 0 到 9999999999.99 之间"),
+        # the database would keep 90.00 (or 89.99 half-even on SQLite): not what the file says
+        (
+            "        min_score: 90",
+            "        min_score: 89.995",
+            "min_score（最低分） 最多两位小数，而不是 “89.995”",
+        ),
+        ("        excellent: 60000", '        excellent: "60000.001"', "最多两位小数，而不是 “60000.001”"),
+    ],
+)
+def test_points_and_money_the_database_cannot_keep_as_written_are_refused(old, new, message):
+    text, line = _yunmeng_with(old, new)
+    (problem,) = _problems(text)
+    assert message in problem
+    assert problem.endswith(f"（第 {line} 行）")
+
+
+def test_the_largest_values_the_columns_keep_are_read():
+    text, _ = _yunmeng_with("        excellent: 60000", "        excellent: 9999999999.99")
+    text = text.replace("        min_score: 90\n", "        min_score: 89.90\n", 1)
+    spec = read_policy_file(text)
+    assert spec.subsidy_schedule.amounts["gig_station"]["excellent"] == Decimal("9999999999.99")
+    assert spec.tier_scheme.thresholds[0].min_score == Decimal("89.9")
+
+
+def test_the_group_deduction_is_money_and_the_elimination_line_is_points():
+    heshan = policy_file_text(SEED_POLICIES["heshan-2024"])
+    text = heshan.replace("      amount: 10000\n", "      amount: 9999999999.99\n", 1)
+    assert str(read_policy_file(text).tier_scheme.group_deduction.amount) == "9999999999.99"
+    text = heshan.replace("      below_score: 95\n", "      below_score: 10000\n", 1)
+    (problem,) = _problems(text)
+    assert "below_score（分数线（低于）） 应在 0 到 9999.99 之间" in problem
+
+
+def test_deep_nesting_is_refused_at_its_line():
+    # 3000 levels: the composer recursed once per level into a RecursionError (a 500).
+    text, line = _yunmeng_with("  year: 2024", "  year: " + "[" * 3000)
+    assert _problems(text) == [
+        f"文件第 {line} 行：层次嵌套超过 50 层，政策文件用不到这么多层，请检查括号和缩进"
+    ]
+
+
+def _alias_bomb(levels: int = 4, width: int = 10) -> str:
+    # Small on purpose: were anchors let through, this expands to 10⁴ values in well under a second
+    # and the test fails by its assertion; 8 levels took 46 s.
+    lines = ['              a0: &a0 ["x"]']
+    lines += [
+        f"              a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * width)}]" for n in range(1, levels + 1)
+    ]
+    return "\n".join(lines)
+
+
+def test_anchors_and_aliases_are_refused_before_anything_is_expanded():
+    text = policy_file_text(YUNMENG).replace(
+        "            params:\n", "            params:\n" + _alias_bomb() + "\n", 1
+    )
+    line = _line_of(text, '              a0: &a0 ["x"]')
+    assert _problems(text) == [f"文件第 {line} 行：政策文件中不能使用锚点和别名（&、*），请把内容照写出来"]
+
+
+def test_an_alias_alone_is_refused_too():
+    text, line = _yunmeng_with("  year: 2024", "  year: *year")
+    assert _problems(text) == [f"文件第 {line} 行：政策文件中不能使用锚点和别名（&、*），请把内容照写出来"]
+
+
+def test_a_yaml_syntax_error_is_told_in_chinese_with_its_line_and_column():
+    text, line = _yunmeng_with("  year: 2024", "  year: [2024")
+    assert _problems(text) == [
+        f"文件不是有效的 YAML 格式，第 {line + 1} 行第 9 列附近有误：方括号“[ ]”没有闭合，或其中的各项之间缺少逗号"
+    ]
+    text, line = _yunmeng_with("  year: 2024", "  year: `2024")
+    (problem,) = _problems(text)
+    assert problem.startswith(f"文件不是有效的 YAML 格式，第 {line} 行第 ")
+    assert not re.search("[A-Za-z]{3,}", problem.replace("YAML", ""))  # no PyYAML English
+
+
+def test_a_control_character_is_refused_with_its_line():
+    text, line = _yunmeng_with("  year: 2024", "  year: 2024\x00")
+    assert _problems(text) == [
+        f"文件不是有效的 YAML 格式，第 {line} 行有误：文件中有不可见的控制字符，请删除后再导入"
+    ]
+
+
+def test_what_escapes_the_bounds_is_still_a_problem_not_an_exception(monkeypatch):
+    # The net under the bounds: with them lifted, PyYAML's ValueError and RecursionError are caught.
+    monkeypatch.setattr(policy_file, "MAX_NUMBER_CHARACTERS", 10**6)
+    monkeypatch.setattr(policy_file, "MAX_NESTING", 10**6)
+    net = ["文件中有无法读取的内容（数字位数过多或层次嵌套过深），请检查后再导入。"]
+    assert _problems(_yunmeng_with("  year: 2024", "  year: " + "9" * 5000)[0]) == net
+    assert _problems(_yunmeng_with("  year: 2024", "  year: " + "[" * 3000)[0]) == net
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("  year: 2024", "  year: " + "9" * 30, "year（年度） 应在 2000 到 2100 之间"),
+        ("        min_score: 90", "        min_score: 1.0e40", "min_score（最低分） 应在 0 到 9999.99 之间"),
+        ("        min_score: 90", "        min_score: 89.995", "最多两位小数"),
+        ("  year: 2024", "  year: " + "9" * 5000, "太长，不是可用的数"),
+        ("  year: 2024", "  year: " + "[" * 3000, "层次嵌套超过 50 层"),
+        ("  year: 2024", "  year: *year", "政策文件中不能使用锚点和别名（&amp;、*）"),
+    ],
+)
+def test_the_import_page_lists_a_bad_files_problem_and_saves_nothing(client, world, old, new, message):
+    client.force_login(world.bureau_a)
+    text, _ = _yunmeng_with(old, new)
+    upload = SimpleUploadedFile("yunmeng.yaml", text.encode(), "application/x-yaml")
+
+    response = client.post(reverse("admin:assessment_policy_import"), {"file": upload})
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "文件有 1 个问题，未导入" in page
+    assert message in page
+    assert not Policy.objects.filter(code="yunmeng-2024", version=2).exists()

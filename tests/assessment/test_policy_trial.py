@@ -383,3 +383,30 @@ def test_ranked_cases_are_banded_eliminated_and_their_group_docked_among_themsel
     assert _row(page, "补助金额（元）") == ["50,000.00", "50,000.00", "0.00"]
     assert _row(page, "年度得分（按每月同分计）") == ["98.00 分", "97.00 分", "93.85 分"]
     assert "排名只在本次填写的 3 个案例之间进行" in page
+
+
+def test_a_rubric_whose_sections_exceed_the_sheet_max_is_not_tried(client, world):
+    # Sections adding up to 111 on a 100-point sheet: a trial would tier and pay an impossible 111.
+    from assessment.models import RubricSection
+
+    policy = Policy.objects.filter(code="yunmeng-2024").order_by("-version").first()
+    RubricSection.objects.filter(policy=policy, code="1").update(max_points=26)
+    client.force_login(world.bureau_a)
+
+    page = client.get(reverse("admin:assessment_policy_try", args=[policy.pk])).content.decode()
+
+    assert "各部分满分合计 111 分，与考核表满分 100 分不一致" in page
+    assert "场所与硬件设施得分" not in page  # no case form to type into until the sections add up
+
+
+def test_with_no_more_cases_than_the_elimination_count_the_page_says_every_case_is_among_the_lowest():
+    # Heshan eliminates the lowest 3 scoring below 95 (004): with 3 cases the best one is among them.
+    from assessment.policies import SEED_POLICIES
+    from assessment.policy_trial import trial_notes
+
+    heshan = SEED_POLICIES["heshan-2024"]
+    three = " ".join(trial_notes(heshan, month=3, assessed_on=None, count=3))
+    four = " ".join(trial_notes(heshan, month=3, assessed_on=None, count=4))
+
+    assert "每个案例都在倒数 3 名之内" in three and "请填写 4 个以上的案例" in three
+    assert "每个案例都在倒数" not in four

@@ -454,8 +454,8 @@ def test_a_clerk_adds_a_step_table_a_condition_list_and_a_discretionary_deductio
     judged = RubricItem.objects.get(section=section, code="2.10")
     assert judged.params == {"input": "item_2_10", "reason": "item_2_10_reason", "most": "2"}
     assert judged.inputs == [
-        {"name": "item_2_10", "type": "points", "label": "扣分"},
-        {"name": "item_2_10_reason", "type": "text", "label": "扣分理由"},
+        {"name": "item_2_10", "type": "points", "label": "服务规范扣分"},
+        {"name": "item_2_10_reason", "type": "text", "label": "服务规范扣分理由"},
     ]
     assert score(judged, {"item_2_10": Decimal("1.5"), "item_2_10_reason": "台账不全"}) == Decimal("1.50")
 
@@ -613,3 +613,177 @@ def test_a_frozen_policys_items_read_as_sentences_without_fields(client, world):
     assert "条件全部达到得满分" in text  # the rule by its name
     assert "实名制账号应达到 2 个，每少 1 个扣 1 分，扣完为止" in text
     assert not RAW_CODES.findall(text)
+
+
+# ---------------------------------------------------------------- review: rows, huge numbers, queries
+
+
+def _section_of(draft, count: int):
+    """A section of `count` items: a parent with two sub-items, conditions, a step table, the rest
+    hand-scored, so every kind of form and a chosen parent are on the page."""
+    from assessment.models import RubricSection
+
+    section = RubricSection.objects.create(
+        policy=draft, position=9, code="9", title="测试部分", max_points=Decimal(count * 2)
+    )
+    parent = RubricItem.objects.create(
+        section=section, position=1, code="9.1", title="合计项", max_points=2, rule="capped_sum"
+    )
+    for number in range(2, count + 1):
+        code = f"9.{number}"
+        name = f"item_9_{number}"
+        if number == 2:
+            rule, params = "per_condition", {"conditions": [{"input": name, "equals": True, "points": "1"}]}
+            inputs = [{"name": name, "type": "flag", "label": "建立台账"}]
+        else:
+            rule, params = "manual", {"input": name}
+            inputs = [{"name": name, "type": "points", "label": f"第 {number} 项"}]
+        RubricItem.objects.create(
+            section=section,
+            parent=parent if number <= 3 else None,
+            position=number,
+            code=code,
+            title=f"第 {number} 项",
+            max_points=1,
+            rule=rule,
+            params=params,
+            inputs=inputs,
+        )
+    return section
+
+
+def test_the_section_page_costs_the_same_queries_for_3_items_as_for_12(client, world, draft):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.bureau_a)
+    counts = {}
+    for size in (3, 12):
+        url = section_url(_section_of(draft, size))
+        data = form_data(client, url)
+        with CaptureQueriesContext(connection) as shown:
+            assert client.get(url).status_code == 200
+        with CaptureQueriesContext(connection) as saved:
+            response = client.post(url, data)
+        assert response.status_code == 302, re.findall(
+            r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S
+        )
+        counts[size] = (len(shown), len(saved))
+        draft.sections.get(code="9").delete()
+    assert counts[3] == counts[12], counts
+
+
+def test_items_with_seven_rows_keep_every_row_when_only_a_title_is_edited(client, world, draft):
+    # From a policy file: seven conditions and a seven-step table, one row more than the usual six.
+    section = draft.sections.get(code="2")
+    flags = [{"name": f"c{n}", "type": "flag", "label": f"条件{n}"} for n in range(1, 8)]
+    conditions = RubricItem.objects.create(
+        section=section,
+        position=8,
+        code="2.8",
+        title="设施",
+        max_points=7,
+        rule="per_condition",
+        params={"conditions": [{"input": f"c{n}", "equals": True, "points": "1"} for n in range(1, 8)]},
+        inputs=flags,
+    )
+    bounds = ["90", "80", "70", "60", "50", "40", "30"]
+    steps = RubricItem.objects.create(
+        section=section,
+        position=9,
+        code="2.9",
+        title="培训合格率",
+        max_points=7,
+        rule="step_table",
+        params={
+            "value": "pass_rate",
+            "steps": [
+                {"at_least": low, "points": str(7 - n), **({"below": bounds[n - 1]} if n else {})}
+                for n, low in enumerate(bounds)
+            ],
+        },
+        inputs=RATE,
+    )
+    stored = {item.pk: (item.params, item.inputs) for item in (conditions, steps)}
+    client.force_login(world.bureau_a)
+    url = section_url(section)
+    data = form_data(client, url)
+    for item in (conditions, steps):
+        index = next(
+            i for i in range(int(data["items-TOTAL_FORMS"])) if data.get(f"items-{i}-code") == item.code
+        )
+        data[f"items-{index}-title"] = item.title + "（改）"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302, re.findall(
+        r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S
+    )
+    for item in (conditions, steps):
+        item.refresh_from_db()
+        assert item.title.endswith("（改）")
+        assert (item.params, item.inputs) == stored[item.pk]
+    # The seventh condition is on the page, and an empty eighth row to add another.
+    page = client.get(url).content.decode()
+    assert 'value="条件7"' in page
+    assert "第 8 行 条件名称" in page
+
+
+def test_a_number_too_large_typed_in_a_cell_or_a_field_is_a_chinese_error(client, world, draft):
+    section = draft.sections.get(code="2")
+    client.force_login(world.bureau_a)
+    url = section_url(section)
+    data = form_data(client, url)
+    data["items-TOTAL_FORMS"] = str(int(data["items-TOTAL_FORMS"]) - 1)
+    add_item(
+        data,
+        code="2.8",
+        position="8",
+        title="培训合格率",
+        max_points="3",
+        rule="step_table",
+        rate_label="培训合格率",
+        **{f"steps_{i}": v for i, v in enumerate(["1e999999999", "", "3"])},
+    )
+    add_item(
+        data, code="2.9", position="9", title="走访企业", max_points="3", rule="per_count_award",
+        count_label="走访企业", award_each="1e999999999",
+    )  # fmt: skip
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    text = visible_text(response.content.decode())
+    assert "第 1 行：“不低于”数值过大（填的是“1e999999999”）" in text
+    assert "数值过大，请检查填写的数字" in text
+    assert not RubricItem.objects.filter(section=section, code__in=["2.8", "2.9"]).exists()
+
+
+def test_a_stored_number_too_large_to_show_leaves_the_rule_as_stored():
+    from assessment.rule_text import rule_description
+
+    params = {"input": "complaints", "points_each": "1e999999999", "unit": "例"}
+    # Not shown as fields (saving them back would change it): the policy file's to correct.
+    assert fields_from_item("per_count_award", params, COUNT) is None
+    sentence = rule_description(rule="per_count_award", params=params, inputs=COUNT, max_points=Decimal(5))
+    assert "1e999999999" in sentence
+
+
+def test_an_added_item_offers_only_this_sections_items_as_its_parent(client, world):
+    # 添加另一个评分项目 draws an empty form; its 上级项目 once listed every version's items.
+    import re
+
+    from assessment.models import RubricSection
+    from assessment.services.policies import policy_new_version
+
+    copy = policy_new_version(
+        policy=Policy.objects.get(code="yunmeng-2024"), actor=world.bureau_a, year=2024, name="副本"
+    )
+    section = RubricSection.objects.get(policy=copy, code="2")
+    client.force_login(world.bureau_a)
+
+    html = client.get(reverse("admin:assessment_rubricsection_change", args=[section.pk])).content.decode()
+
+    empty = re.search(r'<select name="items-__prefix__-parent"[^>]*>(.*?)</select>', html, re.S)
+    assert empty is not None
+    assert len(re.findall(r"<option", empty.group(1))) == 1 + 7  # "---------" and 2.1 … 2.7

@@ -98,3 +98,12 @@ def test_the_failure_page_renders_even_without_the_static_files_manifest(setting
     }
     response = Client(raise_request_exception=False).get("/fail/")
     assert_chinese_page(response, 500, "系统出错")
+
+
+@pytest.mark.django_db
+def test_a_form_with_too_many_fields_answers_400_in_chinese_and_saves_nothing(client, world, settings):
+    # A rubric section's editor sends ~140 fields an item; past the limit Django refuses the body.
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    response = client.post("/accounts/login/", {f"field{i}": "x" for i in range(10)})
+    assert_chinese_page(response, 400, "无法处理这次提交")
+    assert "Bad Request" not in response.content.decode()
