@@ -108,14 +108,16 @@ def test_the_file_uses_the_new_rule_shapes():
     } <= rules
 
 
-def test_every_point_value_is_marked_illustrative_and_cites_003():
+def test_every_point_value_is_marked_illustrative_and_cites_the_implementation_plan():
     spec = read_policy_file(POLICY_FILE.read_bytes())
     assert uses_illustrative_values(spec)
     for section in spec.rubric.sections:
         assert ILLUSTRATIVE_MARK in section.title
         for item in section.items:
             assert ILLUSTRATIVE_MARK in item.title, item.code
-            assert "003" in item.note and "示例分值" in item.note, item.code
+            # The clause of 003 (《实施方案》) each item rests on, in the words a clerk knows it by.
+            assert "依据：《实施方案》" in item.note and "示例分值" in item.note, item.code
+            assert "003" not in item.note, item.code
 
 
 def test_stars_from_five_to_one_and_no_money():
