@@ -486,21 +486,6 @@ class PolicyForm(forms.ModelForm):
         super()._post_clean()
 
 
-def tier_choices(policy) -> list[tuple[str, str]]:
-    """The tiers or bands the policy gives, as (code, Chinese name), for choosing an amount's tier."""
-    if policy is None or policy.pk is None:
-        return []
-    if policy.tier_method == "ranked":
-        choices = [(band.code, band.label) for band in policy.bands.all()]
-        labels = policy.level_band_labels or {}
-        choices += [(code, labels.get(level, code)) for level, code in (policy.level_bands or {}).items()]
-        return choices
-    choices = [(tier.code, tier.label) for tier in policy.thresholds.all()]
-    if policy.fallback_tier:
-        choices.append((policy.fallback_tier, policy.fallback_label or "未达最低分数线"))
-    return choices
-
-
 # A stored tier the policy no longer has (its tier renamed or removed since).
 UNKNOWN_TIER = "（本政策没有的等次）"
 
@@ -559,7 +544,9 @@ class SubsidyAmountForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = list(self.policy_tiers if self.policy_tiers is not None else tier_choices(self.policy))
+        from assessment.selectors import policy_tiers
+
+        choices = list(self.policy_tiers if self.policy_tiers is not None else policy_tiers(self.policy))
         stored = self.instance.tier
         if stored and stored not in dict(choices):
             choices.append((stored, UNKNOWN_TIER))

@@ -42,9 +42,11 @@ SIGNED_IN_STARTS = ["/", "/portal/", "/admin/", "/accounts/password/", "/account
 
 # Links a walk must not follow: leaving (logout, the language switch: both POST anyway), files and
 # downloads (no text of a page; the workbook and PDF checks are theirs), the admin's popups of a
-# related row's "+" button (the same add page again).
+# related row's "+" button (the same add page again), and 政策文件格式: the policy file's own
+# documentation, which must name the file's keys (max_points, rule …) as the file spells them.
 SKIP = re.compile(
     r"^/(?:static|media)/|/accounts/logout/|/i18n/|/download/?$|/export|\.(?:xlsx|pdf|zip|png|jpe?g)$"
+    r"|^/admin/assessment/policy/format/$"
     r"|[?&]_(?:popup|to_field|changelist_filters)="
 )
 HREF = re.compile(r"""<a\b[^>]*?\bhref=["']([^"'#]+)""", re.IGNORECASE)
