@@ -288,3 +288,53 @@ class Station(models.Model):
             errors["purchase_contract_end"] = "购买服务合同的截止日期不能早于起始日期。"
         if errors:
             raise ValidationError(errors)
+
+
+#: What a station records each day in its work log (工作日志台账, 001; 000's 数据分析 of service
+#: volume), as (field, Chinese label, unit). Rubric inputs and contract targets name these fields.
+WORK_LOG_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("job_postings", "收集发布岗位信息", "条"),
+    ("matches", "供需对接", "次"),
+    ("placements", "推荐成功就业", "人"),
+    ("training_referrals", "推荐参加培训", "人"),
+    ("policy_consultations", "政策咨询", "人次"),
+    ("disputes_helped", "协助维权调解", "件"),
+    ("enterprise_visits", "走访企业", "家"),
+)
+
+
+class WorkLogDay(models.Model):
+    """One station's services on one day: a count per kind of service, no personal data.
+
+    One row per station and day (a second entry for the same day changes that day's row, recorded),
+    so a period's totals are one SUM over an indexed range. Written only by
+    `stations.worklog` services (the portal's form and the Excel import).
+    """
+
+    station = models.ForeignKey(
+        Station, verbose_name="站点", on_delete=models.CASCADE, related_name="work_log_days"
+    )
+    day = models.DateField("日期")
+    job_postings = models.PositiveIntegerField("收集发布岗位信息（条）", default=0)
+    matches = models.PositiveIntegerField("供需对接（次）", default=0)
+    placements = models.PositiveIntegerField("推荐成功就业（人）", default=0)
+    training_referrals = models.PositiveIntegerField("推荐参加培训（人）", default=0)
+    policy_consultations = models.PositiveIntegerField("政策咨询（人次）", default=0)
+    disputes_helped = models.PositiveIntegerField("协助维权调解（件）", default=0)
+    enterprise_visits = models.PositiveIntegerField("走访企业（家）", default=0)
+    note = models.CharField(
+        "备注", max_length=200, blank=True, help_text="服务概况，不写个人姓名、证件号、电话。"
+    )
+    recorded_by = models.ForeignKey(
+        User, verbose_name="记录人", on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    updated_at = models.DateTimeField("记录时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "工作日志"
+        verbose_name_plural = "工作日志台账"
+        ordering = ["station", "-day"]
+        constraints = [models.UniqueConstraint(fields=["station", "day"], name="work_log_one_row_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} {self.day:%Y-%m-%d}"
