@@ -10,6 +10,8 @@ from assessment.campaign_progress import campaign_progress
 from assessment.documents import admin_views as document_views
 from assessment.documents.tables import tier_text
 from assessment.models import (
+    ANNUAL_REPORT_SECTIONS,
+    AnnualReport,
     Campaign,
     CampaignResult,
     CampaignStation,
@@ -42,6 +44,7 @@ from assessment.services.policies import ensure_policy_editable, policy_new_vers
 from assessment.services.sheet_import import SheetImportError, import_template_sheets, sheets_import_inputs
 from assessment.sheet_view import sheet_rows
 from assessment.templatetags.money import yuan
+from assessment.worklog_inputs import sheet_log_notes
 from core.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline
 from core.jobs import JobStarted
 from core.permissions import may_change_in_admin, may_manage
@@ -247,6 +250,7 @@ class PolicyAdmin(ScopedAdmin):
                         *ranking,
                         ("elimination_lowest_count", "elimination_below_score", shown("elimination_scope")),
                         "group_deduction_amount",
+                        ("group_reward_amount", shown("group_reward_rule")),
                     ]
                 },
             ),
@@ -294,6 +298,7 @@ class PolicyAdmin(ScopedAdmin):
                 "fixed_bands_shown",
                 "elimination_scope_shown",
                 "one_time_basis_shown",
+                "group_reward_rule_shown",
             ]
         return fields
 
@@ -319,6 +324,10 @@ class PolicyAdmin(ScopedAdmin):
     @admin.display(description="淘汰比较范围")
     def elimination_scope_shown(self, obj):
         return admin_forms.ELIMINATION_SCOPE_LABELS.get(obj.elimination_scope, "—")
+
+    @admin.display(description="捆绑考核奖励对象")
+    def group_reward_rule_shown(self, obj):
+        return admin_forms.GROUP_REWARD_RULE_LABELS.get(obj.group_reward_rule, "—")
 
     @admin.display(description="一次性补助依据")
     def one_time_basis_shown(self, obj):
@@ -1312,7 +1321,12 @@ class ScoreSheetAdmin(CampaignListMixin, StationSearchMixin, ObjectActionMixin, 
 
     @admin.display(description="评分表")
     def sheet_table(self, obj):
-        return render_to_string("assessment/_sheet_table.html", {"sheet": obj, "rows": sheet_rows(obj)})
+        table = render_to_string("assessment/_sheet_table.html", {"sheet": obj, "rows": sheet_rows(obj)})
+        if obj.onsite_total is None:
+            return table
+        # On-site counts that differ from the work log, with the assessor's reason, for the review.
+        notes = sheet_log_notes(obj)
+        return table + render_to_string("assessment/_log_notes.html", {"log_notes": notes})
 
     @admin.display(description="佐证材料")
     def evidence_index(self, obj):
@@ -1654,3 +1668,53 @@ class RectificationOrderAdmin(CampaignListMixin, StationSearchMixin, ObjectActio
 
     def has_delete_permission(self, request, obj=None):
         return False  # a record of the assessment: corrected through its workflow, never deleted
+
+
+ANNUAL_REPORT_SECTION_FIELDS = [name for name, _heading in ANNUAL_REPORT_SECTIONS]
+
+
+@admin.register(AnnualReport)
+class AnnualReportAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
+    """Stations' annual reports （年度报告）, read-only: written and submitted by the operator in the portal."""
+
+    list_display = ["station", "campaign", "status", "submitted_at"]
+    list_filter = [CampaignFilter, region_tree_filter("station__region__path"), "status"]
+    search_fields = ["station__code", "station__name"]
+    list_select_related = ["station", "campaign"]
+    fields = [
+        "campaign",
+        "station",
+        "status",
+        "log_totals_shown",
+        *ANNUAL_REPORT_SECTION_FIELDS,
+        "submitted_at",
+        "submitted_by",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="工作日志统计")
+    def log_totals_shown(self, obj):
+        from assessment.services.annual_reports import report_total_lines
+
+        lines = report_total_lines(campaign=obj.campaign, station=obj.station, report=obj)
+        period = (
+            f"{obj.log_start.year}年{obj.log_start.month}月{obj.log_start.day}日至"
+            f"{obj.log_end.year}年{obj.log_end.month}月{obj.log_end.day}日，提交时留存"
+            if obj.log_end
+            else "尚未提交，按工作日志实时汇总"
+        )
+        return format_html(
+            "{}<br>（{}）",
+            format_html_join("；", "{} {} {}", ((line.label, line.value, line.unit) for line in lines)),
+            period,
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the station's statement for the year: kept as submitted

@@ -325,6 +325,10 @@ class RevocationDecisionForm(ConfirmForm):
 # only put choices, checkboxes and labelled fields in front of them, so no clerk types a code.
 
 ELIMINATION_SCOPE_LABELS = {"all_units": "全部参评单位", "ranked_units": "仅参与排名的单位"}
+GROUP_REWARD_RULE_LABELS = {
+    "group_best": "无单位被淘汰的小组中得分最高的单位",
+    "whole_group": "无单位被淘汰的小组中的每个单位",
+}
 ONE_TIME_BASIS_LABELS = {
     "": "无",
     "first_recognition": "首次认定当年发放",
@@ -392,6 +396,12 @@ class PolicyForm(forms.ModelForm):
     one_time_basis = forms.ChoiceField(
         label="一次性补助依据", choices=list(ONE_TIME_BASIS_LABELS.items()), required=False
     )
+    group_reward_rule = forms.ChoiceField(
+        label="捆绑考核奖励对象",
+        choices=[("", "—"), *GROUP_REWARD_RULE_LABELS.items()],
+        required=False,
+        help_text="填写奖励金额后生效；金额留空表示不设奖励，填 0 表示设奖励但金额未定。",
+    )
 
     class Meta:
         from assessment.models import Policy
@@ -414,12 +424,14 @@ class PolicyForm(forms.ModelForm):
             "elimination_below_score",
             "elimination_scope",
             "group_deduction_amount",
+            "group_reward_amount",
+            "group_reward_rule",
             "one_time_basis",
             "one_time_label",
             "min_months_recognised",
             "purchase_of_services_excluded",
         ]
-        widgets = {"group_deduction_amount": UnitInput("元")}
+        widgets = {"group_deduction_amount": UnitInput("元"), "group_reward_amount": UnitInput("元")}
 
     # One named field per recognition level (Station.RecognitionLevel): the band a level gets
     # without ranking (Heshan's 区级). Its code stays what it was, or is the level's own name.
@@ -459,6 +471,12 @@ class PolicyForm(forms.ModelForm):
             self.add_error("elimination_lowest_count", "末位淘汰名额与淘汰分数线须同时填写，或同时留空。")
         if all(value is not None for value in eliminating) and not cleaned.get("elimination_scope"):
             cleaned["elimination_scope"] = "all_units"
+        # The reward's rule goes with its amount: no amount, no rule; an amount, a rule (default
+        # the group's best, the reading of 004's "带动好的社区(村)").
+        if cleaned.get("group_reward_amount") is None:
+            cleaned["group_reward_rule"] = ""
+        elif not cleaned.get("group_reward_rule"):
+            cleaned["group_reward_rule"] = "group_best"
         return cleaned
 
     def _clean_fixed_bands(self, cleaned):
@@ -847,7 +865,12 @@ RULE_FIELDSETS = [
         [],
         "评估人员按细则直接评定 0 至满分之间的得分；评分表上这一项的名称就是项目内容。",
     ),
-    ("计数的数据", ("per_count_deduction", "per_count_award"), [("count_label", "count_unit")], ""),
+    (
+        "计数的数据",
+        ("per_count_deduction", "per_count_award"),
+        [("count_label", "count_unit"), "count_log"],
+        "",
+    ),
     (
         "扣分办法",
         ("per_count_deduction",),
@@ -864,6 +887,7 @@ RULE_FIELDSETS = [
             ("done_label", "total_label"),
             "zero_denominator",
             ("value_label", "value_unit"),
+            "measure_log",
         ],
         "",
     ),
@@ -962,6 +986,12 @@ class RubricItemForm(forms.ModelForm):
         "不扣分的个数", "“每出现一个扣分”时可填：这么多个以内不扣分；不填为 0。", show_when="deduct_mode:each"
     )
     award_each = _decimal_field("每个得分", unit="分")
+    count_log = _choice_field(
+        "从工作日志取数",
+        rule_editor.LOG_CHOICES,
+        "选一项工作日志数据：评分表上显示站点日志在评分期间的合计并预填，现场核实不一致时须写明理由。",
+        initial="",
+    )
 
     measure_kind = _choice_field(
         "按什么计分",
@@ -987,6 +1017,13 @@ class RubricItemForm(forms.ModelForm):
         "数值的名称", "如“服务场所面积”“推荐成功就业人数”。", show_when="measure_kind:count number", size=24
     )
     value_unit = _text_field("单位", "如 平方米、人。", show_when="measure_kind:count number", size=6)
+    measure_log = _choice_field(
+        "从工作日志取数",
+        rule_editor.LOG_CHOICES,
+        "个数或完成数取自站点工作日志在评分期间的合计时选择；评分表上显示日志合计并预填。",
+        initial="",
+        show_when="measure_kind:count ratio",
+    )
 
     target = _decimal_field("目标", "达到这个百分比得满分。", unit="%")
     target_per = _decimal_field("每差几个百分点", "通常为 1。", unit="个百分点", initial=Decimal(1))
@@ -1008,6 +1045,7 @@ class RubricItemForm(forms.ModelForm):
     RULE_FIELD_NAMES = (
         "count_label", "count_unit", "deduct_mode", "deduct_step", "deduct_required", "deduct_free", "award_each",
         "measure_kind", "rate_label", "done_label", "total_label", "zero_denominator", "value_label", "value_unit",
+        "count_log", "measure_log",
         "target", "target_per", "target_step", "target_partial", "steps", "steps_otherwise", "all_conditions",
         "all_otherwise", "cond_rows", "unmet_rows", "unmet_step", "most",
     )  # fmt: skip

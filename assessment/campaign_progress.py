@@ -6,13 +6,16 @@ the page counts them in the database, grouped by the child regions of the region
 queries however many rows there are.
 """
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Length, StrIndex, Substr
+from django.utils import timezone
 
 from assessment.models import Campaign, CampaignResult, CampaignStation, Objection, ScoreSheet
-from stations.models import Region
+from stations.contracts import ShortfallPanel, contract_shortfalls
+from stations.models import OperatingContract, Region
 
 
 @dataclass
@@ -38,6 +41,28 @@ class CampaignProgress:
     total: ProgressRow
     rows: list[ProgressRow]
     open_objections: int
+    # The operating contracts' targets (003) of the focus's stations; None when none has a contract.
+    contracts: ShortfallPanel | None = None
+
+
+def campaign_contract_shortfalls(campaign: Campaign, focus: Region) -> ShortfallPanel | None:
+    """The campaign's stations under `focus` behind their contract targets (two queries, one when
+    none has a contract).
+
+    Measured on the campaign's 考核基准日, or today while that is still ahead, over the contracts
+    that ran in the campaign's year and had begun by then: the year's share of each target against
+    the year's log (an annual campaign assesses its year, not the years before it).
+    """
+    on = min(timezone.localdate(), campaign.assessed_on)
+    year_start = datetime.date(campaign.year, 1, 1)
+    contracts = OperatingContract.objects.filter(
+        station__in=CampaignStation.objects.filter(campaign=campaign).values("station_id"),
+        station__region__path__startswith=focus.path,
+        start__lte=on,
+        end__gte=year_start,
+    ).order_by("station__code", "start")
+    panel = contract_shortfalls(contracts=contracts, on=on, since=year_start)
+    return panel if panel.contracts else None
 
 
 def child_path(path_field: str, base: str):
@@ -69,7 +94,7 @@ def campaign_progress(campaign: Campaign, *, focus: Region | None = None) -> Cam
     """Counts of `campaign`'s stations, sheets by state and results, per child region of `focus`.
 
     `focus` must lie within the campaign's region (the campaign's region when None or outside it).
-    Six queries, whatever the size of the campaign.
+    Six queries, and one or two for the contract targets, whatever the size of the campaign.
     """
     base_region = campaign.region
     if focus is None or not focus.path.startswith(base_region.path):
@@ -117,5 +142,10 @@ def campaign_progress(campaign: Campaign, *, focus: Region | None = None) -> Cam
     )
     open_objections = campaign.objections.filter(status=Objection.Status.OPEN).count()
     return CampaignProgress(
-        focus=focus, parents=parents, total=total, rows=ordered, open_objections=open_objections
+        focus=focus,
+        parents=parents,
+        total=total,
+        rows=ordered,
+        open_objections=open_objections,
+        contracts=campaign_contract_shortfalls(campaign, focus),
     )

@@ -44,6 +44,7 @@ from assessment.services.sheets import (
 from core.working_days import earliest_last_day
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import Region, Station, User
+from stations.worklog import work_log_totals
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -217,6 +218,7 @@ def load_yunmeng(users: dict[str, User]) -> None:
         findings="岗位推荐成功花名册缺少用工单位签字；公示栏信息未更新。",
     )
     sheet_onsite_submit(sheet=sheets["YM-GS-03"], actor=assessor)
+    _yunmeng_annual_reports(campaign, operators)
 
     # The rest: the bureau's data analysis by Excel import; some already reviewed and locked.
     imported = {c for c in sheets if c not in {"YM-GS-01", "YM-GS-02", "YM-GS-03", "YM-DS-01"}}
@@ -250,6 +252,43 @@ def load_yunmeng(users: dict[str, User]) -> None:
         issued_at=now - datetime.timedelta(days=35),
     )
     del admin
+
+
+# Yunmeng's annual reports （年度报告制度）: (what was done, results, problems, next year's plan).
+YUNMENG_ANNUAL_REPORTS = {
+    "YM-GS-01": (
+        "驿站全年工作日开放，设零工信息发布栏和线上小程序登记点，与周边商户建立用工联系。",
+        "",
+        "",
+        "",
+    ),
+    "YM-GS-02": (
+        "驿站全年开放，依托“就在孝感”工作台和小程序发布零工岗位，与镇内 3 家驿站签署联盟协议共享岗位。",
+        "零工当日对接到岗明显增加；协助完成灵活就业人员社保补贴申请的基层受理。",
+        "小程序推广覆盖的村（社区）不足一半；部分对接结果未及时在系统确认。",
+        "逐村（社区）开展小程序推广；每月核对对接结果并录入工作日志；组织两期技能培训推荐。",
+    ),
+    "YM-GS-03": (
+        "驿站与 20 余家企业建立常态联系，开展“大数据+铁脚板”走访，提供政策咨询和劳务合同指导。",
+        "走访企业收集的零工需求全部上线发布；调解劳务纠纷，协助签订劳务合同。",
+        "岗位推荐成功花名册的用工单位签字不全；公示栏信息更新不及时。",
+        "推荐成功的每一单当日请用工单位签字确认；每周更新公示栏；推动意外伤害险投保。",
+    ),
+}
+
+
+def _yunmeng_annual_reports(campaign: Campaign, operators: dict[str, User | None]) -> None:
+    """YM-GS-02 and YM-GS-03 submitted their reports with the self-evaluation; YM-GS-01 has a draft."""
+    from assessment.models import ANNUAL_REPORT_SECTIONS
+    from assessment.services.annual_reports import annual_report_save, annual_report_submit
+
+    for code, texts in YUNMENG_ANNUAL_REPORTS.items():
+        operator = operators.get(code) or _demo_operator(code)
+        station = Station.objects.get(code=code)
+        sections = {name: text for (name, _heading), text in zip(ANNUAL_REPORT_SECTIONS, texts, strict=True)}
+        report = annual_report_save(campaign=campaign, station=station, actor=operator, sections=sections)
+        if all(texts):
+            annual_report_submit(report=report, actor=operator)
 
 
 # The operators the demo makes for stations without one in the account list, by station code:
@@ -474,6 +513,44 @@ def _huizhou_inputs(station: Station, strength: float, rng: random.Random) -> di
     }
 
 
+# The Huizhou inputs taken from the work log (huizhou-2024.yaml `log:`), and the two stations where
+# the assessor found the log wrong on site: (input, how many fewer were verified, the reason).
+HUIZHOU_LOG_INPUTS = {
+    "jobs_collected": "job_postings",
+    "enterprises_visited": "enterprise_visits",
+    "placements": "placements",
+}
+HUIZHOU_LOG_CORRECTIONS = {
+    "HZ-ES-04": ("placements", 3, "推荐成功就业日志中 3 人重复登记（同一人分两天录入），按核实人数计。"),
+    "HZ-ES-09": ("enterprises_visited", 2, "日志登记的 2 家企业走访无走访记录表和企业签字，不予认定。"),
+}
+HUIZHOU_NO_LOG = "驿站 2024 年未在系统中登记工作日志，按纸质服务台账逐项核实。"
+HUIZHOU_LOG_BACKFILLED = "工作日志多为 12 月集中补录，无原始登记表和服务对象签字，按纸质服务台账核实的数计。"
+
+
+def _huizhou_log_checked(code: str, onsite: dict, logged: dict[str, int], *, weakest: bool) -> dict[str, str]:
+    """Set the on-site counts bound to the log to what the assessor verified; return their reasons.
+
+    Most stations' counts are their logged totals as confirmed; at HZ-ES-04 and HZ-ES-09 the
+    assessor verified fewer and says why. The weakest station's log was filled in at the year's
+    end and not accepted, and a station with nothing logged has no log to accept: both keep the
+    counts found in the paper ledger, with the reason (so the rating still reaches 未评定星级).
+    """
+    if not any(logged.values()):
+        return {f"log:{name}": HUIZHOU_NO_LOG for name in HUIZHOU_LOG_INPUTS}
+    if weakest:
+        return {f"log:{name}": HUIZHOU_LOG_BACKFILLED for name in HUIZHOU_LOG_INPUTS}
+    reasons = {}
+    for name, field in HUIZHOU_LOG_INPUTS.items():
+        onsite[name] = logged[field]
+    corrected = HUIZHOU_LOG_CORRECTIONS.get(code)
+    if corrected is not None and onsite[corrected[0]] >= corrected[1]:
+        name, fewer, reason = corrected
+        onsite[name] -= fewer
+        reasons[f"log:{name}"] = reason
+    return reasons
+
+
 def _huizhou_self_inputs(onsite: dict, rng: random.Random) -> dict:
     """What an operator claims: the year as found on site, a little rosier."""
     claimed = dict(onsite)
@@ -515,10 +592,19 @@ def load_huizhou(users: dict[str, User]) -> None:
     # Strengths spread evenly from weak to strong, in an order of their own, so each tier is reached.
     strengths = [0.12 + 0.88 * index / (len(sheets) - 1) for index in range(len(sheets))]
     rng.shuffle(strengths)
+    # The stations' 2024 work log, all in one query (zeros where a station logged nothing).
+    logged = work_log_totals(
+        station_ids=[sheet.station_id for sheet in sheets],
+        start=datetime.date(2024, 1, 1),
+        end=datetime.date(2024, 12, 31),
+    )
 
     for sheet, strength in zip(sheets, strengths, strict=True):
         code = sheet.station.code
         onsite = _huizhou_inputs(sheet.station, strength, rng)
+        log_reasons = _huizhou_log_checked(
+            code, onsite, logged[sheet.station_id], weakest=strength == min(strengths)
+        )
         if code in DEMO_OPERATOR_NAMES:
             operator = _demo_operator(code)
             sheet_self_save(sheet=sheet, actor=operator, raw=_huizhou_self_inputs(onsite, rng))
@@ -542,7 +628,8 @@ def load_huizhou(users: dict[str, User]) -> None:
             sheet=sheet,
             actor=assessor,
             raw=onsite,
-            gap_reasons={item: HUIZHOU_GAP_REASONS.get(item, "现场核查结果与自评不符。") for item in gaps},
+            gap_reasons={item: HUIZHOU_GAP_REASONS.get(item, "现场核查结果与自评不符。") for item in gaps}
+            | log_reasons,
             findings=findings,
         )
         sheet_onsite_submit(sheet=sheet, actor=assessor)

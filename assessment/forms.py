@@ -29,12 +29,25 @@ class SheetInputsForm(forms.Form):
     decides what is valid and its messages are shown next to the field.
     """
 
-    def __init__(self, *args, fields: list[tuple[str, str, str, Decimal | None]], values: dict, **kwargs):
+    def __init__(
+        self,
+        *args,
+        fields: list[tuple[str, str, str, Decimal | None]],
+        values: dict,
+        log_figures: dict | None = None,
+        log_reasons: dict[str, str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.input_names = []
+        log_figures = log_figures or {}
         for name, input_type, label, points_max in fields:
             self.input_names.append(name)
             current = values.get(name)
+            figure = log_figures.get(name)
+            if figure is not None and current in (None, ""):
+                # A count taken from the work log starts at the logged total, to be confirmed.
+                current = figure.value
             if input_type == "flag":
                 initial = "" if current is None else ("true" if current is True else "false")
                 field = forms.ChoiceField(label=label, choices=FLAG_CHOICES, required=False, initial=initial)
@@ -62,7 +75,12 @@ class SheetInputsForm(forms.Form):
                     widget=forms.TextInput(attrs=attrs),
                 )
             field.warning = ""
+            # assessment.worklog_inputs.LogFigure: "工作日志：N 人（查看明细）" beside the field.
+            field.log_figure = figure
+            field.log_reason = (log_reasons or {}).get(name, "") if figure is not None else ""
             self.fields[name] = field
+        # Where the on-site form asks why a value differs from the log: {input name: reason}.
+        self.log_reasons = log_reasons
 
     def warning_texts(self, problems: dict[str, str]) -> dict[str, str]:
         """The engine's problems with a draft's values as the operator reads them, by field:

@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from assessment.engine.specs import ELIMINATION_SCOPES, ONE_TIME_BASES, RULE_KINDS
+from assessment.engine.specs import ELIMINATION_SCOPES, GROUP_REWARD_RULES, ONE_TIME_BASES, RULE_KINDS
 from core.fields import CompactJSONField, EncryptedCharField
 from stations.models import Region, StationKind
 
@@ -68,6 +68,12 @@ class Policy(models.Model):
         "淘汰比较范围", max_length=16, blank=True, choices=[(s, s) for s in ELIMINATION_SCOPES]
     )
     group_deduction_amount = models.DecimalField("捆绑考核扣减金额", null=True, blank=True, **MONEY)
+    # Empty: the policy has no group reward; 0: it has one whose amount is not set yet (Heshan's
+    # seed rewards "带动好的社区(村)" without saying how much).
+    group_reward_amount = models.DecimalField("捆绑考核奖励金额", null=True, blank=True, **MONEY)
+    group_reward_rule = models.CharField(
+        "捆绑考核奖励对象", max_length=16, blank=True, choices=[(r, r) for r in GROUP_REWARD_RULES]
+    )
 
     one_time_basis = models.CharField(
         "一次性补助依据", max_length=24, blank=True, choices=[(b, b or "无") for b in ONE_TIME_BASES]
@@ -798,3 +804,70 @@ class RectificationOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station.code} 整改（期限 {self.deadline:%Y-%m-%d}）"
+
+
+# The sections of a station's annual report （年度报告， Yunmeng's 年度报告制度）: (field, heading).
+ANNUAL_REPORT_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("overview", "年度工作概况"),
+    ("achievements", "主要成效"),
+    ("problems", "存在问题"),
+    ("next_year_plan", "下一年度工作计划"),
+)
+ANNUAL_REPORT_SECTION_MAX = 2000
+ANNUAL_REPORT_HINT = "不超过 2000 字；只写工作情况，不写服务对象的姓名、身份证号、电话等个人信息。"
+
+
+class AnnualReport(models.Model):
+    """A station's report on its year （年度报告）， submitted with its self-evaluation in a campaign.
+
+    One per campaign and station (one per campaign entry), for the campaign's year. The work log's
+    totals for the year are copied into `log_totals` when the report is submitted, so the report
+    that was submitted, and printed with the score sheet, keeps its figures when the log is edited
+    later; a draft shows the log's live totals. Written only by `assessment.services.annual_reports`.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "填写中"
+        SUBMITTED = "submitted", "已提交"
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="考核批次", on_delete=models.CASCADE, related_name="annual_reports"
+    )
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="annual_reports"
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    overview = models.TextField("年度工作概况", max_length=ANNUAL_REPORT_SECTION_MAX, blank=True)
+    achievements = models.TextField("主要成效", max_length=ANNUAL_REPORT_SECTION_MAX, blank=True)
+    problems = models.TextField("存在问题", max_length=ANNUAL_REPORT_SECTION_MAX, blank=True)
+    next_year_plan = models.TextField("下一年度工作计划", max_length=ANNUAL_REPORT_SECTION_MAX, blank=True)
+    # {log field: count} for `log_start`…`log_end`, copied at submission; {} while a draft.
+    log_totals = models.JSONField("工作日志统计（提交时）", default=dict, blank=True, editable=False)
+    log_start = models.DateField("统计起始日", null=True, blank=True, editable=False)
+    log_end = models.DateField("统计截止日", null=True, blank=True, editable=False)
+    submitted_at = models.DateTimeField("提交时间", null=True, blank=True, editable=False)
+    submitted_by = models.ForeignKey(
+        "stations.User",
+        verbose_name="提交人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # never searched by; only a user's deletion looks, and is refused anyway
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "年度报告"
+        verbose_name_plural = "年度报告"
+        ordering = ["campaign", "station__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "station"], name="annual_report_one_per_entry")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} {self.campaign.year}年度报告"

@@ -33,6 +33,7 @@ import yaml
 
 from assessment.engine.specs import (
     ELIMINATION_SCOPES,
+    GROUP_REWARD_RULES,
     ONE_TIME_BASES,
     PERIODS,
     TIER_METHODS,
@@ -137,6 +138,8 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("name", "字段名", "str", True),
         _Field("type", "类型", "str", True),
         _Field("label", "名称", "str"),
+        # The work-log field a count is taken from (assessment.engine.specs.LOG_FIELDS), or none.
+        _Field("log", "工作日志取数", "str"),
     ),
     "part_whole": (
         _Field("part", "部分", "str", True),
@@ -153,6 +156,7 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("level_band_labels", "固定档次名称", "str_map"),
         _Field("elimination", "末位淘汰", "optional_record", False, "elimination"),
         _Field("group_deduction", "小组连带扣减", "optional_record", False, "group_deduction"),
+        _Field("group_reward", "捆绑考核奖励", "optional_record", False, "group_reward"),
     ),
     "threshold": (
         _Field("code", "等次编码", "str", True),
@@ -170,6 +174,10 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("scope", "比较范围", "str", False, default="all_units"),
     ),
     "group_deduction": (_Field("amount", "扣减金额", "decimal", True, column="money"),),
+    "group_reward": (
+        _Field("amount", "奖励金额", "decimal", True, column="money"),
+        _Field("rule", "奖励对象", "str", False, default="group_best"),
+    ),
     "subsidy_schedule": (
         _Field("amounts", "各等次补助金额", "amounts"),
         _Field("one_time_amounts", "一次性补助金额", "decimal_map"),
@@ -705,6 +713,11 @@ def _policy_problems(spec: PolicySpec, *, values_only: bool = False) -> tuple[li
     codes = [tier.code for tier in scheme.thresholds] + [band.code for band in scheme.bands]
     for code in sorted({code for code in codes if codes.count(code) > 1}):
         problems.append(f"定等方式：等次编码 {code} 用了不止一次")
+    if scheme.group_reward is not None and scheme.group_reward.rule not in GROUP_REWARD_RULES:
+        problems.append(
+            "定等方式 捆绑考核奖励：奖励对象 rule 应为 group_best（无单位被淘汰的小组中得分最高的单位）"
+            f"或 whole_group（无单位被淘汰的小组中的每个单位），而不是 {scheme.group_reward.rule}"
+        )
     if scheme.elimination is not None and scheme.elimination.scope not in ELIMINATION_SCOPES:
         problems.append(
             f"定等方式 末位淘汰：比较范围 scope 应为 all_units（全部单位）或 ranked_units（参与排名的单位），"

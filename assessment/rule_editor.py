@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 
 from assessment.engine.decimal_math import NotANumber, NumberProblem, format_plain, parse_decimal
+from assessment.engine.specs import LOG_FIELDS
 
 # The rules a clerk edits here, in the order the list offers them.
 EDITABLE_RULES: tuple[str, ...] = (
@@ -60,6 +61,8 @@ PARTIAL_CHOICES = (
 )
 ZERO_CHOICES = (("met", "视为完成（按 100% 计）"), ("unmet", "视为未完成（不得分）"))
 TEST_CHOICES = (("flag", "做到了（是/否）"), ("count", "个数至少"))
+# 从工作日志取数: none (typed on the form), or one of the work log's fields.
+LOG_CHOICES = (("", "否：评分时填写"), *((name, f"是：{label}") for name, label in LOG_FIELDS.items()))
 
 STEP_ROWS = 6
 CONDITION_ROWS = 6
@@ -140,7 +143,9 @@ def same_params(rule: str, first: Mapping[str, Any], second: Mapping[str, Any]) 
 def same_inputs(first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]]) -> bool:
     def key(specs):
         return sorted(
-            (s.get("name"), s.get("type"), s.get("label", "")) for s in specs if isinstance(s, Mapping)
+            (s.get("name"), s.get("type"), s.get("label", ""), s.get("log") or "")
+            for s in specs
+            if isinstance(s, Mapping)
         )
 
     return key(first) == key(second)
@@ -220,7 +225,11 @@ def _fields(rule: str, params: Mapping[str, Any], inputs_list) -> dict[str, Any]
         spec = _input(inputs, params.get("input"), "count")
         if spec is None:
             return None
-        values = {"count_label": spec.get("label", ""), "count_unit": params.get("unit", "个")}
+        values = {
+            "count_label": spec.get("label", ""),
+            "count_unit": params.get("unit", "个"),
+            "count_log": spec.get("log") or "",
+        }
         if rule == "per_count_award":
             return {**values, "award_each": number(params.get("points_each"))}
         return {
@@ -234,6 +243,8 @@ def _fields(rule: str, params: Mapping[str, Any], inputs_list) -> dict[str, Any]
         values = _measure_fields(rule, params, inputs)
         if values is None:
             return None
+        counted = _input(inputs, params.get("numerator") or params.get("value"), "count")
+        values["measure_log"] = (counted or {}).get("log") or ""
         if rule == "rate_vs_target":
             values.update(
                 target=number(params.get("target")),
@@ -358,6 +369,7 @@ class _Inputs:
         # A fresh name is never one the item read before: a stored value of another kind of
         # data must not be read under the new meaning.
         self.avoid = set(taken) | before_names
+        self.prior_specs = [spec for spec in (before.inputs if before else []) if isinstance(spec, Mapping)]
         self.used: set[str] = set()
         self.specs: list[dict[str, str]] = []
 
@@ -687,9 +699,39 @@ def item_from_fields(
             params["most"] = _text(most)
     else:
         raise FieldProblems({"rule": ["这种计分规则的参数请在政策文件中修改。"]})
+    _bind_to_log(rule, values, params, names, problems)
     problems.raise_any()
     _label(rule, params, data_name, data_role, title=title, before=before, names=names)
     return params, names.specs
+
+
+def _bind_to_log(rule: str, values, params: dict[str, Any], names: _Inputs, problems: _Problems) -> None:
+    """从工作日志取数: the item's count (a ratio's 完成数) bound to a work-log field, as chosen.
+
+    Without the choice among the values (a form that does not show it), every input keeps the
+    binding it had under the same name and type, so an edit never drops one silently.
+    """
+    prior = {spec.get("name"): spec for spec in names.prior_specs}
+    for spec in names.specs:
+        kept = prior.get(spec["name"])
+        if kept is not None and kept.get("type") == spec["type"] and kept.get("log"):
+            spec["log"] = kept["log"]
+    key = "count_log" if rule in ("per_count_deduction", "per_count_award") else "measure_log"
+    if (rule not in MEASURE_RULES and key == "measure_log") or key not in values:
+        return
+    chosen = values.get(key) or ""
+    target = params.get("input") if key == "count_log" else params.get("numerator") or params.get("value")
+    spec = next((spec for spec in names.specs if spec["name"] == target), None)
+    if spec is None:
+        return
+    if chosen and chosen not in LOG_FIELDS:
+        problems.add(key, "请从列表中选择工作日志的数据。")
+    elif chosen and spec["type"] != "count":
+        problems.add(key, "只有个数（整数）可以从工作日志取数：请选择“个数”或“完成数 ÷ 目标数”，或选“否”。")
+    elif chosen:
+        spec["log"] = chosen
+    else:
+        spec.pop("log", None)
 
 
 # ---------------------------------------------------------------- messages in words

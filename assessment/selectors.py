@@ -8,6 +8,7 @@ from assessment.engine.specs import (
     EligibilitySpec,
     EliminationSpec,
     GroupDeductionSpec,
+    GroupRewardSpec,
     InputSpec,
     ItemSpec,
     NoticeSpec,
@@ -139,6 +140,14 @@ def policy_spec(policy: Policy) -> PolicySpec:
             group_deduction=(
                 GroupDeductionSpec(amount=policy.group_deduction_amount)
                 if policy.group_deduction_amount
+                else None
+            ),
+            # 0 is kept (a reward whose amount is still open), unlike the deduction's 0.
+            group_reward=(
+                GroupRewardSpec(
+                    amount=policy.group_reward_amount, rule=policy.group_reward_rule or "group_best"
+                )
+                if policy.group_reward_amount is not None
                 else None
             ),
         ),
@@ -383,3 +392,31 @@ def _register_campaign_scopes() -> None:
 
 
 _register_campaign_scopes()
+
+
+def annual_report_list(*, actor: User) -> QuerySet:
+    """Annual reports the actor may read: exactly those of the score sheets they may read.
+
+    Bureau staff and auditors: stations under their region. Operators: their stations'.
+    Assessors: the stations assigned to them in the campaign, after declaring no conflict.
+    """
+    from assessment.models import AnnualReport
+
+    sheets = sheet_list(actor=actor).filter(
+        campaign_id=OuterRef("campaign_id"), station_id=OuterRef("station_id")
+    )
+    reports = AnnualReport.objects.select_related("campaign", "station__region", "submitted_by")
+    if can_read_everything(actor):
+        return reports
+    if is_regional(actor):
+        return reports.filter(station__region__path__startswith=actor.region.path)
+    return reports.filter(Exists(sheets))
+
+
+def _register_annual_report_scope() -> None:
+    from assessment.models import AnnualReport
+
+    register_scope(AnnualReport, annual_report_list)
+
+
+_register_annual_report_scope()

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from assessment.annual_report_views import annual_report_card
 from assessment.forms import (
     ConflictDeclarationForm,
     EvidenceUploadForm,
@@ -50,6 +51,13 @@ from assessment.services.sheets import (
     sheet_self_submit,
 )
 from assessment.sheet_view import sheet_rows
+from assessment.worklog_inputs import (
+    log_reason_key,
+    missing_log_reasons,
+    sheet_log_figures,
+    sheet_log_notes,
+    sheet_log_panel,
+)
 from core.client_address import client_address
 from core.filechecks import MAX_EVIDENCE_BYTES
 from core.permissions import Forbidden, operates
@@ -75,12 +83,14 @@ def sheet_detail(request, pk):
     context = {
         "sheet": sheet,
         "rows": sheet_rows(sheet),
+        "log_notes": sheet_log_notes(sheet) if sheet.onsite_total is not None else [],
         "evidence": sheet.evidence.select_related("uploaded_by"),
         "moves": {move.name for move in moves},
         "returned_because": returned_because,
         # A returned sheet may be resubmitted after the deadline (services/sheets.py says why).
         "due_passed": timezone.now() > sheet.campaign.self_evaluation_due,
         "deadline_passed": timezone.now() > sheet.campaign.self_evaluation_due and returned_because is None,
+        "annual": annual_report_card(sheet),
     }
     return render(request, "assessment/sheet_detail.html", context)
 
@@ -91,7 +101,9 @@ def sheet_self_edit(request, pk):
     if not operates(request.user, sheet.station):
         raise Http404
     fields = input_fields(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month)
-    form = SheetInputsForm(request.POST or None, fields=fields, values=sheet.self_inputs)
+    form = SheetInputsForm(
+        request.POST or None, fields=fields, values=sheet.self_inputs, log_figures=sheet_log_figures(sheet)
+    )
     upload_form = EvidenceUploadForm()
     if request.method == "POST" and form.is_valid():
         try:
@@ -133,6 +145,7 @@ def sheet_self_edit(request, pk):
             "evidence": sheet.evidence.select_related("uploaded_by"),
             "returned_because": sheet_return_reason(sheet),
             "deadline_passed": timezone.now() > sheet.campaign.self_evaluation_due,
+            "annual": annual_report_card(sheet),
         },
     )
 
@@ -215,7 +228,15 @@ def sheet_onsite_edit(request, pk):
         raise Http404
     fields = input_fields(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month)
     values = sheet.onsite_inputs or sheet.self_inputs  # start from what the operator reported
-    form = SheetInputsForm(request.POST or None, fields=fields, values=values)
+    figures = sheet_log_figures(sheet)
+    stored_reasons = sheet.gap_reasons or {}
+    form = SheetInputsForm(
+        request.POST or None,
+        fields=fields,
+        values=values,
+        log_figures=figures,
+        log_reasons={name: stored_reasons.get(log_reason_key(name), "") for name in figures},
+    )
     if request.method == "POST" and form.is_valid():
         reasons = {key[4:]: value for key, value in request.POST.items() if key.startswith("gap_")}
         try:
@@ -230,7 +251,13 @@ def sheet_onsite_edit(request, pk):
                 sheet_onsite_submit(sheet=sheet, actor=request.user)
                 messages.success(request, "现场评分已提交，等待人社局综合评审。")
                 return redirect("assessment:sheet_detail", pk=sheet.pk)
-            messages.success(request, "现场评分草稿已保存。")
+            if missing_log_reasons(figures, form.raw_inputs(), reasons):
+                # A draft keeps them; submitting asks for the reason (services/sheets.py).
+                messages.warning(
+                    request, "现场评分草稿已保存，但有数据与工作日志记录不一致，提交前请写明核实情况。"
+                )
+            else:
+                messages.success(request, "现场评分草稿已保存。")
             return redirect("assessment:sheet_onsite_edit", pk=sheet.pk)
         except Forbidden as exc:
             form.add_error(None, exc.message)
@@ -240,7 +267,16 @@ def sheet_onsite_edit(request, pk):
     return render(
         request,
         "assessment/sheet_onsite_form.html",
-        {"sheet": sheet, "form": form, "rows": sheet_rows(sheet), "gaps": gaps, "errors": form.errors},
+        {
+            "sheet": sheet,
+            "form": form,
+            "rows": sheet_rows(sheet),
+            "gaps": gaps,
+            "errors": form.errors,
+            "annual": annual_report_card(sheet),
+            # Every logged total of the period, for items typed by hand (Yunmeng's 服务数据).
+            "log_panel": sheet_log_panel(sheet),
+        },
     )
 
 

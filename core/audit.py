@@ -26,6 +26,8 @@ PURGEABLE_ACTIONS = ("personal_data.view", "personal_data.export")
 # is shown as it is, so a new action never breaks the page).
 ACTION_LABELS = {
     "admin.delete": "在管理后台删除",
+    "annual_report.draft": "填写年度报告",
+    "annual_report.submit": "提交年度报告",
     "calendar.change": "修改节假日安排",
     "calendar.create": "录入节假日安排",
     "campaign.assessor_assign": "指派评估人员",
@@ -37,6 +39,8 @@ ACTION_LABELS = {
     "campaign.results": "计算考核结果",
     "campaign.results_recomputed": "重新计算考核结果",
     "claim.approve": "补助批准",
+    "contract.change": "修改运营合同",
+    "contract.create": "新增运营合同",
     "claim.create": "创建补助申报",
     "claim.material_add": "上传申报材料",
     "claim.notice": "列入拟补助公示",
@@ -90,12 +94,15 @@ ACTION_LABELS = {
     "sheet.self_submit": "提交自评",
     "station.change": "修改站点信息",
     "station.contact_update": "更新站点联系信息",
+    "station.contract_sync": "按运营合同更新站点信息",
     "station.create": "新增站点",
     "station.edit": "修改站点信息",
     "station.status_change": "变更站点状态",
     "user.change": "修改用户",
     "user.create": "新增用户",
     "user.password_reset": "重置密码",
+    "worklog.import": "导入工作日志",
+    "worklog.save": "修改工作日志",
 }
 
 

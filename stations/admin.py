@@ -4,11 +4,12 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin_base import ObjectActionMixin, ScopedAdmin
@@ -16,8 +17,15 @@ from core.audit import action_label, changes_lines, object_label, state_label
 from core.models import AuditEntry
 from core.people import person_name
 from core.permissions import Forbidden, may_change_in_admin, may_keep_account
+from stations.contracts import (
+    STATION_FIELDS_FROM_CONTRACT,
+    TARGET_FIELDS,
+    contract_problems,
+    contract_progress,
+    contract_save,
+)
 from stations.forms import ChangeReasonField, PasswordResetForm
-from stations.models import Region, Station, User
+from stations.models import OperatingContract, Region, Station, User
 from stations.selectors import region_list
 from stations.services import (
     STATION_MOVES,
@@ -298,6 +306,9 @@ class StationAdmin(ObjectActionMixin, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.pk and obj.operating_contracts.exists():
+            # Written from the station's operating contracts (stations.contracts): one source.
+            fields += [f for f in STATION_FIELDS_FROM_CONTRACT if f not in fields]
         return fields if may_change_in_admin(request.user) else [*fields, "masked_head_phone"]
 
     @admin.display(description="站长电话")
@@ -566,6 +577,119 @@ class AuditEntryAdmin(AuditDisplayMixin, ScopedAdmin):
         return False
 
 
+class OperatingContractForm(forms.ModelForm):
+    change_reason = ChangeReasonField()
+
+    class Meta:
+        model = OperatingContract
+        fields = ["number"]  # the admin builds the form from its fieldsets
+
+    def _post_clean(self):
+        # After the model form has put the typed values on the instance: the service's own checks,
+        # shown beside their fields (the service checks again, under its lock, when saving).
+        super()._post_clean()
+        if self.instance.station_id is None:
+            return
+        for name, message in contract_problems(self.instance).items():
+            if name not in self.errors and "__all__" not in self.errors:
+                self.add_error(name if name in self.fields else None, message)
+
+
+@admin.register(OperatingContract)
+class OperatingContractAdmin(StationSearchMixin, ScopedAdmin):
+    """The county's operating contracts (003): bureau staff of the station's region keep them,
+    auditors read them, nobody removes one (it is the record of public money spent)."""
+
+    form = OperatingContractForm
+    list_display = [
+        "number",
+        "station",
+        "operator_organisation",
+        "start",
+        "end",
+        "amount_shown",
+        "supervisor",
+    ]
+    list_select_related = ["station", "supervisor"]
+    list_filter = [region_tree_filter("station__region__path"), ("start", admin.DateFieldListFilter)]
+    search_fields = ["station__code"]
+    autocomplete_fields = ["station", "supervisor"]
+    ordering = ["station__code", "-start"]
+    readonly_fields = ["progress_shown", "created_at", "updated_at"]
+    fieldsets = [
+        ("合同", {"fields": ["station", "number", ("start", "end"), "amount"]}),
+        ("运营机构", {"fields": ["operator_organisation", "operator_credit_code"]}),
+        ("监管", {"fields": ["supervisor"]}),
+        (
+            "目标任务（整个合同期）",
+            {
+                "fields": list(TARGET_FIELDS),
+                "description": "合同约定的服务目标，按整个合同期填写；不约定的项目留空。"
+                "考核页面按已过天数比例计算应完成数，与工作日志台账比较。",
+            },
+        ),
+        ("完成情况", {"fields": ["progress_shown"]}),
+        ("记录", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        REASON_FIELDSET,
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A contract is its station's: a contract signed for another station is a new contract.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "station"] if obj is not None else fields
+
+    @admin.display(description="截至今日")
+    def progress_shown(self, obj):
+        if obj is None or obj.pk is None:
+            return "保存后按工作日志台账显示完成情况。"
+        (progress,) = contract_progress(contracts=[obj], on=timezone.localdate())
+        if not progress.targets:
+            return "合同未约定目标任务。"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{} {}</td><td>{} {}</td><td>{} {}</td><td>{}</td></tr>",
+            (
+                (
+                    t.label,
+                    t.target,
+                    t.unit,
+                    t.logged,
+                    t.unit,
+                    t.expected,
+                    t.unit,
+                    f"差 {t.shortfall} {t.unit}" if t.shortfall else "达到进度",
+                )
+                for t in progress.targets
+            ),
+        )
+        return format_html(
+            "<p>合同已执行 {} 天（共 {} 天）。应完成数 = 目标 × 已执行天数 ÷ 合同总天数，四舍五入到整数。</p>"
+            "<table><thead><tr><th>目标项目</th><th>合同目标</th><th>已记录</th><th>按进度应完成</th>"
+            "<th>完成情况</th></tr></thead><tbody>{}</tbody></table>",
+            progress.elapsed_days,
+            obj.days,
+            rows,
+        )
+
+    @admin.display(description="合同金额（元）", ordering="amount")
+    def amount_shown(self, obj):
+        return f"{obj.amount:,.2f}"
+
+    def save_model(self, request, obj, form, change):
+        # The form showed the problems; one arising between the form and the save (a colleague's
+        # overlapping contract saved meanwhile) is refused in words, nothing saved.
+        try:
+            contract_save(contract=obj, actor=request.user, reason=form.cleaned_data["change_reason"])
+        except ValidationError as exc:
+            raise PermissionDenied(exc.messages[0]) from exc
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 # Groups and per-model permissions are not how reach is decided here (roles and regions are), so
 # the group admin would only be a second, unscoped way in.
 admin.site.unregister(__import__("django.contrib.auth.models", fromlist=["Group"]).Group)
+
+# The work log's read-only list (stations/worklog_admin.py), registered with the rest of the app.
+from stations import worklog_admin  # noqa: E402, F401

@@ -7,4 +7,5 @@ class StationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Register the station scopes with the shared selector registry (core.scoping).
-        from stations import selectors  # noqa: F401
+        # The work log registers its scope in its own module.
+        from stations import selectors, worklog  # noqa: F401

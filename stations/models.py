@@ -338,3 +338,84 @@ class WorkLogDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station.code} {self.day:%Y-%m-%d}"
+
+
+#: Money as the rest of the product keeps it (assessment.models.MONEY, which stations may not import:
+#: assessment depends on stations): yuan with 2 decimals, never negative.
+CONTRACT_MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
+
+
+def contract_target_field(name: str) -> str:
+    """The OperatingContract column holding the target for the work-log field `name`."""
+    return f"target_{name}"
+
+
+class OperatingContract(models.Model):
+    """A station's operating contract under purchase of services (驿站运营合同, 003).
+
+    The county tenders the station's running to a third party; the contract fixes its period, its
+    amount, the operator, and the service targets (目标任务) over the whole period, one per kind of
+    service the work log counts (a blank target is not part of the contract). A county clerk
+    supervises each station (各县区就业部门安排1名工作人员具体负责每个驿站的日常监管). The station's
+    own operating mode, contract dates and operator are written from its contracts
+    (stations.contracts), so the two never disagree. Created and changed only through
+    `stations.contracts.contract_save`, with a reason, recorded.
+    """
+
+    station = models.ForeignKey(
+        Station, verbose_name="站点", on_delete=models.PROTECT, related_name="operating_contracts"
+    )
+    number = models.CharField("合同编号", max_length=64)
+    operator_organisation = models.CharField("运营机构（中标单位）", max_length=128)
+    operator_credit_code = models.CharField(
+        "统一社会信用代码", max_length=18, validators=[validate_credit_code]
+    )
+    start = models.DateField("合同起始日期")
+    end = models.DateField("合同截止日期")
+    amount = models.DecimalField("合同金额（元）", **CONTRACT_MONEY)
+    supervisor = models.ForeignKey(
+        User,
+        verbose_name="县级监管人员",
+        on_delete=models.PROTECT,
+        related_name="supervised_contracts",
+        limit_choices_to={"role": User.Role.BUREAU},
+        help_text="站点所在县（区）就业部门负责该站日常监管的工作人员。",
+    )
+    target_job_postings = models.PositiveIntegerField("目标：收集发布岗位信息（条）", null=True, blank=True)
+    target_matches = models.PositiveIntegerField("目标：供需对接（次）", null=True, blank=True)
+    target_placements = models.PositiveIntegerField("目标：推荐成功就业（人）", null=True, blank=True)
+    target_training_referrals = models.PositiveIntegerField("目标：推荐参加培训（人）", null=True, blank=True)
+    target_policy_consultations = models.PositiveIntegerField("目标：政策咨询（人次）", null=True, blank=True)
+    target_disputes_helped = models.PositiveIntegerField("目标：协助维权调解（件）", null=True, blank=True)
+    target_enterprise_visits = models.PositiveIntegerField("目标：走访企业（家）", null=True, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "运营合同"
+        verbose_name_plural = "运营合同（购买服务）"
+        ordering = ["station", "-start"]
+        constraints = [
+            models.CheckConstraint(
+                name="operating_contract_period_ordered",
+                condition=Q(end__gte=models.F("start")),
+                violation_error_message="合同截止日期不能早于起始日期。",
+            ),
+        ]
+        indexes = [models.Index(fields=["station", "start"], name="contract_station_start_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number}（{self.station.code}）"
+
+    @property
+    def days(self) -> int:
+        """The contract's length in days, both its first and its last day included."""
+        return (self.end - self.start).days + 1
+
+    def targets(self) -> dict[str, int]:
+        """{work-log field: target over the whole period}, only the fields the contract sets."""
+        return {
+            name: value
+            for name, _label, _unit in WORK_LOG_FIELDS
+            if (value := getattr(self, contract_target_field(name))) is not None
+        }

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from assessment.models import (
+    AnnualReport,
     Campaign,
     CampaignResult,
     CampaignStation,
@@ -34,9 +35,11 @@ from assessment.services.policies import policy_install
 from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
 from core.models import AuditEntry, CalendarDay, Job, Notification
-from stations.models import Region, Station, User
+from stations.contracts import contract_save
+from stations.models import OperatingContract, Region, Station, User, WorkLogDay
 from stations.services import station_status_change
 from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
+from tests.factories import valid_credit_code
 
 ROLES = ["anonymous", "superuser", "bureau_a", "auditor_a", "operator_a", "assessor_a", "bureau_b"]
 ADMIN_USERS = {"superuser", "bureau_a", "auditor_a", "bureau_b"}
@@ -68,6 +71,11 @@ SITE_URLS = {
     "desk:index": "login_required",
     "portal:station_detail": "station_visible",
     "portal:station_contact_edit": "station_operated",
+    # The work log (tests/stations/test_work_log.py walks who reads and who writes).
+    "portal:work_log": "station_visible",
+    "portal:work_log_day": "station_operated",
+    "portal:work_log_import": "station_operated",
+    "portal:work_log_template": "login_required",
     # A job's page is its starter's (tests/subsidies/test_roster_import_job.py walks the others).
     "portal:job": "object",
     "portal:job_status": "object",
@@ -75,6 +83,7 @@ SITE_URLS = {
     "portal:job_retry": "post_only",
     "assessment:sheet_detail": "object",
     "assessment:sheet_self_edit": "object",
+    "assessment:annual_report": "object",
     "assessment:sheet_onsite_edit": "object",
     "assessment:evidence_upload": "post_only",
     "assessment:evidence_download": "object",
@@ -108,7 +117,17 @@ SITE_URLS = {
 }
 # Models whose admin lets bureau staff add rows, and rows a superuser may delete. Everything about
 # an assessment, its money and its history is corrected through a workflow, never deleted.
-ADDABLE = {"station", "region", "user", "policy", "campaign", "rectificationorder", "fund", "payeenotice"}
+ADDABLE = {
+    "station",
+    "region",
+    "user",
+    "policy",
+    "campaign",
+    "rectificationorder",
+    "fund",
+    "payeenotice",
+    "operatingcontract",
+}
 SUPERUSER_DELETABLE = {"station", "region", "user", "policy"}
 
 
@@ -181,8 +200,30 @@ def objects(world, settings, tmp_path):
             )
             for side in "ab"
         },
+        WorkLogDay: {
+            side: WorkLogDay.objects.create(station=getattr(world, f"station_{side}"), day=date(2024, 3, 5))
+            for side in "ab"
+        },
+        OperatingContract: {side: operating_contract(world, side) for side in "ab"},
         **campaigns,
     }
+
+
+def operating_contract(world, side) -> OperatingContract:
+    """Each county's station run under a purchase-of-services contract, supervised by its bureau."""
+    bureau = getattr(world, f"bureau_{side}")
+    contract = OperatingContract(
+        station=getattr(world, f"station_{side}"),
+        number=f"HT-2024-{side}",
+        operator_organisation=f"{'甲县' if side == 'a' else '乙市'}人力资源服务有限公司",
+        operator_credit_code=valid_credit_code(3),
+        start=date(2024, 1, 1),
+        end=date(2025, 12, 31),
+        amount=Decimal("300000.00"),
+        supervisor=bureau,
+        target_placements=100,
+    )
+    return contract_save(contract=contract, actor=bureau, reason="公开招标中标")
 
 
 # A job and its file belong to the person who started it (bureau_a or bureau_b), not to the region.
@@ -293,6 +334,11 @@ def build_campaigns(world):
         )
     }
     money = build_money(world, built, policy_a, policy_b)
+    # The operators' drafts (the portal's moves on them are tested in tests/assessment).
+    reports = {
+        side: AnnualReport.objects.create(campaign=built[side], station=station, overview="年度工作概况")
+        for side, station in (("a", world.station_a), ("b", world.station_b))
+    }
     return {
         **money,
         Policy: {"a": policy_a, "b": policy_b},
@@ -305,6 +351,7 @@ def build_campaigns(world):
         RectificationOrder: orders,
         CampaignStation: {"a": entry_a, "b": CampaignStation.objects.get(campaign=built["b"])},
         Evidence: evidence,
+        AnnualReport: reports,
     }
 
 
@@ -494,6 +541,14 @@ PORTAL_OBJECT_URLS = {
         },
     ),
     "assessment:sheet_self_edit": (ScoreSheet, {"a": {"operator_a"}, "b": set()}),
+    # The annual report beside the sheet: read by whoever reads the sheet, written by its operator.
+    "assessment:annual_report": (
+        ScoreSheet,
+        {
+            "a": {"superuser", "bureau_a", "auditor_a", "operator_a", "assessor_a"},
+            "b": {"superuser", "bureau_b"},
+        },
+    ),
     "assessment:sheet_onsite_edit": (ScoreSheet, {"a": {"assessor_a"}, "b": set()}),
     "assessment:evidence_download": (
         Evidence,

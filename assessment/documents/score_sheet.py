@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -36,16 +37,25 @@ from django.utils.safestring import mark_safe
 
 from assessment.documents.pdf import PdfWorkers, render_html, render_pdf
 from assessment.engine.scoring import annual_score
-from assessment.models import Campaign, CampaignResult, Evidence, ScoreSheet
+from assessment.models import (
+    ANNUAL_REPORT_SECTIONS,
+    AnnualReport,
+    Campaign,
+    CampaignResult,
+    Evidence,
+    ScoreSheet,
+)
 from assessment.policies.illustrative import illustrative_notice
 from assessment.scoring import column_result, compiled_policy, leaf_points
 from assessment.selectors import result_list, sheet_list
 from assessment.sheet_view import COLUMNS, SheetRow, sheet_rows
+from assessment.worklog_inputs import LogNote, bound_inputs, prime_log_totals, sheet_log_notes
 from stations.models import Region, Station, User
 
 logger = logging.getLogger(__name__)
 
 FINGERPRINT_FORMAT = "score-sheet/1"
+ANNUAL_REPORT_FIELDS = [name for name, _heading in ANNUAL_REPORT_SECTIONS]
 TEMPLATE = "documents/score_sheet.pdf.html"
 CHUNK_STATIONS = 50  # stations whose sheets are read at once: a province's campaign never sits in memory
 
@@ -94,9 +104,14 @@ def fingerprint_data(
     sheets: list[ScoreSheet],
     result: CampaignResult | None,
     evidence: list[Evidence],
+    annual_report: AnnualReport | None = None,
 ) -> dict[str, Any]:
-    """What the fingerprint covers, as plain JSON values (strings for every number)."""
-    return {
+    """What the fingerprint covers, as plain JSON values (strings for every number).
+
+    A submitted annual report is printed too, so its figures and text are covered; without one
+    the data (and so the fingerprint of every sheet printed before reports existed) is unchanged.
+    """
+    data = {
         "format": FINGERPRINT_FORMAT,
         "campaign": campaign.code,
         "policy": f"{campaign.policy.code}@{campaign.policy.version}",
@@ -122,6 +137,13 @@ def fingerprint_data(
         },
         "evidence": sorted(e.sha256 for e in evidence),
     }
+    if annual_report is not None:
+        data["annual_report"] = {
+            "totals": {name: str(value) for name, value in sorted(annual_report.log_totals.items())},
+            "period": [str(annual_report.log_start), str(annual_report.log_end)],
+            **{name: getattr(annual_report, name) for name in ANNUAL_REPORT_FIELDS},
+        }
+    return data
 
 
 def fingerprint(data: dict[str, Any]) -> str:
@@ -261,6 +283,25 @@ class ScoreSheetDocument:
     annual_total: Decimal | None = None
     matrix: list[MatrixRow] = field(default_factory=list)
     notes: list[PointsNote] = field(default_factory=list)
+    # (period label, LogNote): on-site values differing from the work log, with the reason.
+    log_notes: list[tuple[str, LogNote]] = field(default_factory=list)
+    # The station's submitted annual report, printed on its own page after the sheet; None if none.
+    annual_report: AnnualReport | None = None
+
+    @property
+    def annual_report_lines(self) -> list:
+        """The report's totals as submitted (the copy made at submission, not the log as it is now)."""
+        from assessment.services.annual_reports import report_total_lines
+
+        if self.annual_report is None:
+            return []
+        return report_total_lines(campaign=self.campaign, station=self.station, report=self.annual_report)
+
+    @property
+    def annual_report_sections(self) -> list[tuple[str, str]]:
+        if self.annual_report is None:
+            return []
+        return [(heading, getattr(self.annual_report, name)) for name, heading in ANNUAL_REPORT_SECTIONS]
 
     @property
     def filename(self) -> str:
@@ -471,6 +512,9 @@ def station_sheet_groups(
         for sheet in rows.order_by("station__code", "period"):
             sheet.campaign = campaign  # one campaign object (and compiled policy) for the whole batch
             by_station.setdefault(sheet.station_id, []).append(sheet)
+        if bound_inputs(campaign.policy):
+            # The work-log figures of the chunk's sheets in one query, for their log notes.
+            prime_log_totals([sheet for group in by_station.values() for sheet in group])
         found = {r.station_id: r for r in results.filter(station_id__in=chunk)}
         files: dict[int, list[Evidence]] = {}
         if with_evidence:
@@ -494,6 +538,7 @@ def build_document(
     result: CampaignResult | None,
     evidence: list[Evidence],
     regions: RegionNames,
+    annual_report: AnnualReport | None = None,
 ) -> ScoreSheetDocument:
     periods = [
         PeriodPage(sheet=sheet, label=period_label(campaign, sheet.period), rows=sheet_rows(sheet))
@@ -502,7 +547,12 @@ def build_document(
     matrix = year_matrix(periods)
     totals = [page.sheet.final_total for page in periods]
     data = fingerprint_data(
-        campaign=campaign, station=station, sheets=sheets, result=result, evidence=evidence
+        campaign=campaign,
+        station=station,
+        sheets=sheets,
+        result=result,
+        evidence=evidence,
+        annual_report=annual_report,
     )
     # The result's score is the one decided; the mean stands in only before results exist.
     annual_total = result.score if result is not None else mean_of(totals)
@@ -528,6 +578,8 @@ def build_document(
         annual_total=annual_total,
         matrix=matrix,
         notes=[note for page in periods for note in points_notes(page)],
+        log_notes=[(page.label, note) for page in periods for note in sheet_log_notes(page.sheet)],
+        annual_report=annual_report,
     )
 
 
@@ -540,17 +592,27 @@ def score_sheet_documents(
     results and evidence are scoped again here through the selectors.
     """
     regions = RegionNames(campaign.region).prime_subtree(max_level=Region.Level.TOWNSHIP)
-    for station, sheets, result, evidence in station_sheet_groups(
-        campaign=campaign, actor=actor, station_ids=station_ids
-    ):
-        yield build_document(
-            campaign=campaign,
-            station=station,
-            sheets=sheets,
-            result=result,
-            evidence=evidence,
-            regions=regions,
-        )
+    groups = station_sheet_groups(campaign=campaign, actor=actor, station_ids=station_ids)
+    while chunk := list(islice(groups, CHUNK_STATIONS)):
+        # The chunk's submitted annual reports in one query: a report only the sheet's readers see.
+        reports = {
+            report.station_id: report
+            for report in AnnualReport.objects.filter(
+                campaign=campaign,
+                station_id__in=[station.pk for station, *_ in chunk],
+                status=AnnualReport.Status.SUBMITTED,
+            ).select_related("submitted_by")
+        }
+        for station, sheets, result, evidence in chunk:
+            yield build_document(
+                campaign=campaign,
+                station=station,
+                sheets=sheets,
+                result=result,
+                evidence=evidence,
+                regions=regions,
+                annual_report=reports.get(station.pk),
+            )
 
 
 def station_fingerprint(*, campaign: Campaign, station: Station) -> str:
@@ -558,8 +620,18 @@ def station_fingerprint(*, campaign: Campaign, station: Station) -> str:
     sheets = list(ScoreSheet.objects.filter(campaign=campaign, station=station))
     result = CampaignResult.objects.filter(campaign=campaign, station=station).first()
     evidence = list(Evidence.objects.filter(sheet__in=[s.pk for s in sheets]))
+    report = AnnualReport.objects.filter(
+        campaign=campaign, station=station, status=AnnualReport.Status.SUBMITTED
+    ).first()
     return fingerprint(
-        fingerprint_data(campaign=campaign, station=station, sheets=sheets, result=result, evidence=evidence)
+        fingerprint_data(
+            campaign=campaign,
+            station=station,
+            sheets=sheets,
+            result=result,
+            evidence=evidence,
+            annual_report=report,
+        )
     )
 
 

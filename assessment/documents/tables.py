@@ -1,6 +1,7 @@
-"""Excel tables of a campaign: the result table, the public-notice list and the December
-construction summary. Each export is a class that yields rows; `core.xlsx` is the one writer
-(user text stays text, never a formula), streaming into a temporary file for a download.
+"""Excel tables of a campaign: the result table and the public-notice list (the December
+construction summary joins `EXPORTS` from `subsidies.construction`). Each export is a class that
+yields rows; `core.xlsx` is the one writer (user text stays text, never a formula), streaming into
+a temporary file for a download.
 
 The rows are read as plain values (`values_list`, a chunk of stations at a time), never as model
 objects, and no sheet is scored again for a table: a province's result table costs about what
@@ -11,9 +12,8 @@ Every export is scoped: the views pass the acting user, whose campaign has been 
 management command passes actor=None and gets every row.
 """
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import ClassVar, NamedTuple
 
@@ -27,13 +27,11 @@ from assessment.documents.score_sheet import (
     scoped_results,
     scoped_sheets,
 )
-from assessment.engine.decision import tier_labels
-from assessment.models import Campaign, CampaignResult, CampaignStation, ScoreSheet
+from assessment.models import Campaign, CampaignResult, ScoreSheet
 from assessment.policies.illustrative import illustrative_notice, plain_title
 from assessment.scoring import column_result, compiled_policy
 from core.xlsx import XLSX_CONTENT_TYPE, XlsxSheet, write_xlsx, xlsx_response
 from stations.models import Region, Station, StationKind, User
-from stations.selectors import station_list
 
 __all__ = ["EXPORTS", "XLSX_CONTENT_TYPE", "tier_text"]
 
@@ -289,227 +287,6 @@ class NoticeListTable(TableExport):
         ]
 
 
-@dataclass
-class _CountyTally:
-    existing: Counter = field(default_factory=Counter)
-    recognised: Counter = field(default_factory=Counter)
-    rectifying: Counter = field(default_factory=Counter)
-    revoked: Counter = field(default_factory=Counter)
-    purchased: Counter = field(default_factory=Counter)
-    assessed: Counter = field(default_factory=Counter)
-    tiers: Counter = field(default_factory=Counter)  # (kind, tier label)
-    subsidy: dict = field(default_factory=lambda: defaultdict(lambda: Decimal("0.00")))
-    one_time: dict = field(default_factory=lambda: defaultdict(lambda: Decimal("0.00")))
-
-
-@dataclass
-class ConstructionSummaryTable(TableExport):
-    """The county's yearly construction summary for the city （建设情况，seed 002 附件7）.
-
-    Seed 002 (三（二）) asks each county to sum up its gig markets and stations in early December
-    and report them to the city. The workbook reads as the bureau's document: a title, the year and
-    the date the figures stand at, the issuing bureau and whom it goes to, then the figures; nothing
-    internal (no campaign or policy codes, file names, notes about our sources). It gives, per county
-    of the campaign's region and per kind of station the policy covers: stations existing
-    (not revoked), recognised this year, rectifying, revoked, run under a purchase-of-services
-    contract, taking part in this campaign, their tiers (stars), and the money: the one-time and
-    the yearly subsidy from the campaign's results. A last row sums the region. A second sheet
-    states how each column is counted.
-    """
-
-    name: ClassVar[str] = "construction-summary"
-
-    def kinds(self) -> list[str]:
-        return list(self.campaign.policy.kinds)
-
-    def tier_labels(self) -> list[str]:
-        spec, _ = compiled_policy(self.campaign.policy)
-        scheme = spec.tier_scheme
-        if scheme.method == "ranked":
-            fixed = {
-                code: label
-                for code, label in tier_labels(spec).items()
-                if code in scheme.level_bands.values()
-            }
-            labels = [band.label for band in scheme.bands] + list(dict.fromkeys(fixed.values()))
-            labels += ["末位淘汰"] if scheme.elimination else []
-        else:
-            labels = [threshold.label for threshold in scheme.thresholds]
-            labels += [scheme.fallback_label or "未达等次"]
-        return labels
-
-    def header(self) -> list[str]:
-        columns = ["县（市、区）"]
-        for kind in self.kinds():
-            label = KIND_LABELS.get(kind, kind)
-            columns += [
-                f"{label}：现有（个）",
-                f"{label}：本年新认定",
-                f"{label}：整改中",
-                f"{label}：已撤销",
-                f"{label}：购买服务运营",
-                f"{label}：参加本次考核",
-                *[f"{label}：{tier}" for tier in self.tier_labels()],
-                f"{label}：年度补助（元）",
-            ]
-        return [*columns, "一次性补助合计（元）", "年度补助合计（元）", "补助合计（元）"]
-
-    def _stations(self) -> QuerySet[Station]:
-        stations = Station.objects.all() if self.actor is None else station_list(actor=self.actor)
-        return stations.filter(region__path__startswith=self.campaign.region.path, kind__in=self.kinds())
-
-    def tallies(self) -> list[tuple[str, _CountyTally]]:
-        """(county name, tally) by county code; a county-level campaign is one county."""
-        year = self.campaign.year
-        regions = RegionNames(self.campaign.region).prime_subtree(max_level=Region.Level.COUNTY)
-        tallies: dict[str, _CountyTally] = defaultdict(_CountyTally)
-        county_of: dict[int, str] = {}
-        kind_of: dict[int, str] = {}
-        contract_day = self.campaign.assessed_on
-        county_by_path: dict[str, str] = {}
-        stations = self._stations().values_list(
-            "pk",
-            "kind",
-            "status",
-            "region__path",
-            "recognized_on",
-            "operating_mode",
-            "purchase_contract_start",
-            "purchase_contract_end",
-        )
-        for pk, kind, status, path, recognized_on, mode, contract_start, contract_end in stations.iterator(
-            chunk_size=CHUNK
-        ):
-            county = county_by_path.get(path)
-            if county is None:
-                county = (
-                    regions.ancestor_at(_RegionPath(path), Region.Level.COUNTY) or self.campaign.region.code
-                )
-                county_by_path[path] = county
-            county_of[pk] = county
-            kind_of[pk] = kind
-            tally = tallies[county]
-            if status == Station.Status.REVOKED:
-                tally.revoked[kind] += 1
-                continue
-            tally.existing[kind] += 1
-            if status == Station.Status.RECTIFYING:
-                tally.rectifying[kind] += 1
-            if recognized_on and recognized_on.year == year:
-                tally.recognised[kind] += 1
-            if (
-                mode == Station.OperatingMode.PURCHASED
-                and contract_start
-                and contract_end
-                and contract_start <= contract_day <= contract_end
-            ):
-                tally.purchased[kind] += 1
-        entries = CampaignStation.objects.filter(
-            campaign=self.campaign, station__in=self._stations().values("pk")
-        ).values_list("station_id", flat=True)
-        for station_id in entries.iterator(chunk_size=CHUNK):
-            tallies[county_of[station_id]].assessed[kind_of[station_id]] += 1
-        results = (
-            scoped_results(campaign=self.campaign, actor=self.actor).order_by().values_list(*RESULT_COLUMNS)
-        )
-        for row in results.iterator(chunk_size=CHUNK):
-            result = ResultRow(*row)
-            county = county_of.get(result.station_id)
-            if county is None:
-                continue
-            tally = tallies[county]
-            kind = kind_of[result.station_id]
-            if result.eliminated:
-                tally.tiers[(kind, "末位淘汰")] += 1  # counted once, not also in its band
-            elif result.eligible and result.tier_label:
-                tally.tiers[(kind, result.tier_label)] += 1
-            tally.subsidy[kind] += result.subsidy
-            tally.one_time[kind] += result.one_time_subsidy
-        names = regions.names
-        return [(names.get(code, code), tallies[code]) for code in sorted(tallies)]
-
-    def _row(self, county: str, tally: _CountyTally) -> list[object]:
-        row: list[object] = [county]
-        for kind in self.kinds():
-            row += [
-                tally.existing[kind],
-                tally.recognised[kind],
-                tally.rectifying[kind],
-                tally.revoked[kind],
-                tally.purchased[kind],
-                tally.assessed[kind],
-                *[tally.tiers[(kind, tier)] for tier in self.tier_labels()],
-                tally.subsidy[kind],
-            ]
-        one_time = sum(tally.one_time.values(), Decimal("0.00"))
-        subsidy = sum(tally.subsidy.values(), Decimal("0.00"))
-        return [*row, one_time, subsidy, one_time + subsidy]
-
-    def rows(self) -> Iterator[Sequence[object]]:
-        total = _CountyTally()
-        for county, tally in self.tallies():
-            yield self._row(county, tally)
-            for name in ("existing", "recognised", "rectifying", "revoked", "purchased", "assessed", "tiers"):
-                getattr(total, name).update(getattr(tally, name))
-            for kind, amount in tally.subsidy.items():
-                total.subsidy[kind] += amount
-            for kind, amount in tally.one_time.items():
-                total.one_time[kind] += amount
-        yield self._row(f"{self.campaign.region.name}合计", total)
-
-    def title(self) -> str:
-        kinds = "、".join(KIND_LABELS.get(k, k) for k in self.kinds())
-        return f"{self.campaign.region.name}{self.campaign.year}年度{kinds}建设情况汇总表"
-
-    def caption(self) -> list[str]:
-        """Title, period and issuer above the figures, as the bureau signs and sends the sheet."""
-        campaign = self.campaign
-        region = campaign.region
-        today, now = timezone.localdate(), timezone.localtime()
-        issued = f"填报单位：{bureau_name(region)}（盖章）"
-        if region.parent_id is not None:
-            issued += f"　　报送：{bureau_name(region.parent)}"
-        return [
-            self.title(),
-            f"统计年度：{campaign.year}年　　数据截至：{now.year}年{now.month}月{now.day}日 {now:%H:%M}",
-            f"{issued}　　填报日期：{today.year}年{today.month}月{today.day}日",
-        ]
-
-    def notes(self) -> Iterator[list[object]]:
-        campaign = self.campaign
-        yield ["考核批次", campaign.name]
-        yield [
-            "统计范围",
-            f"{campaign.region.name}及下辖区域内，{'、'.join(KIND_LABELS.get(k, k) for k in self.kinds())}",
-        ]
-        yield ["统计时间", timezone.localtime()]
-        yield ["现有（个）", "导出时状态为“正常”或“整改中”的站点；“已撤销”另列，不计入现有。"]
-        yield ["本年新认定", f"认定日期在 {campaign.year} 年内的现有站点。"]
-        yield [
-            "购买服务运营",
-            f"考核基准日 {campaign.assessed_on:%Y-%m-%d} 在购买服务合同期内的站点（合同期内不重复享受奖补）。",
-        ]
-        yield ["参加本次考核", "本考核批次的参评站点（认定满规定期限、状态正常）。"]
-        yield [
-            "等次列",
-            "本考核批次计算结果中获得该等次（星级、档次）的站点数；末位淘汰的单位只计入“末位淘汰”；未计算结果时为 0。",
-        ]
-        yield ["补助（元）", "本考核批次计算结果中的年度补助与一次性补助；公示、通报前的结果可能更正。"]
-
-    def sheets(self) -> list[XlsxSheet]:
-        header = self.header()
-        return [
-            XlsxSheet(
-                title="建设情况汇总",
-                caption=self.caption(),
-                header=header,
-                rows=self.rows(),
-                column_widths=[18, *[12] * (len(header) - 1)],
-            ),
-            XlsxSheet(title="统计口径", header=["项目", "说明"], rows=self.notes(), column_widths=[16, 90]),
-        ]
-
-
 def bureau_name(region: Region) -> str:
     """The human-resources bureau of a region as it signs: 云梦县人力资源和社会保障局, a province's 厅."""
     suffix = "厅" if region.level == Region.Level.PROVINCE else "局"
@@ -590,5 +367,6 @@ def _derived_section_points(
 EXPORTS: dict[str, type[TableExport]] = {
     "results": CampaignResultTable,
     "notice": NoticeListTable,
-    "construction": ConstructionSummaryTable,
+    # "construction": the December construction summary reads the money paid, so it lives in
+    # subsidies (the apps import one way) and subsidies adds it here when the apps are ready.
 }

@@ -4,12 +4,12 @@
 out. The `evaluate` simulator and the campaign service (`assessment.services.campaigns`) both call
 it, and the entitlement ledger records what it returns. It reads the policy for everything it
 shows: tier and band labels, amounts, eligibility, the one-time amount, the purchase-of-services
-exclusion, elimination and the group deduction.
+exclusion, elimination, the group deduction and the group reward.
 
 - A threshold policy (Yunmeng, Quanzhou) decides each unit on its own: eligibility (months
   recognised), tier, the yearly amount, and the one-time amount on first recognition.
 - A ranked policy (Heshan) decides all units together: bands by ratio for the ranked levels,
-  fixed bands for the other levels, then elimination, then the group deduction.
+  fixed bands for the other levels, then elimination, then the group deduction and reward.
 
 Two amounts are granted outside a campaign, and each has its own single function here too:
 `decide_one_time` (first recognition; the campaign path calls the same function) and
@@ -276,6 +276,9 @@ def _decide_ranked(policy: PolicySpec, units: Sequence[DecisionUnit]) -> list[Un
        the line is eliminated and its amount becomes 0; it keeps its band.
     4. Group deduction: every other unit of a group with an eliminated member loses the deduction
        once, however many members were eliminated, and never goes below 0.
+    5. Group reward (`_group_rewarded`): in a group none of whose members was eliminated, the
+       policy's reward is added to the unit(s) its rule names. A reward of 0 (Heshan: the seed
+       leaves the amount open) changes nothing and says nothing.
     """
     scheme = policy.tier_scheme
     schedule = policy.subsidy_schedule
@@ -338,6 +341,17 @@ def _decide_ranked(policy: PolicySpec, units: Sequence[DecisionUnit]) -> list[Un
                 f"实得 {amounts[index]} 元"
             )
 
+    reward = scheme.group_reward
+    if reward is not None and round_half_up(reward.amount) > 0:
+        paid = round_half_up(reward.amount)
+        for index in _group_rewarded(reward.rule, units, bands, eliminated):
+            amounts[index] += paid
+            who = "本单位得分为组内最高，" if reward.rule == "group_best" else "组内各单位均"
+            notes[index].append(
+                f"所在小组 {units[index].group} 无单位被末位淘汰，{who}获捆绑考核奖励 {paid} 元，"
+                f"实得 {amounts[index]} 元"
+            )
+
     decisions = []
     for index, unit in enumerate(units):
         band = bands[index]
@@ -356,3 +370,34 @@ def _decide_ranked(policy: PolicySpec, units: Sequence[DecisionUnit]) -> list[Un
             )
         )
     return decisions
+
+
+def _group_rewarded(
+    rule: str, units: Sequence[DecisionUnit], bands: Sequence[str | None], eliminated: Sequence[bool]
+) -> list[int]:
+    """The indexes of the units the group reward goes to, in input order.
+
+    004: "实行小组连坐惩罚机制……对带动好的社区(村)给予适当的奖励". A group led well is read as one
+    none of whose members was eliminated (the mirror of the deduction); only units with a band
+    take part (a unit without a recognition level is outside the scheme). "group_best" rewards the
+    group's highest score, every member tied on it; "whole_group" every member.
+    """
+    members: dict[str, list[int]] = {}
+    spoiled: set[str] = set()
+    for index, unit in enumerate(units):
+        if unit.group is None:
+            continue
+        if eliminated[index]:
+            spoiled.add(unit.group)
+        elif bands[index] is not None:
+            members.setdefault(unit.group, []).append(index)
+    chosen: list[int] = []
+    for group, indexes in members.items():
+        if group in spoiled:
+            continue
+        if rule == "whole_group":
+            chosen += indexes
+        else:
+            best = max(units[index].score for index in indexes)
+            chosen += [index for index in indexes if units[index].score == best]
+    return sorted(chosen)

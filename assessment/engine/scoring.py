@@ -22,7 +22,7 @@ from assessment.engine.decimal_math import ZERO, format_plain, round_half_up
 from assessment.engine.expressions import Expression, ExpressionError, parse_expression
 from assessment.engine.inputs import InputProblem, parse_input_value
 from assessment.engine.rules import DiscretionaryDeductionRule, Measure, Rule, RuleError, build_rule
-from assessment.engine.specs import INPUT_TYPES, InputSpec, ItemSpec, RubricSpec
+from assessment.engine.specs import INPUT_TYPES, LOG_FIELDS, InputSpec, ItemSpec, RubricSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +376,36 @@ def _walk(items: Sequence[ItemSpec]) -> Iterator[ItemSpec]:
         yield from _walk(item.children)
 
 
+def _log_binding_findings(code: str, input_spec: InputSpec) -> list[RubricFinding]:
+    """A work-log binding is a count over the period: only a count input, only a field the log has."""
+    if not input_spec.log:
+        return []
+    named = input_spec.label or input_spec.name
+    if input_spec.log not in LOG_FIELDS:
+        known = "、".join(f"{name}（{label}）" for name, label in LOG_FIELDS.items())
+        return [
+            RubricFinding(code, f"输入“{named}”取数的工作日志数据 {input_spec.log} 不存在；可用的有：{known}")
+        ]
+    if input_spec.type != "count":
+        return [
+            RubricFinding(
+                code,
+                f"输入“{named}”是{_TYPE_WORDS.get(input_spec.type, input_spec.type)}，"
+                "只有个数（整数）输入可以从工作日志取数",
+            )
+        ]
+    return []
+
+
+_TYPE_WORDS = {
+    "rate": "百分比",
+    "number": "数值",
+    "flag": "是/否",
+    "points": "评估人员评分",
+    "text": "文字",
+}
+
+
 def _declared_inputs(rubric: RubricSpec, findings: list[RubricFinding]) -> dict[str, InputSpec]:
     declared: dict[str, InputSpec] = {}
     for section in rubric.sections:
@@ -386,6 +416,7 @@ def _declared_inputs(rubric: RubricSpec, findings: list[RubricFinding]) -> dict[
                         RubricFinding(item.code, f"输入 {input_spec.name} 的类型 {input_spec.type!r} 未知")
                     )
                     continue
+                findings.extend(_log_binding_findings(item.code, input_spec))
                 known = declared.get(input_spec.name)
                 if known is None:
                     declared[input_spec.name] = input_spec
@@ -394,6 +425,14 @@ def _declared_inputs(rubric: RubricSpec, findings: list[RubricFinding]) -> dict[
                         RubricFinding(
                             item.code,
                             f"输入 {input_spec.name} 在各项中类型不一致（{known.type} 与 {input_spec.type}）",
+                        )
+                    )
+                elif known.log != input_spec.log:
+                    findings.append(
+                        RubricFinding(
+                            item.code,
+                            f"输入 {input_spec.name} 在各项中取自不同的工作日志数据，"
+                            "同一输入只能取自一项工作日志数据",
                         )
                     )
     return declared

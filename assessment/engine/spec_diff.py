@@ -45,7 +45,7 @@ _ITEM_FIELDS = {
     "kinds": "适用类型",
     "note": "备注",
 }
-_INPUT_FIELDS = {"type": "类型", "label": "名称"}
+_INPUT_FIELDS = {"type": "类型", "label": "名称", "log": "工作日志取数"}
 _SCHEME_FIELDS = {
     "method": "定等方式",
     "fallback_tier": "未达最低分数线的等次编码",
@@ -125,7 +125,7 @@ def _scheme(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
         old,
         new,
         _SCHEME_FIELDS,
-        skip={"thresholds", "bands", "elimination", "group_deduction"},
+        skip={"thresholds", "bands", "elimination", "group_deduction", "group_reward"},
     )
     lines += _keyed(
         "等次 ",
@@ -142,6 +142,12 @@ def _scheme(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     lines += _optional("末位淘汰", old.get("elimination"), new.get("elimination"), _ELIMINATION_FIELDS)
     lines += _optional(
         "捆绑考核扣减", old.get("group_deduction"), new.get("group_deduction"), {"amount": "金额"}
+    )
+    lines += _optional(
+        "捆绑考核奖励",
+        old.get("group_reward"),
+        new.get("group_reward"),
+        {"amount": "金额", "rule": "奖励对象"},
     )
     return lines
 

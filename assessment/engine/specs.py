@@ -48,6 +48,21 @@ TIER_METHODS: tuple[str, ...] = ("thresholds", "ranked")
 ONE_TIME_BASES: tuple[str, ...] = ("", "first_recognition", "start_up")
 ELIMINATION_SCOPES: tuple[str, ...] = ("all_units", "ranked_units")
 
+#: The work log's fields (工作日志, stations.models.WORK_LOG_FIELDS) a count input may be bound to,
+#: with their Chinese names. The engine imports nothing of the product, so it keeps its own copy;
+#: tests/assessment/test_log_bound_inputs.py keeps it equal to the stations' list.
+LOG_FIELDS: dict[str, str] = {
+    "job_postings": "收集发布岗位信息",
+    "matches": "供需对接",
+    "placements": "推荐成功就业",
+    "training_referrals": "推荐参加培训",
+    "policy_consultations": "政策咨询",
+    "disputes_helped": "协助维权调解",
+    "enterprise_visits": "走访企业",
+}
+#: Who in a group without an eliminated member gets the group reward (`GroupRewardSpec`).
+GROUP_REWARD_RULES: tuple[str, ...] = ("group_best", "whole_group")
+
 
 def _decimal(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
@@ -55,18 +70,30 @@ def _decimal(value: Any) -> Decimal:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """One value a rule reads from a unit's inputs: its field name, type and Chinese label."""
+    """One value a rule reads from a unit's inputs: its field name, type and Chinese label.
+
+    `log`: the work-log field (a key of `LOG_FIELDS`) a count is bound to: the sheet shows the
+    station's logged total over the sheet's period beside it, prefills it, and asks the assessor
+    for a reason when the on-site value differs. Empty for an input typed by hand; left out of
+    `to_dict` then, so every unbound input's stored form is what it was before bindings existed.
+    """
 
     name: str
     type: InputType
     label: str
+    log: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "type": self.type, "label": self.label}
+        data = {"name": self.name, "type": self.type, "label": self.label}
+        if self.log:
+            data["log"] = self.log
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InputSpec:
-        return cls(name=data["name"], type=data["type"], label=data.get("label", ""))
+        return cls(
+            name=data["name"], type=data["type"], label=data.get("label", ""), log=data.get("log") or ""
+        )
 
 
 @dataclass(frozen=True)
@@ -267,13 +294,36 @@ class GroupDeductionSpec:
 
 
 @dataclass(frozen=True)
+class GroupRewardSpec:
+    """The reward of 004's groups (老带新小组): "对带动好的社区(村)给予适当的奖励".
+
+    The seed names neither the amount nor who has "led well". The product's reading: a group none
+    of whose members was eliminated was led well, and `rule` says who in it gets `amount`:
+    "group_best" (the default) the member with the group's highest score, all of them when tied
+    (the unit that led the others); "whole_group" every member. Only units with a band are
+    rewarded, once per unit. Heshan's file sets 0 until the district quantifies it.
+    """
+
+    amount: Decimal
+    rule: str = "group_best"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"amount": str(self.amount), "rule": self.rule}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> GroupRewardSpec:
+        return cls(amount=_decimal(data["amount"]), rule=data.get("rule") or "group_best")
+
+
+@dataclass(frozen=True)
 class TierSchemeSpec:
     """How scores become tiers.
 
     method "thresholds": `thresholds` (any order; the highest reached wins), else `fallback_tier`.
     method "ranked": units whose level is in `ranked_levels` are ranked on score into `bands` by
     weight (largest remainder); a level in `level_bands` gets that band without ranking; any other
-    level, or none, gets no band. `elimination` and `group_deduction` act on the money afterwards.
+    level, or none, gets no band. `elimination`, `group_deduction` and `group_reward` act on the
+    money afterwards.
     """
 
     method: str
@@ -287,6 +337,7 @@ class TierSchemeSpec:
     level_band_labels: Mapping[str, str] = field(default_factory=dict)
     elimination: EliminationSpec | None = None
     group_deduction: GroupDeductionSpec | None = None
+    group_reward: GroupRewardSpec | None = None
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -314,12 +365,15 @@ class TierSchemeSpec:
             "level_band_labels": dict(self.level_band_labels),
             "elimination": self.elimination.to_dict() if self.elimination else None,
             "group_deduction": self.group_deduction.to_dict() if self.group_deduction else None,
+            # Only when set: policies written before the reward existed keep their exact form.
+            **({"group_reward": self.group_reward.to_dict()} if self.group_reward else {}),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TierSchemeSpec:
         elimination = data.get("elimination")
         group_deduction = data.get("group_deduction")
+        group_reward = data.get("group_reward")
         return cls(
             method=data["method"],
             thresholds=tuple(ThresholdTierSpec.from_dict(tier) for tier in data.get("thresholds") or ()),
@@ -331,6 +385,7 @@ class TierSchemeSpec:
             level_band_labels=dict(data.get("level_band_labels") or {}),
             elimination=EliminationSpec.from_dict(elimination) if elimination else None,
             group_deduction=GroupDeductionSpec.from_dict(group_deduction) if group_deduction else None,
+            group_reward=GroupRewardSpec.from_dict(group_reward) if group_reward else None,
         )
 
 

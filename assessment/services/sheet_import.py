@@ -14,6 +14,7 @@ from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.campaigns import require_bureau
 from assessment.services.sheet_batch import SheetBatchError, sheets_record_onsite
+from assessment.worklog_inputs import bound_inputs, campaign_log_totals
 from core.xlsx import XlsxError, XlsxSheet, column_letter, read_xlsx_rows, write_xlsx
 from stations.models import User
 
@@ -89,15 +90,20 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
     values = (
         ScoreSheet.objects.filter(campaign=campaign)
         .order_by("station__code", "period")
-        .values_list("station__code", "period", "station__name", "onsite_packed")
+        .values_list("station__code", "period", "station__name", "onsite_packed", "station_id")
     )
+    # Counts taken from the work log start at the logged totals, as the on-site form does.
+    logged = campaign_log_totals(campaign)
+    bound = bound_inputs(campaign.policy)
 
     def rows():
-        for code, period, name, packed in values.iterator(chunk_size=2000):
+        for code, period, name, packed, station_id in values.iterator(chunk_size=2000):
             inputs = unpack_with(names, packed)
             cells = []
             for input_name, input_type, _ in columns:
                 value = inputs.get(input_name)
+                if value is None and input_name in bound and station_id in logged.get(period, {}):
+                    value = logged[period][station_id][bound[input_name]]
                 if input_type == "flag" and value is not None:
                     value = "是" if value else "否"
                 cells.append(value)

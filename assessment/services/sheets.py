@@ -13,6 +13,7 @@ from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import column_result, leaf_points, pack_inputs, score_inputs, unpack_inputs
 from assessment.services.campaigns import RESULTS_STANDING, require_bureau
 from assessment.services.evidence import evidence_store
+from assessment.worklog_inputs import LOG_REASON_PREFIX, missing_log_reasons, sheet_log_figures
 from core.models import AuditEntry
 from core.notify import notify_after_commit
 from core.permissions import is_assigned_assessor, may_manage, operates, require
@@ -351,7 +352,15 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
         stored.campaign, stored.station = sheet.campaign, sheet.station
         result, total = _score_or_raise(sheet, stored.onsite_inputs)
         missing = [code for code in sheet_gaps(stored, result) if not stored.gap_reasons.get(code)]
-        if missing:
+        # A count taken from the work log that differs from the logged total needs the assessor's
+        # reason too (assessment/worklog_inputs.py); the message goes beside the input itself.
+        unexplained = {
+            key.removeprefix(LOG_REASON_PREFIX): message
+            for key, message in missing_log_reasons(
+                sheet_log_figures(sheet), stored.onsite_inputs, stored.gap_reasons
+            ).items()
+        }
+        if missing or unexplained:
             raise SheetInputError(
                 {
                     f"gap_{code}": (
@@ -359,6 +368,7 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
                     )
                     for code in missing
                 }
+                | unexplained
             )
         ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_total=total)
         transition(

@@ -6,34 +6,78 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stations', '0006_encrypt_phones'),
+        ("stations", "0006_encrypt_phones"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkLogDay',
+            name="WorkLogDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='日期')),
-                ('job_postings', models.PositiveIntegerField(default=0, verbose_name='收集发布岗位信息（条）')),
-                ('matches', models.PositiveIntegerField(default=0, verbose_name='供需对接（次）')),
-                ('placements', models.PositiveIntegerField(default=0, verbose_name='推荐成功就业（人）')),
-                ('training_referrals', models.PositiveIntegerField(default=0, verbose_name='推荐参加培训（人）')),
-                ('policy_consultations', models.PositiveIntegerField(default=0, verbose_name='政策咨询（人次）')),
-                ('disputes_helped', models.PositiveIntegerField(default=0, verbose_name='协助维权调解（件）')),
-                ('enterprise_visits', models.PositiveIntegerField(default=0, verbose_name='走访企业（家）')),
-                ('note', models.CharField(blank=True, help_text='服务概况，不写个人姓名、证件号、电话。', max_length=200, verbose_name='备注')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='记录时间')),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='记录人')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='work_log_days', to='stations.station', verbose_name='站点')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="日期")),
+                (
+                    "job_postings",
+                    models.PositiveIntegerField(default=0, verbose_name="收集发布岗位信息（条）"),
+                ),
+                ("matches", models.PositiveIntegerField(default=0, verbose_name="供需对接（次）")),
+                ("placements", models.PositiveIntegerField(default=0, verbose_name="推荐成功就业（人）")),
+                (
+                    "training_referrals",
+                    models.PositiveIntegerField(default=0, verbose_name="推荐参加培训（人）"),
+                ),
+                (
+                    "policy_consultations",
+                    models.PositiveIntegerField(default=0, verbose_name="政策咨询（人次）"),
+                ),
+                (
+                    "disputes_helped",
+                    models.PositiveIntegerField(default=0, verbose_name="协助维权调解（件）"),
+                ),
+                ("enterprise_visits", models.PositiveIntegerField(default=0, verbose_name="走访企业（家）")),
+                (
+                    "note",
+                    models.CharField(
+                        blank=True,
+                        help_text="服务概况，不写个人姓名、证件号、电话。",
+                        max_length=200,
+                        verbose_name="备注",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="记录时间")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="记录人",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="work_log_days",
+                        to="stations.station",
+                        verbose_name="站点",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '工作日志',
-                'verbose_name_plural': '工作日志台账',
-                'ordering': ['station', '-day'],
-                'constraints': [models.UniqueConstraint(fields=('station', 'day'), name='work_log_one_row_per_day')],
+                "verbose_name": "工作日志",
+                "verbose_name_plural": "工作日志台账",
+                "ordering": ["station", "-day"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("station", "day"), name="work_log_one_row_per_day")
+                ],
             },
         ),
     ]

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 
 from assessment.documents.score_sheet import score_sheet_pdf, station_document
-from assessment.documents.tables import CampaignResultTable, ConstructionSummaryTable
+from assessment.documents.tables import CampaignResultTable
 from assessment.models import ScoreSheet
+from subsidies.construction import ConstructionSummaryTable
 from tests.documents.poppler import pdf_text
 from tests.documents.test_tables import values, workbook_of
 

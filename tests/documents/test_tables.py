@@ -1,23 +1,17 @@
-import datetime
 import io
 from decimal import Decimal
 
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from assessment.documents.tables import (
     XLSX_CONTENT_TYPE,
     CampaignResultTable,
-    ConstructionSummaryTable,
     NoticeListTable,
 )
-from assessment.models import Campaign, CampaignResult, ScoreSheet
+from assessment.models import CampaignResult, ScoreSheet
 from assessment.scoring import column_result
-from assessment.services.campaigns import campaign_open
-from stations.models import User
 from tests.documents.conftest import FORMULA_NAME
-from tests.factories import make_user
 from tests.jobs_steps import download_through_job
 
 
@@ -91,33 +85,6 @@ def test_notice_list_is_the_notice_page_in_rank_order(world, scored_campaign):
     assert_no_formula(workbook)
 
 
-def test_construction_summary_counts_stations_tiers_and_money_per_county(world, scored_campaign):
-    table = ConstructionSummaryTable(campaign=scored_campaign, actor=world.auditor_a)
-    workbook = workbook_of(table.xlsx())
-    rows = values(workbook["建设情况汇总"])[3:]  # below the title, the period and the issuing bureau
-    header = rows[0]
-    county, total = (dict(zip(header, row, strict=True)) for row in rows[1:])
-
-    assert county["县（市、区）"] == "云梦县"
-    assert total["县（市、区）"] == "云梦县合计"
-    assert county["零工驿站：现有（个）"] == 1
-    assert county["零工驿站：参加本次考核"] == 1
-    assert county["零工驿站：优秀"] == 1
-    assert county["家门口就业服务站：良好"] == 1
-    assert county["零工驿站：年度补助（元）"] == 60000
-    assert county["家门口就业服务站：年度补助（元）"] == 15000
-    assert county["补助合计（元）"] == total["补助合计（元）"] == 75000
-    notes = values(workbook["统计口径"])
-    assert any("认定日期在 2024 年内" in str(row[1]) for row in notes)
-    assert_no_formula(workbook)
-
-
-def test_construction_summary_leaves_out_stations_out_of_reach(world, scored_campaign, auditor_b):
-    [total] = ConstructionSummaryTable(campaign=scored_campaign, actor=auditor_b).rows()
-    assert total[0] == "云梦县合计"
-    assert all(value == 0 for value in total[1:]), total
-
-
 def test_exports_download_as_xlsx_from_the_admin(client, world, scored_campaign):
     client.force_login(world.auditor_a)
     for name, title in (
@@ -132,45 +99,6 @@ def test_exports_download_as_xlsx_from_the_admin(client, world, scored_campaign)
         assert response["Content-Type"] == XLSX_CONTENT_TYPE
         assert response["Content-Disposition"].startswith(f'attachment; filename="{scored_campaign.code}-')
         assert workbook_of(b"".join(response.streaming_content)).worksheets[0].title == title
-
-
-def test_construction_summary_of_a_city_has_a_row_per_county_and_the_city_total(
-    client, world, yunmeng, city_auditor
-):
-    city_bureau = make_user("bureau_city", role=User.Role.BUREAU, region=city_auditor.region)
-    campaign = Campaign.objects.create(
-        code="xiaogan-2024",
-        name="孝感市2024年度零工驿站考核",
-        policy=yunmeng,
-        region=city_auditor.region,
-        year=2024,
-        self_evaluation_due=timezone.now() + datetime.timedelta(days=10),
-        onsite_due=timezone.localdate() + datetime.timedelta(days=20),
-        assessed_on=datetime.date(2024, 12, 31),
-    )
-    campaign_open(campaign=campaign, actor=city_bureau)
-
-    rows = values(
-        workbook_of(ConstructionSummaryTable(campaign=campaign, actor=city_auditor).xlsx()).worksheets[0]
-    )[3:]  # below the title, the period and the issuing bureau
-    header = rows[0]
-    by_county = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
-    assert list(by_county) == ["云梦县", "应城市", "孝感市合计"]
-    assert by_county["云梦县"]["零工驿站：参加本次考核"] == 1
-    assert by_county["应城市"]["零工驿站：参加本次考核"] == 1
-    assert by_county["孝感市合计"]["零工驿站：现有（个）"] == 2
-    assert by_county["孝感市合计"]["零工驿站：优秀"] == 0  # no results yet
-
-    # County A's auditor does not reach the city's campaign at all.
-    client.force_login(world.auditor_a)
-    url = reverse("admin:assessment_campaign_construction_xlsx", args=[campaign.pk])
-    assert client.get(url).status_code == 404
-    client.force_login(city_auditor)
-    response = download_through_job(client, url)
-    assert response.status_code == 200
-    assert (
-        load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0].title == "建设情况汇总"
-    )
 
 
 def test_result_table_reads_each_sections_points_from_the_result(world, scored_campaign):

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from stations import demo_data as demo
+from stations.demo_worklog import load_demo_work_log
 from stations.models import Region, Station, User
 from stations.services import region_create, user_sync_staff_flag
 from stations.validators import credit_code_check_character
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         regions = self.load_regions()
         stations = self.load_stations(regions)
         users = self.load_users(regions, stations)
+        # Before the campaigns: the 2024 work log is what their sheets can read (stations/demo_worklog.py).
+        logged = load_demo_work_log()
+        self.stdout.write(f"Work log: {logged} days of 2024 for the YM- and HZ-ES- stations.")
+        self.load_contracts(stations, users)
         extra = self.load_policies_and_campaigns(users)
         self.stdout.write(
             self.style.SUCCESS(
@@ -222,6 +227,34 @@ class Command(BaseCommand):
         )
         Station.objects.filter(code__startswith="HZ-ES-").update(default_assessor=users["hz-assessor"])
         return users
+
+    def load_contracts(self, stations: dict[str, Station], users: dict[str, User]) -> None:
+        """003's pilot stations are run by tendered operators: an operating contract for each, with
+        yearly targets for job postings, placements and enterprise visits (doubled: the contract
+        runs two years) near what the demo's log holds for 2024, so some stations are behind. Saved
+        through the service, so the stations' contract dates follow it.
+        The city's clerk supervises them: the demo has no district bureau accounts."""
+        from stations.contracts import contract_save
+        from stations.models import OperatingContract
+
+        for code, station in stations.items():
+            if not code.startswith("HZ-ES-"):
+                continue
+            serial = int(code.rsplit("-", 1)[1])
+            contract = OperatingContract.objects.filter(station=station).order_by("start").first()
+            contract = contract or OperatingContract(station=station)
+            contract.number = f"HZJYYZ-2023-{serial:02d}"
+            contract.operator_organisation = station.operator_organisation
+            contract.operator_credit_code = station.operator_credit_code
+            contract.start, contract.end = datetime.date(2023, 6, 1), datetime.date(2025, 5, 31)
+            contract.amount = Decimal(300_000 + (serial * 7_000) % 200_000)
+            contract.supervisor = users["hz-bureau"]
+            contract.target_job_postings = 2 * (600 + 30 * (serial % 6))
+            contract.target_placements = 2 * (55 + 5 * (serial % 4))
+            contract.target_enterprise_visits = 2 * (55 + 5 * (serial % 3))
+            contract_save(
+                contract=contract, actor=users["admin"], reason="演示数据：驿站运营合同（中标机构）"
+            )
 
     def load_policies_and_campaigns(self, users) -> str:
         """The seed policies (installed by migrate; again here in case), and a campaign for each."""

@@ -1,0 +1,434 @@
+"""Operating contracts under purchase of services (003): saving them, and the work log against their targets.
+
+A county tenders a station's running to a third party under a contract that fixes the service
+targets over its period (合同约定的服务效果和目标任务). The contract is the one source of the
+station's operating mode, purchase-contract dates and operator: `contract_save` writes them onto
+the station, recorded, so the engine's "under purchase of services" test (002: 购买服务期间不得重复
+享受奖补) and the station's page read what the contracts say.
+
+Progress is measured by elapsed time: a contract that has run a quarter of its days is expected to
+have done a quarter of each target. `contract_progress` compares that with the work log's totals
+from the contract's start, for any number of contracts in two queries.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Q, QuerySet, Sum
+from django.utils import timezone
+
+from core.audit import changed_fields
+from core.permissions import may_manage, require
+from core.scoping import register_scope
+from core.workflow import record_audit
+from stations.models import OperatingContract, Station, User, contract_target_field
+from stations.selectors import can_read_everything, is_regional
+from stations.worklog import LOG_FIELD_LABELS, LOG_FIELD_NAMES, LOG_FIELD_UNITS
+
+REFUSAL = "只有站点所在区域的人社局工作人员可以新增或修改运营合同。"
+
+TARGET_FIELDS = tuple(contract_target_field(name) for name in LOG_FIELD_NAMES)
+CONTRACT_AUDITED_FIELDS = (
+    "station",
+    "number",
+    "operator_organisation",
+    "operator_credit_code",
+    "start",
+    "end",
+    "amount",
+    "supervisor",
+    *TARGET_FIELDS,
+)
+# The station's facts that follow its contracts (and the admin no longer lets a clerk type).
+STATION_FIELDS_FROM_CONTRACT = (
+    "operating_mode",
+    "purchase_contract_start",
+    "purchase_contract_end",
+    "operator_organisation",
+    "operator_credit_code",
+)
+
+
+# ---- reads
+
+
+def operating_contract_list(*, actor: User) -> QuerySet[OperatingContract]:
+    """Contracts the actor may see: bureau staff and auditors those of stations under their region.
+
+    Operators and assessors have no use for the contract (its money and terms are the county's);
+    they reach none.
+    """
+    contracts = OperatingContract.objects.select_related("station__region", "supervisor")
+    if can_read_everything(actor):
+        return contracts
+    if is_regional(actor):
+        return contracts.filter(station__region__path__startswith=actor.region.path)
+    return contracts.none()
+
+
+register_scope(OperatingContract, operating_contract_list)
+
+
+def contract_problems(contract: OperatingContract) -> dict[str, str]:
+    """What is wrong with a contract about to be saved, as {field: message a clerk can act on}.
+
+    The admin's form shows these beside the fields; `contract_save` refuses with them. The end
+    before the start, a period overlapping another contract of the same station (a station has one
+    operator at a time), and a supervisor who is not bureau staff of the station's region.
+    """
+    problems: dict[str, str] = {}
+    if contract.start and contract.end and contract.end < contract.start:
+        problems["end"] = "合同截止日期不能早于起始日期。"
+    if contract.station_id and contract.start and contract.end and "end" not in problems:
+        overlapping = (
+            OperatingContract.objects.filter(
+                station_id=contract.station_id, start__lte=contract.end, end__gte=contract.start
+            )
+            .exclude(pk=contract.pk)
+            .order_by("start")
+            .first()
+        )
+        if overlapping is not None:
+            problems["start"] = (
+                f"合同期与该站点的合同 {overlapping.number}（{overlapping.start:%Y-%m-%d} 至 "
+                f"{overlapping.end:%Y-%m-%d}）重叠：同一站点同一时间只能有一份运营合同。"
+            )
+    if contract.station_id and contract.supervisor_id:
+        supervisor, station = contract.supervisor, contract.station
+        if not (
+            supervisor.is_active
+            and supervisor.is_bureau
+            and supervisor.region_id
+            and supervisor.region.contains(station.region)
+        ):
+            problems["supervisor"] = (
+                f"监管人员须为{station.region.name}或其上级人社部门的在职工作人员，请重新选择。"
+            )
+    return problems
+
+
+# ---- writes
+
+
+def purchase_span(
+    periods: list[tuple[datetime.date, datetime.date]], *, today: datetime.date
+) -> tuple[datetime.date, datetime.date] | None:
+    """The purchase-of-services period a station's contracts make, as the station keeps it.
+
+    Back-to-back contracts (the next one starting the day after the last ends, as a renewal does)
+    are one uninterrupted purchase, so their span is taken whole: a renewal entered early does not
+    make the station look out of contract before it starts. Of the spans, the one running `today`,
+    else the latest begun, else the first to come.
+    """
+    spans: list[list[datetime.date]] = []
+    for start, end in sorted(periods):
+        if spans and start <= spans[-1][1] + datetime.timedelta(days=1):
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    if not spans:
+        return None
+    begun = [span for span in spans if span[0] <= today]
+    chosen = begun[-1] if begun else spans[0]
+    return chosen[0], chosen[1]
+
+
+def _station_sync(*, station: Station, actor: User, reason: str, today: datetime.date) -> None:
+    """Write the station's operating mode, contract dates and operator from its contracts, recorded.
+
+    One source: the contract. The station's fields stay because the engine's eligibility test, the
+    station's page and the December summary read them; they are never typed once a contract exists.
+    """
+    contracts = list(station.operating_contracts.order_by("start"))
+    span = purchase_span([(c.start, c.end) for c in contracts], today=today)
+    if span is None:
+        return
+    # The operator is the one of the contract running within that span (or its first, not begun).
+    in_span = [c for c in contracts if span[0] <= c.start <= span[1]]
+    current = next((c for c in reversed(in_span) if c.start <= today), in_span[0])
+    before = Station.objects.get(pk=station.pk)
+    station.operating_mode = Station.OperatingMode.PURCHASED
+    station.purchase_contract_start, station.purchase_contract_end = span
+    station.operator_organisation = current.operator_organisation
+    station.operator_credit_code = current.operator_credit_code
+    changes = changed_fields(before, station, STATION_FIELDS_FROM_CONTRACT)
+    if not changes:
+        return
+    station.save(update_fields=[*STATION_FIELDS_FROM_CONTRACT, "updated_at"])
+    record_audit(
+        target=station,
+        actor=actor,
+        action="station.contract_sync",
+        station=station,
+        reason=reason,
+        changes=changes,
+    )
+
+
+def contract_save(
+    *, contract: OperatingContract, actor: User, reason: str, today: datetime.date | None = None
+) -> OperatingContract:
+    """Create an operating contract or save the changes made to it, and bring the station in line.
+
+    Before: the actor manages the station's region (and, for an edit, the region of the station it
+    was for), a reason is given, and `contract` carries the new values. After: the contract is
+    saved with one audit entry (`contract.create` / `contract.change`: every changed fact as
+    [old, new]), and the station's operating mode, purchase-contract dates and operator are written
+    from its contracts with an audit entry of their own (`station.contract_sync`) when they change.
+    Raises Forbidden, or ValidationError with `contract_problems`' messages (nothing saved).
+    """
+    require(may_manage(actor, contract.station.region), REFUSAL)
+    if not (reason or "").strip():
+        raise ValidationError("请填写变更原因。")
+    reason = reason.strip()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        # Lock the station: two clerks saving contracts of one station at once must not both pass
+        # the overlap check.
+        station = Station.objects.select_for_update().get(pk=contract.station_id)
+        before = (
+            OperatingContract.objects.select_for_update()
+            .select_related("station__region")
+            .filter(pk=contract.pk)
+            .first()
+            if contract.pk
+            else None
+        )
+        if before is not None:
+            require(may_manage(actor, before.station.region), REFUSAL)
+        # The supervisor is checked by contract_problems, in words naming the region.
+        contract.full_clean(exclude=["supervisor"], validate_constraints=False)
+        # Yuan with 2 places as the database keeps it (full_clean refused more places, so this only
+        # adds zeros): 300000 and 300000.00 are the same amount, not a change to record.
+        contract.amount = contract.amount.quantize(Decimal("0.01"))
+        problems = contract_problems(contract)
+        if problems:
+            raise ValidationError(problems)
+        changes = changed_fields(before or OperatingContract(), contract, CONTRACT_AUDITED_FIELDS)
+        contract.save()
+        if changes or before is None:
+            record_audit(
+                target=contract,
+                actor=actor,
+                action="contract.change" if before is not None else "contract.create",
+                station=station,
+                reason=reason,
+                changes=changes,
+            )
+        _station_sync(station=station, actor=actor, reason=reason, today=today)
+        if before is not None and before.station_id != station.pk:
+            old = Station.objects.select_for_update().get(pk=before.station_id)
+            _station_sync(station=old, actor=actor, reason=reason, today=today)
+    return contract
+
+
+# ---- progress against the targets
+
+
+def whole_half_up(value: Fraction) -> int:
+    """A non-negative exact value rounded to a whole unit, half up (2.5 → 3): targets count whole
+    postings, people, visits, so the expected figure is one too, rounded once from the exact ratio."""
+    return (2 * value.numerator + value.denominator) // (2 * value.denominator)
+
+
+@dataclass(frozen=True)
+class TargetProgress:
+    """One target of one contract, measured on a day."""
+
+    field: str
+    target: int
+    logged: int
+    expected: int
+
+    @property
+    def label(self) -> str:
+        return LOG_FIELD_LABELS[self.field]
+
+    @property
+    def unit(self) -> str:
+        return LOG_FIELD_UNITS[self.field]
+
+    @property
+    def shortfall(self) -> int:
+        """How far the log is behind the expected figure (0 when on or ahead of it)."""
+        return max(self.expected - self.logged, 0)
+
+
+@dataclass(frozen=True)
+class ContractProgress:
+    contract: OperatingContract
+    on: datetime.date
+    elapsed_days: int
+    targets: list[TargetProgress] = field(default_factory=list)
+
+    @property
+    def behind(self) -> list[TargetProgress]:
+        return [t for t in self.targets if t.shortfall]
+
+
+def elapsed_days(contract: OperatingContract, on: datetime.date, since: datetime.date | None = None) -> int:
+    """Days of the contract run by `on` (from `since` when later than its start), both ends
+    included: 0 before it starts, all of it after."""
+    first = max(contract.start, since) if since else contract.start
+    last = min(on, contract.end)
+    return max((last - first).days + 1, 0)
+
+
+def contract_log_totals(
+    *, contracts: list[OperatingContract], on: datetime.date, since: datetime.date | None = None
+) -> dict[int, dict[str, int]]:
+    """{contract id: {log field: total}} of each contract's station, from the contract's start (or
+    `since`, when later) to the earlier of `on` and its end. One query for any number of contracts.
+
+    `stations.worklog.work_log_totals` sums one period for many stations; here every contract has
+    its own period, so the log's days are joined to the contracts and each summed within its own.
+    The day conditions are in one `filter()` call, so they and the sums use the same join (a
+    second call would join the log again and sum every day of the station).
+    """
+    totals = {c.pk: dict.fromkeys(LOG_FIELD_NAMES, 0) for c in contracts}
+    if not totals:
+        return totals
+    rows = (
+        OperatingContract.objects.filter(
+            Q(station__work_log_days__day__gte=F("start")),
+            Q(station__work_log_days__day__lte=F("end")),
+            Q(station__work_log_days__day__lte=on),
+            Q(station__work_log_days__day__gte=since) if since else Q(),
+            pk__in=list(totals),
+        )
+        .values("pk")
+        .annotate(**{name: Sum(f"station__work_log_days__{name}") for name in LOG_FIELD_NAMES})
+        .order_by()
+    )
+    for row in rows:
+        totals[row["pk"]] = {name: row[name] or 0 for name in LOG_FIELD_NAMES}
+    return totals
+
+
+def contract_progress(
+    *, contracts, on: datetime.date, since: datetime.date | None = None
+) -> list[ContractProgress]:
+    """Each contract's targets measured on `on`: target, logged so far, expected by now, shortfall.
+
+    Logged is the station's work log from the contract's start to the earlier of `on` and its end.
+    Expected is target × elapsed days ÷ contract days (both counted with their first and last day),
+    exact, rounded half up to a whole unit once; a contract that has ended is expected to have met
+    its targets in full. With `since` (a campaign's first day of its year), both count only from
+    that day: the year's share of the target against the year's log, so a year already assessed
+    is not carried into the next. Only the targets the contract sets are listed. Two queries
+    whatever the number of contracts (one if `contracts` is already a list).
+    """
+    contracts = list(contracts)
+    totals = contract_log_totals(contracts=contracts, on=on, since=since)
+    result = []
+    for contract in contracts:
+        elapsed = elapsed_days(contract, on, since)
+        logged = totals[contract.pk]
+        result.append(
+            ContractProgress(
+                contract=contract,
+                on=on,
+                elapsed_days=elapsed,
+                targets=[
+                    TargetProgress(
+                        field=name,
+                        target=target,
+                        logged=logged[name],
+                        expected=whole_half_up(Fraction(target * elapsed, contract.days)),
+                    )
+                    for name, target in contract.targets().items()
+                ],
+            )
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class ShortfallRow:
+    """A target a station is behind on: what the campaign page lists."""
+
+    contract: OperatingContract
+    progress: TargetProgress
+
+    @property
+    def station(self) -> Station:
+        return self.contract.station
+
+
+@dataclass(frozen=True)
+class ShortfallPanel:
+    """The contracts of a campaign's stations measured on `on`: the worst `rows`, and how many in all."""
+
+    on: datetime.date
+    since: datetime.date | None
+    contracts: int
+    behind: int  # targets behind
+    stations_behind: int
+    rows: list[ShortfallRow]
+
+
+def contract_shortfalls(
+    *,
+    contracts: QuerySet[OperatingContract],
+    on: datetime.date,
+    since: datetime.date | None = None,
+    limit: int = 20,
+) -> ShortfallPanel:
+    """The targets behind their expected progress on `on`, the worst `limit` first.
+
+    Worst is the largest share of the expected figure not done (logged 2 of an expected 10 is
+    further behind than 80 of 100), then the larger shortfall. Two queries whatever the number of
+    contracts.
+    """
+    measured = contract_progress(contracts=contracts.select_related("station__region"), on=on, since=since)
+    rows = [ShortfallRow(contract=p.contract, progress=t) for p in measured for t in p.behind]
+    rows.sort(
+        key=lambda r: (
+            -Fraction(r.progress.shortfall, r.progress.expected),
+            -r.progress.shortfall,
+            r.station.code,
+            r.progress.field,
+        )
+    )
+    return ShortfallPanel(
+        on=on,
+        since=since,
+        contracts=len(measured),
+        behind=len(rows),
+        stations_behind=len({r.contract.station_id for r in rows}),
+        rows=rows[:limit],
+    )
+
+
+def contract_targets_for(
+    *, station_ids, period: tuple[datetime.date, datetime.date]
+) -> dict[int, dict[str, int]]:
+    """Each station's contract targets for `period` (both days included), by work-log field.
+
+    What a rubric input bound to a contract target reads (the analogue of a `log` binding: the
+    sheet's period in, one figure per station out). A contract's target covers its whole period, so
+    the share falling within `period` is target × overlapping days ÷ contract days; the shares of
+    every contract overlapping the period are added exactly and rounded half up to a whole unit
+    once. A station with no contract over the period is absent (no contract is not a target of 0);
+    a field no overlapping contract sets is absent from the station's figures. One query.
+    """
+    first, last = period
+    exact: dict[int, dict[str, Fraction]] = {}
+    contracts = OperatingContract.objects.filter(
+        station_id__in=list(station_ids), start__lte=last, end__gte=first
+    ).only("station_id", "start", "end", *TARGET_FIELDS)
+    for contract in contracts:
+        overlap = (min(last, contract.end) - max(first, contract.start)).days + 1
+        figures = exact.setdefault(contract.station_id, {})
+        for name, target in contract.targets().items():
+            figures[name] = figures.get(name, Fraction(0)) + Fraction(target * overlap, contract.days)
+    return {
+        station_id: {name: whole_half_up(value) for name, value in figures.items()}
+        for station_id, figures in exact.items()
+    }
