@@ -27,6 +27,7 @@ from assessment.models import (
     SubsidyAmount,
     TierThreshold,
 )
+from assessment.recommendation_admin import RECOMMEND_ACTIONS, may_recommend, may_select_demonstrations
 from assessment.selectors import (
     campaign_list,
     policy_spec,
@@ -235,6 +236,7 @@ class PolicyAdmin(ScopedAdmin):
                 {
                     "fields": [
                         "rubric_max_points",
+                        "annual_report",
                         # Shown when the policy has checks; they come with its rubric.
                         *(["part_whole_shown"] if obj is not None and obj.part_whole else []),
                         "rubric_findings",
@@ -1393,6 +1395,16 @@ class CampaignResultAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
     search_fields = ["station__code", "station__name"]
     list_select_related = ["station", "campaign", "entitlement", "one_time_entitlement"]
     readonly_fields = [f.name for f in CampaignResult._meta.fields] + ["section_points_shown"]
+    # 推荐至上级 (004): a county recommends the chosen units of its published campaign to its city;
+    # 选树为服务示范站 (001): a province selects the top of its campaign's ranking.
+    actions = RECOMMEND_ACTIONS
+
+    def has_recommend_permission(self, request):
+        return may_recommend(request)
+
+    def has_demonstrate_permission(self, request):
+        return may_select_demonstrations(request)
+
     # The tier is read by its label (tier_label); the sections' points as words, not as stored.
     fields = [
         *(f.name for f in CampaignResult._meta.fields if f.name not in ("id", "tier", "section_points")),
@@ -1718,3 +1730,7 @@ class AnnualReportAdmin(CampaignListMixin, StationSearchMixin, ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # the station's statement for the year: kept as submitted
+
+
+# 站点认定申请 (assessment/station_application_admin.py): recognition decides the one-time entitlement.
+from assessment import station_application_admin  # noqa: E402, F401

@@ -430,6 +430,7 @@ class PolicyForm(forms.ModelForm):
             "one_time_label",
             "min_months_recognised",
             "purchase_of_services_excluded",
+            "annual_report",
         ]
         widgets = {"group_deduction_amount": UnitInput("元"), "group_reward_amount": UnitInput("元")}
 

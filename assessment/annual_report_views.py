@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from assessment.models import ANNUAL_REPORT_HINT, ANNUAL_REPORT_SECTION_MAX, AnnualReport, ScoreSheet
@@ -48,8 +49,11 @@ class AnnualReportForm(forms.Form):
             )
 
 
-def annual_report_card(sheet: ScoreSheet) -> dict:
-    """What a page beside the sheet shows of the report: its state, totals and sections."""
+def annual_report_card(sheet: ScoreSheet) -> dict | None:
+    """What a page beside the sheet shows of the report: its state, totals and sections; None when
+    the campaign's policy asks for no report (only Yunmeng's has a 年度报告制度)."""
+    if not sheet.campaign.policy.annual_report:
+        return None
     report = report_get(campaign=sheet.campaign, station=sheet.station)
     start, end = report_period(sheet.campaign)
     return {
@@ -78,6 +82,8 @@ def _editable(sheet: ScoreSheet, report: AnnualReport | None, actor) -> bool:
 def annual_report(request, pk):
     sheet = sheet_get(actor=request.user, pk=pk)
     card = annual_report_card(sheet)
+    if card is None:
+        raise Http404("本考核批次的政策不要求提交年度报告。")
     report = card["report"]
     editable = _editable(sheet, report, request.user)
     form = AnnualReportForm(request.POST or None, report=report) if editable else None

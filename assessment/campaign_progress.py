@@ -49,12 +49,13 @@ def campaign_contract_shortfalls(campaign: Campaign, focus: Region) -> Shortfall
     """The campaign's stations under `focus` behind their contract targets (two queries, one when
     none has a contract).
 
-    Measured on the campaign's 考核基准日, or today while that is still ahead, over the contracts
-    that ran in the campaign's year and had begun by then: the year's share of each target against
-    the year's log (an annual campaign assesses its year, not the years before it).
+    Measured on the campaign's 考核基准日, or today while that is still ahead, and never past 31
+    December of the campaign's year, over the contracts that ran in the year and had begun by then:
+    the year's share of each target against the year's log (an annual campaign assesses its year,
+    neither the years before it nor the weeks of the next before a 考核基准日 set in January).
     """
-    on = min(timezone.localdate(), campaign.assessed_on)
-    year_start = datetime.date(campaign.year, 1, 1)
+    year_start, year_end = datetime.date(campaign.year, 1, 1), datetime.date(campaign.year, 12, 31)
+    on = min(timezone.localdate(), campaign.assessed_on, year_end)
     contracts = OperatingContract.objects.filter(
         station__in=CampaignStation.objects.filter(campaign=campaign).values("station_id"),
         station__region__path__startswith=focus.path,

@@ -43,6 +43,7 @@ from assessment.services.sheets import (
 )
 from core.working_days import earliest_last_day
 from core.xlsx import XlsxSheet, write_xlsx
+from stations.contracts import contract_targets_for
 from stations.models import Region, Station, User
 from stations.worklog import work_log_totals
 
@@ -441,6 +442,10 @@ def load_heshan(users: dict[str, User]) -> None:
         self_evaluation_due=datetime.datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI),
         onsite_due=datetime.date(2025, 1, 20),
     )
+    # 004's timetable: the district recommends its best units to the city, the city to the province.
+    from assessment.demo_recommendations import load_heshan_recommendations
+
+    load_heshan_recommendations(campaign, users)
 
 
 # Why an assessor deducted from 3.3 服务台账 (a discretionary deduction needs a written reason),
@@ -465,11 +470,13 @@ HUIZHOU_GAP_REASONS = {
 }
 
 
-def _huizhou_inputs(station: Station, strength: float, rng: random.Random) -> dict:
+def _huizhou_inputs(station: Station, strength: float, rng: random.Random, jobs_target: int) -> dict:
     """A pilot station's year as the assessor finds it on site: weaker stations miss more.
 
     The hardware is the station's own record (area, computer, display, monitoring, meeting room);
-    the rest is drawn around `strength` (0..1), so the 30 stations spread over the star tiers.
+    `jobs_target` is its operating contract's job-postings target for 2024 (the input is bound to
+    it, huizhou-2024.yaml `target:`); the rest is drawn around `strength` (0..1), so the 30
+    stations spread over the star tiers.
     """
 
     def holds(bar: float) -> bool:
@@ -480,7 +487,6 @@ def _huizhou_inputs(station: Station, strength: float, rng: random.Random) -> di
         if strength > 0.8
         else rng.choice(list(HUIZHOU_LEDGER_FINDINGS)[: 2 + int(3 * (1 - strength))])
     )
-    target = rng.choice([600, 800, 1000])
     return {
         "service_area": str(station.floor_area),
         "has_computer": station.has_computer,
@@ -505,8 +511,8 @@ def _huizhou_inputs(station: Station, strength: float, rng: random.Random) -> di
         "has_station_head": True,
         "has_county_supervisor": holds(0.6),
         "staff_trained": min(4, 1 + int(strength * 3.5 + rng.random())),
-        "jobs_target": target,
-        "jobs_collected": int(target * (0.45 + 0.65 * strength + rng.uniform(-0.05, 0.05))),
+        "jobs_target": jobs_target,
+        "jobs_collected": int(jobs_target * (0.45 + 0.65 * strength + rng.uniform(-0.05, 0.05))),
         "enterprises_visited": int(8 + 36 * strength + rng.randint(-3, 3)),
         "placements": int(8 + 60 * strength + rng.randint(-5, 5)),
         "valid_complaints": 0 if holds(0.5) else rng.choice([1, 1, 2]),
@@ -590,7 +596,7 @@ def load_huizhou(users: dict[str, User]) -> None:
         .order_by("station__code")
     )
     # Strengths spread evenly from weak to strong, in an order of their own, so each tier is reached.
-    strengths = [0.12 + 0.88 * index / (len(sheets) - 1) for index in range(len(sheets))]
+    strengths = [0.08 + 0.92 * index / (len(sheets) - 1) for index in range(len(sheets))]
     rng.shuffle(strengths)
     # The stations' 2024 work log, all in one query (zeros where a station logged nothing).
     logged = work_log_totals(
@@ -598,10 +604,17 @@ def load_huizhou(users: dict[str, User]) -> None:
         start=datetime.date(2024, 1, 1),
         end=datetime.date(2024, 12, 31),
     )
+    # Their operating contracts' 2024 share of each target (load_demo's load_contracts), in one query.
+    targets = contract_targets_for(
+        station_ids=[sheet.station_id for sheet in sheets],
+        period=(datetime.date(2024, 1, 1), datetime.date(2024, 12, 31)),
+    )
 
     for sheet, strength in zip(sheets, strengths, strict=True):
         code = sheet.station.code
-        onsite = _huizhou_inputs(sheet.station, strength, rng)
+        onsite = _huizhou_inputs(
+            sheet.station, strength, rng, jobs_target=targets[sheet.station_id]["job_postings"]
+        )
         log_reasons = _huizhou_log_checked(
             code, onsite, logged[sheet.station_id], weakest=strength == min(strengths)
         )

@@ -36,6 +36,7 @@ class SheetInputsForm(forms.Form):
         values: dict,
         log_figures: dict | None = None,
         log_reasons: dict[str, str] | None = None,
+        target_figures: dict | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -48,6 +49,11 @@ class SheetInputsForm(forms.Form):
             if figure is not None and current in (None, ""):
                 # A count taken from the work log starts at the logged total, to be confirmed.
                 current = figure.value
+            target = (target_figures or {}).get(name)
+            if target is not None and target.value is not None and current in (None, ""):
+                # A count taken from the operating contract starts at its target for the period;
+                # without a contract (or that target) it stays empty for the person to type.
+                current = target.value
             if input_type == "flag":
                 initial = "" if current is None else ("true" if current is True else "false")
                 field = forms.ChoiceField(label=label, choices=FLAG_CHOICES, required=False, initial=initial)
@@ -78,6 +84,8 @@ class SheetInputsForm(forms.Form):
             # assessment.worklog_inputs.LogFigure: "工作日志：N 人（查看明细）" beside the field.
             field.log_figure = figure
             field.log_reason = (log_reasons or {}).get(name, "") if figure is not None else ""
+            # assessment.contract_inputs.TargetFigure: "合同目标：N 条" (or "无运营合同") beside it.
+            field.target_figure = target
             self.fields[name] = field
         # Where the on-site form asks why a value differs from the log: {input name: reason}.
         self.log_reasons = log_reasons

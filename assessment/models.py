@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from assessment.engine.specs import ELIMINATION_SCOPES, GROUP_REWARD_RULES, ONE_TIME_BASES, RULE_KINDS
 from core.fields import CompactJSONField, EncryptedCharField
-from stations.models import Region, StationKind
+from core.money import MONEY
+from stations.models import Region, Station, StationKind
 
 POINTS = {"max_digits": 6, "decimal_places": 2, "validators": [MinValueValidator(0)]}
-MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
 
 class Policy(models.Model):
@@ -88,6 +88,13 @@ class Policy(models.Model):
     )
     payee_notice_working_days = models.PositiveSmallIntegerField(
         "补助对象公示最少工作日", default=0, help_text="拟补助对象公示期不少于几个工作日；0 表示不作要求。"
+    )
+    # Yunmeng's 年度报告制度 (000): each station reports on its year with the self-evaluation. Other
+    # policies ask for no report, and their pages show none.
+    annual_report = models.BooleanField(
+        "要求提交年度报告",
+        default=False,
+        help_text="站点随自评一并提交年度报告（年度工作概况、成效、问题和下一年度计划，附工作日志统计）。",
     )
 
     frozen_at = models.DateTimeField("冻结时间", null=True, blank=True, editable=False)
@@ -416,6 +423,9 @@ class ScoreSheet(models.Model):
     final_total = models.DecimalField("审定总分", null=True, blank=True, **POINTS)
     gap_reasons = models.JSONField("评分差异原因", default=dict, blank=True)
     findings = models.TextField("现场发现的问题", blank=True)
+    # {bound input: the work-log total} as the on-site column was submitted (assessment.worklog_inputs):
+    # the log may be corrected later, the printed "日志记录 N" stays what the assessor compared.
+    log_figures = models.JSONField("现场评估时的工作日志数", default=dict, blank=True, editable=False)
 
     submitted_at = models.DateTimeField("自评提交时间", null=True, blank=True)
     assessed_at = models.DateTimeField("现场评估时间", null=True, blank=True)
@@ -871,3 +881,135 @@ class AnnualReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station.code} {self.campaign.year}年度报告"
+
+
+class Recommendation(models.Model):
+    """A unit a county recommends up the hierarchy for recognition （推荐认定）, and what came of it.
+
+    004's timetable: the district recommends the units its campaign found best to the city (by
+    10 December), the city scores them and forwards the best to the province (11–20 December), the
+    province scores them and decides the recognised list with a level (to January). Each level scores
+    in its own column and never overwrites a lower one's: self (the self-evaluation), county (the
+    campaign's result), city and province. The papers are the station's evidence in the source
+    campaign (`campaign`), read from there, not copied. Written only by
+    `assessment.services.recommendations`; the decided level is written to the station by a recorded
+    move (`stations.services.station_recognition_set`) and decides the next campaign's money.
+    """
+
+    class Status(models.TextChoices):
+        RECOMMENDED = "recommended", "已推荐，待市级审核"
+        CITY_REVIEWED = "city_reviewed", "市级已审核，待省级审定"
+        RECOGNISED = "recognised", "已认定"
+        REFUSED = "refused", "不予认定"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="推荐依据的考核批次", on_delete=models.PROTECT, related_name="recommendations"
+    )
+    station = models.ForeignKey(
+        "stations.Station",
+        verbose_name="被推荐单位",
+        on_delete=models.PROTECT,
+        related_name="recommendations",
+    )
+    city = models.ForeignKey(
+        Region, verbose_name="市级审核单位", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    province = models.ForeignKey(
+        Region, verbose_name="省级审定单位", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.RECOMMENDED, editable=False
+    )
+    requested_level = models.CharField(
+        "申报认定级别", max_length=16, choices=Station.RecognitionLevel.choices
+    )
+    # One column per level, each written once by its own level's move and kept.
+    score_self = models.DecimalField("自评分", null=True, blank=True, editable=False, **POINTS)
+    score_county = models.DecimalField("县（区）级评分", editable=False, **POINTS)
+    score_city = models.DecimalField("市级评分", null=True, blank=True, editable=False, **POINTS)
+    score_province = models.DecimalField("省级评分", null=True, blank=True, editable=False, **POINTS)
+    note = models.TextField("推荐意见", max_length=1000, blank=True)
+    city_opinion = models.TextField("市级审核意见", max_length=1000, blank=True, editable=False)
+    province_opinion = models.TextField("省级审定意见", max_length=1000, blank=True, editable=False)
+    decided_level = models.CharField(
+        "认定级别",
+        max_length=16,
+        choices=Station.RecognitionLevel.choices,
+        blank=True,
+        editable=False,
+    )
+    decided_on = models.DateField("认定日期", null=True, blank=True, editable=False)
+    recommended_by = models.ForeignKey(
+        "stations.User", verbose_name="推荐人", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    recommended_at = models.DateTimeField("推荐时间", auto_now_add=True)
+    city_reviewed_by = models.ForeignKey(
+        "stations.User",
+        verbose_name="市级审核人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
+    city_reviewed_at = models.DateTimeField("市级审核时间", null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        "stations.User",
+        verbose_name="省级审定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        editable=False,
+    )
+    decided_at = models.DateTimeField("省级审定时间", null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "推荐认定"
+        verbose_name_plural = "推荐认定"
+        ordering = ["campaign", "-score_county", "station__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "station"], name="recommendation_one_per_result")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.code} {self.station.name}（{self.campaign.year}年度推荐）"
+
+
+class Demonstration(models.Model):
+    """A station selected as a demonstration station （服务示范零工驿站, 001） from a province's campaign.
+
+    001: the province evaluates every station's service performance each year and selects the best
+    as demonstration stations. The selection is the top of the province campaign's ranked results,
+    kept with the rank and score it was made on. Written only by
+    `assessment.services.recommendations.demonstrations_select`.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name="省级考核批次", on_delete=models.PROTECT, related_name="demonstrations"
+    )
+    station = models.ForeignKey(
+        "stations.Station", verbose_name="站点", on_delete=models.PROTECT, related_name="demonstrations"
+    )
+    title = models.CharField("称号", max_length=64)
+    rank = models.PositiveIntegerField("排名")
+    score = models.DecimalField("得分", **POINTS)
+    selected_by = models.ForeignKey(
+        "stations.User", verbose_name="选树人", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    selected_at = models.DateTimeField("选树时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "服务示范站"
+        verbose_name_plural = "服务示范站"
+        ordering = ["campaign", "rank", "station__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "station"], name="demonstration_one_per_result")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station.name}（{self.campaign.year}年度{self.title}）"

@@ -108,6 +108,7 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("subsidy_schedule", "补助标准", "record", False, "subsidy_schedule"),
         _Field("eligibility", "参评条件", "record", False, "eligibility"),
         _Field("notice", "公示期限", "record", False, "notice"),
+        _Field("annual_report", "要求提交年度报告", "bool", default=False),
         _Field("source", "政策依据", "str"),
         _Field("notes", "说明", "str"),
     ),
@@ -140,6 +141,8 @@ _SCHEMAS: dict[str, tuple[_Field, ...]] = {
         _Field("label", "名称", "str"),
         # The work-log field a count is taken from (assessment.engine.specs.LOG_FIELDS), or none.
         _Field("log", "工作日志取数", "str"),
+        # The work-log field whose operating-contract target a count is (InputSpec.target), or none.
+        _Field("target", "合同目标取数", "str"),
     ),
     "part_whole": (
         _Field("part", "部分", "str", True),

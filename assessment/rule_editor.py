@@ -143,7 +143,7 @@ def same_params(rule: str, first: Mapping[str, Any], second: Mapping[str, Any]) 
 def same_inputs(first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]]) -> bool:
     def key(specs):
         return sorted(
-            (s.get("name"), s.get("type"), s.get("label", ""), s.get("log") or "")
+            (s.get("name"), s.get("type"), s.get("label", ""), s.get("log") or "", s.get("target") or "")
             for s in specs
             if isinstance(s, Mapping)
         )
@@ -716,6 +716,9 @@ def _bind_to_log(rule: str, values, params: dict[str, Any], names: _Inputs, prob
         kept = prior.get(spec["name"])
         if kept is not None and kept.get("type") == spec["type"] and kept.get("log"):
             spec["log"] = kept["log"]
+        # A contract-target binding (`target`) has no field on the editor's form: always kept.
+        if kept is not None and kept.get("type") == spec["type"] and kept.get("target"):
+            spec["target"] = kept["target"]
     key = "count_log" if rule in ("per_count_deduction", "per_count_award") else "measure_log"
     if (rule not in MEASURE_RULES and key == "measure_log") or key not in values:
         return

@@ -162,6 +162,7 @@ def policy_spec(policy: Policy) -> PolicySpec:
         ),
         source=policy.source,
         notes=policy.notes,
+        annual_report=policy.annual_report,
     )
 
 
@@ -420,3 +421,45 @@ def _register_annual_report_scope() -> None:
 
 
 _register_annual_report_scope()
+
+
+def recommendation_list(*, actor: User) -> QuerySet:
+    """Recommendations the actor may read: those of units under their region.
+
+    The county that recommended, the city and the province it went to all contain the unit, so one
+    prefix match serves every level; a sibling county or another city sees none. Operators and
+    assessors have no part in it.
+    """
+    from assessment.models import Recommendation
+
+    rows = Recommendation.objects.select_related(
+        "campaign__region", "campaign__policy", "station__region", "city", "province"
+    )
+    if can_read_everything(actor):
+        return rows
+    if is_regional(actor):
+        return rows.filter(station__region__path__startswith=actor.region.path)
+    return rows.none()
+
+
+def demonstration_list(*, actor: User) -> QuerySet:
+    """Demonstration stations the actor may read: those under their region (the public notice of the
+    title is the province's own publication, outside the product)."""
+    from assessment.models import Demonstration
+
+    rows = Demonstration.objects.select_related("campaign", "station__region")
+    if can_read_everything(actor):
+        return rows
+    if is_regional(actor):
+        return rows.filter(station__region__path__startswith=actor.region.path)
+    return rows.none()
+
+
+def _register_recommendation_scope() -> None:
+    from assessment.models import Demonstration, Recommendation
+
+    register_scope(Recommendation, recommendation_list)
+    register_scope(Demonstration, demonstration_list)
+
+
+_register_recommendation_scope()

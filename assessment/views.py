@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessment.annual_report_views import annual_report_card
+from assessment.contract_inputs import sheet_target_figures
 from assessment.forms import (
     ConflictDeclarationForm,
     EvidenceUploadForm,
@@ -102,7 +103,11 @@ def sheet_self_edit(request, pk):
         raise Http404
     fields = input_fields(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month)
     form = SheetInputsForm(
-        request.POST or None, fields=fields, values=sheet.self_inputs, log_figures=sheet_log_figures(sheet)
+        request.POST or None,
+        fields=fields,
+        values=sheet.self_inputs,
+        log_figures=sheet_log_figures(sheet),
+        target_figures=sheet_target_figures(sheet),
     )
     upload_form = EvidenceUploadForm()
     if request.method == "POST" and form.is_valid():
@@ -236,6 +241,7 @@ def sheet_onsite_edit(request, pk):
         values=values,
         log_figures=figures,
         log_reasons={name: stored_reasons.get(log_reason_key(name), "") for name in figures},
+        target_figures=sheet_target_figures(sheet),
     )
     if request.method == "POST" and form.is_valid():
         reasons = {key[4:]: value for key, value in request.POST.items() if key.startswith("gap_")}

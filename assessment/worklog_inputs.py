@@ -6,10 +6,15 @@ and the on-site form with the station's logged total over the sheet's period ("�
 needs the assessor's reason, kept with the sheet's gap reasons under `log:<input name>` (a key no
 item code can take) and printed as "日志记录 N，现场核实 M：理由".
 
-The figure is read when shown, not stored: the log is the record, and a day corrected after the
-visit shows in the figure. Every reader goes through `prime_log_totals` / `sheet_log_totals`: one
-`work_log_totals` query per period for any number of sheets, none for a policy with no binding
-unless the page asks for the whole log (the on-site page's 工作日志合计 panel).
+While the on-site column is a draft the figure is read from the log when shown (a day corrected
+before the visit shows in it). Submitting the column (`sheet_onsite_submit`, the bulk
+`sheets_record_onsite` and so the bureau's Excel import) copies the figures of the bound inputs onto
+the sheet (`ScoreSheet.log_figures`): the log stays open to late entries for 400 days, but what the
+assessor compared, and the printed "日志记录 N，现场核实 M", must not move after the sheet is
+assessed; the printed sheet's fingerprint covers the copy. Every live reader goes through
+`prime_log_totals` / `sheet_log_totals`: one `work_log_totals` query per period for any number of
+sheets, none for a policy with no binding unless the page asks for the whole log (the on-site
+page's 工作日志合计 panel).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from assessment.models import Policy, ScoreSheet
 from assessment.scoring import compiled_policy
@@ -80,19 +85,15 @@ def sheet_period(sheet: ScoreSheet) -> tuple[datetime.date, datetime.date]:
 
 
 def log_days_url(*, station, start: datetime.date, end: datetime.date) -> str:
-    """Where the station's logged days of the period are listed.
+    """Where the station's logged days of the period are listed, in the portal's work log.
 
-    The portal's month page of the station's log (operators and assessors read there; a year's
-    sheet opens on its first month, the page steps to the others), otherwise the admin's list of
-    logged days, filtered to the station and the period.
+    A month's sheet opens that month's days; a year's sheet opens the year (the twelve months'
+    totals, each linked to its days), so the figure beside the input can be followed month by month.
     """
-    try:
-        base = reverse("portal:work_log", args=[station.code])
-        query = {"month": f"{start:%Y-%m}"}
-    except NoReverseMatch:
-        base = reverse("admin:stations_worklogday_changelist")
-        query = {"station": station.pk, "day__gte": start.isoformat(), "day__lte": end.isoformat()}
-    return f"{base}?{urlencode(query)}"
+    base = reverse("portal:work_log", args=[station.code])
+    if start.month == 1 and start.day == 1 and end == datetime.date(start.year, 12, 31):
+        return f"{base}?{urlencode({'year': start.year})}"
+    return f"{base}?{urlencode({'month': f'{start:%Y-%m}'})}"
 
 
 def prime_log_totals(sheets: list[ScoreSheet]) -> None:
@@ -115,15 +116,41 @@ def sheet_log_totals(sheet: ScoreSheet) -> dict[str, int]:
     return sheet.__dict__[_MEMO]
 
 
-def sheet_log_figures(sheet: ScoreSheet) -> dict[str, LogFigure]:
-    """{input name: its logged figure} for the sheet's bound inputs; no query for a policy without any."""
+#: The states in which the on-site column is submitted: the figures are the sheet's copy.
+SETTLED_STATES = frozenset({ScoreSheet.Status.ASSESSED, ScoreSheet.Status.LOCKED})
+
+
+def log_figures_settled(sheet: ScoreSheet) -> bool:
+    """Whether the sheet's on-site column is submitted, so its log figures are the copy made then."""
+    return sheet.status in SETTLED_STATES
+
+
+def sheet_log_figures(sheet: ScoreSheet, *, live: bool = False) -> dict[str, LogFigure]:
+    """{input name: its logged figure} for the sheet's bound inputs; no query for a policy without any.
+
+    Once the on-site column is submitted, the figures copied then (`ScoreSheet.log_figures`; an
+    input the copy lacks has no figure); before, or with `live` (the submission itself), the log's
+    totals now.
+    """
     bound = bound_inputs(sheet.campaign.policy)
     if not bound:
         return {}
-    totals = sheet_log_totals(sheet)
     start, end = sheet_period(sheet)
     url = log_days_url(station=sheet.station, start=start, end=end)
+    if not live and log_figures_settled(sheet):
+        copied = sheet.log_figures or {}
+        return {
+            name: LogFigure(name=name, log=log, value=int(copied[name]), url=url)
+            for name, log in bound.items()
+            if name in copied
+        }
+    totals = sheet_log_totals(sheet)
     return {name: LogFigure(name=name, log=log, value=totals[log], url=url) for name, log in bound.items()}
+
+
+def log_figures_copy(figures: dict[str, LogFigure]) -> dict[str, int]:
+    """What `ScoreSheet.log_figures` keeps of the figures: {input name: logged total}."""
+    return {name: figure.value for name, figure in sorted(figures.items())}
 
 
 def sheet_log_panel(sheet: ScoreSheet) -> dict[str, Any]:

@@ -74,11 +74,72 @@ def _parse_day(value: str | None) -> datetime.date | None:
         return None
 
 
+def _year(value: str | None) -> int | None:
+    """The year `?year=2024` names, None when it names none the log could hold."""
+    try:
+        year = int(value or "")
+    except ValueError:
+        return None
+    return year if 2000 <= year <= 2100 else None
+
+
+def _work_log_year(request, station: Station, year: int, today: datetime.date):
+    """The station's year: each month's seven totals (linked to its days) and the year's.
+
+    A yearly score sheet's "查看明细" opens here: its figure is the year's total, and the months
+    show where it came from. The year's days are read in one query and added up by month.
+    """
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    months = {number: dict.fromkeys(LOG_FIELD_NAMES, 0) for number in range(1, 13)}
+    logged_days = dict.fromkeys(months, 0)
+    for row in work_log_days(actor=request.user, station=station, start=start, end=end).values(
+        "day", *LOG_FIELD_NAMES
+    ):
+        logged_days[row["day"].month] += 1
+        for name in LOG_FIELD_NAMES:
+            months[row["day"].month][name] += row[name]
+    totals = {name: sum(month[name] for month in months.values()) for name in LOG_FIELD_NAMES}
+    lines = [
+        {
+            "month": datetime.date(year, number, 1),
+            # A month not begun yet has no days to list.
+            "url": f"?month={year}-{number:02d}" if datetime.date(year, number, 1) <= today else "",
+            "counts": [counts[name] for name in LOG_FIELD_NAMES],
+            "days": logged_days[number],
+        }
+        for number, counts in months.items()
+    ]
+    return render(
+        request,
+        "portal/work_log_year.html",
+        {
+            "station": station,
+            "year": year,
+            "lines": lines,
+            "logged_count": sum(logged_days.values()),
+            "columns": [(name, SHORT_LABELS[name]) for name in LOG_FIELD_NAMES],
+            "totals": [
+                {"short": SHORT_LABELS[name], "label": label, "unit": unit, "total": totals[name]}
+                for name, label, unit in WORK_LOG_FIELDS
+            ],
+            "total_values": [totals[name] for name in LOG_FIELD_NAMES],
+            "previous_year": year - 1 if year > 2000 else None,
+            "next_year": year + 1 if year < today.year else None,
+        },
+    )
+
+
 @login_required
 def work_log_month(request, code):
-    """The station's month: each day to today with its counts, the month's totals, the months around."""
+    """The station's month: each day to today with its counts, the month's totals, the months around.
+
+    With `?year=2024` the station's year instead: the twelve months' totals, each linked to its month.
+    """
     station = station_get(actor=request.user, code=code)  # out of reach: 404
     today = timezone.localdate()
+    year = _year(request.GET.get("year")) if "month" not in request.GET else None
+    if year is not None:
+        return _work_log_year(request, station, year, today)
     first = _month_start(request.GET.get("month"), today)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     logged = {

@@ -4,7 +4,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -584,10 +584,21 @@ class OperatingContractForm(forms.ModelForm):
         model = OperatingContract
         fields = ["number"]  # the admin builds the form from its fieldsets
 
+    #: What `contract_save` refused on a first attempt to save this form (the admin sets it).
+    refusal: ValidationError | None = None
+
     def _post_clean(self):
         # After the model form has put the typed values on the instance: the service's own checks,
         # shown beside their fields (the service checks again, under its lock, when saving).
         super()._post_clean()
+        if self.refusal is not None:
+            problems = self.refusal.message_dict if hasattr(self.refusal, "error_dict") else {}
+            for name, messages_ in problems.items():
+                for message in messages_:
+                    self.add_error(name if name in self.fields else None, message)
+            if not problems:
+                for message in self.refusal.messages:
+                    self.add_error(None, message)
         if self.instance.station_id is None:
             return
         for name, message in contract_problems(self.instance).items():
@@ -677,14 +688,37 @@ class OperatingContractAdmin(StationSearchMixin, ScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         # The form showed the problems; one arising between the form and the save (a colleague's
-        # overlapping contract saved meanwhile) is refused in words, nothing saved.
+        # overlapping contract saved meanwhile) leaves the admin's transaction, so nothing is saved,
+        # and `changeform_view` shows the form again with it beside its field.
         try:
             contract_save(contract=obj, actor=request.user, reason=form.cleaned_data["change_reason"])
         except ValidationError as exc:
-            raise PermissionDenied(exc.messages[0]) from exc
+            raise _ContractRefused(exc) from exc
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except _ContractRefused as refused:
+            # Everything the first pass did was rolled back; the second builds the same form from
+            # the same POST, and the refusal makes it invalid, so it is shown as typed, not saved.
+            request._contract_refusal = refused.error
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_contract_refusal", None)
+        return type(form.__name__, (form,), {"refusal": refusal}) if refusal is not None else form
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class _ContractRefused(Exception):
+    """`contract_save` refused what the form let through (see OperatingContractAdmin.save_model)."""
+
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
 
 
 # Groups and per-model permissions are not how reach is decided here (roles and regions are), so

@@ -24,6 +24,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.audit import changed_fields
+from core.money import round_half_up_whole
 from core.permissions import may_manage, require
 from core.scoping import register_scope
 from core.workflow import record_audit
@@ -80,7 +81,7 @@ def contract_problems(contract: OperatingContract) -> dict[str, str]:
 
     The admin's form shows these beside the fields; `contract_save` refuses with them. The end
     before the start, a period overlapping another contract of the same station (a station has one
-    operator at a time), and a supervisor who is not bureau staff of the station's region.
+    operator at a time), and a supervisor missing or not bureau staff of the station's region.
     """
     problems: dict[str, str] = {}
     if contract.start and contract.end and contract.end < contract.start:
@@ -99,7 +100,11 @@ def contract_problems(contract: OperatingContract) -> dict[str, str]:
                 f"合同期与该站点的合同 {overlapping.number}（{overlapping.start:%Y-%m-%d} 至 "
                 f"{overlapping.end:%Y-%m-%d}）重叠：同一站点同一时间只能有一份运营合同。"
             )
-    if contract.station_id and contract.supervisor_id:
+    if not contract.supervisor_id:
+        # Required by the model too; checked here so a caller other than the admin form is refused
+        # in words rather than by the database.
+        problems["supervisor"] = "请选择县级监管人员（站点所在县（区）就业部门负责该站日常监管的工作人员）。"
+    elif contract.station_id:
         supervisor, station = contract.supervisor, contract.station
         if not (
             supervisor.is_active
@@ -231,12 +236,6 @@ def contract_save(
 # ---- progress against the targets
 
 
-def whole_half_up(value: Fraction) -> int:
-    """A non-negative exact value rounded to a whole unit, half up (2.5 → 3): targets count whole
-    postings, people, visits, so the expected figure is one too, rounded once from the exact ratio."""
-    return (2 * value.numerator + value.denominator) // (2 * value.denominator)
-
-
 @dataclass(frozen=True)
 class TargetProgress:
     """One target of one contract, measured on a day."""
@@ -340,7 +339,7 @@ def contract_progress(
                         field=name,
                         target=target,
                         logged=logged[name],
-                        expected=whole_half_up(Fraction(target * elapsed, contract.days)),
+                        expected=round_half_up_whole(Fraction(target * elapsed, contract.days)),
                     )
                     for name, target in contract.targets().items()
                 ],
@@ -429,6 +428,6 @@ def contract_targets_for(
         for name, target in contract.targets().items():
             figures[name] = figures.get(name, Fraction(0)) + Fraction(target * overlap, contract.days)
     return {
-        station_id: {name: whole_half_up(value) for name, value in figures.items()}
+        station_id: {name: round_half_up_whole(value) for name, value in figures.items()}
         for station_id, figures in exact.items()
     }

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.fields import EncryptedCharField
+from core.money import MONEY
 from core.people import person_name
 from stations.validators import mask_phone, validate_credit_code
 
@@ -340,11 +341,6 @@ class WorkLogDay(models.Model):
         return f"{self.station.code} {self.day:%Y-%m-%d}"
 
 
-#: Money as the rest of the product keeps it (assessment.models.MONEY, which stations may not import:
-#: assessment depends on stations): yuan with 2 decimals, never negative.
-CONTRACT_MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
-
-
 def contract_target_field(name: str) -> str:
     """The OperatingContract column holding the target for the work-log field `name`."""
     return f"target_{name}"
@@ -372,7 +368,7 @@ class OperatingContract(models.Model):
     )
     start = models.DateField("合同起始日期")
     end = models.DateField("合同截止日期")
-    amount = models.DecimalField("合同金额（元）", **CONTRACT_MONEY)
+    amount = models.DecimalField("合同金额（元）", **MONEY)
     supervisor = models.ForeignKey(
         User,
         verbose_name="县级监管人员",
@@ -419,3 +415,160 @@ class OperatingContract(models.Model):
             for name, _label, _unit in WORK_LOG_FIELDS
             if (value := getattr(self, contract_target_field(name))) is not None
         }
+
+
+#: The papers of 002's one-time subsidy list (申报材料①–⑤), as (kind, Chinese label, required).
+#: ① names two papers; they are asked for one by one so the bureau sees which is missing.
+APPLICATION_PAPERS: tuple[tuple[str, str, bool], ...] = (
+    ("licence", "营业执照或统一社会信用代码证书", True),
+    ("legal_rep_id", "法定代表人身份证复印件", True),
+    ("premises", "房屋租赁合同、房产证或土地使用证明", True),
+    ("recognition_form", "零工市场（驿站）认定申请表", True),
+    ("subsidy_form", "零工市场（驿站）补助资金申请表", True),
+    ("plan", "实施方案等其他佐证材料", True),
+)
+APPLICATION_REFERENCE_PREFIX = "RD"
+
+
+class StationApplication(models.Model):
+    """An organisation's application to have a new station recognised (认定申请表, 002 附件3).
+
+    Filed on the public application page (no account: the organisation has none until it is
+    recognised) and followed there by its reference number; the bureau of its region records the
+    on-site check and then recognises it or refuses with a reason. Recognition creates the station,
+    its operator account and its one-time entitlement (assessment.services.station_recognition).
+    Every move goes through `stations.applications` (core.workflow.transition), recorded.
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "已提交（待现场核查）"
+        CHECKED = "checked", "已现场核查"
+        RECOGNISED = "recognised", "已认定"
+        REFUSED = "refused", "不予认定"
+
+    organisation = models.CharField("申请单位", max_length=128)
+    credit_code = models.CharField("统一社会信用代码", max_length=18, validators=[validate_credit_code])
+    legal_representative = models.CharField("法定代表人", max_length=64)
+    station_name = models.CharField("拟认定名称", max_length=128)
+    kind = models.CharField("类型", max_length=24, choices=StationKind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="所在区域", on_delete=models.PROTECT, related_name="station_applications"
+    )
+    address = models.CharField("地址", max_length=255)
+    floor_area = models.DecimalField(
+        "场地面积（平方米）", max_digits=8, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    contact_name = models.CharField("联系人", max_length=64)
+    # Personal data: stored encrypted, shown masked; the bureau sees it whole, each look recorded.
+    contact_phone = EncryptedCharField("联系人手机号", max_length=32, validators=[phone_validator])
+    client_key = models.CharField("提交来源标识", max_length=64, db_index=True, editable=False)
+    submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True, editable=False
+    )
+    checked_on = models.DateField("现场核查日期", null=True, blank=True, editable=False)
+    check_findings = models.TextField("现场核查情况", blank=True, editable=False)
+    checked_by = models.ForeignKey(
+        User,
+        verbose_name="核查人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    decided_on = models.DateField("决定日期", null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        User,
+        verbose_name="决定人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    refusal_reason = models.TextField("不予认定理由", blank=True, editable=False)
+    station = models.OneToOneField(
+        Station,
+        verbose_name="认定的站点",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="application",
+        editable=False,
+    )
+    operator = models.ForeignKey(
+        User,
+        verbose_name="运营人员账号",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "站点认定申请"
+        verbose_name_plural = "站点认定申请"
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="station_application_refusal_has_reason",
+                condition=~Q(status="refused") | ~Q(refusal_reason=""),
+                violation_error_message="不予认定须写明理由。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.station_name}（{self.reference}）"
+
+    @property
+    def reference(self) -> str:
+        """The number the applicant quotes (受理编号): RD-<year filed>-<id>, e.g. RD-2026-000012."""
+        if self.pk is None or self.submitted_at is None:
+            return ""
+        from django.utils import timezone
+
+        return f"{APPLICATION_REFERENCE_PREFIX}-{timezone.localtime(self.submitted_at):%Y}-{self.pk:06d}"
+
+    @staticmethod
+    def reference_pk(text: str) -> int | None:
+        """The id a reference number names ("RD-2026-000012", any case, spaces around), or None."""
+        import re
+
+        match = re.fullmatch(rf"{APPLICATION_REFERENCE_PREFIX}-\d{{4}}-(\d{{1,9}})", text.strip().upper())
+        return int(match.group(1)) if match else None
+
+    @property
+    def masked_contact_phone(self) -> str:
+        return mask_phone(self.contact_phone)
+
+
+class StationApplicationPaper(models.Model):
+    """One paper of an application (a PDF or an image), checked by its content and stored under a
+    random name (core.uploads.stored_upload); sent only to the bureau of the application's region."""
+
+    application = models.ForeignKey(
+        StationApplication, verbose_name="认定申请", on_delete=models.CASCADE, related_name="papers"
+    )
+    kind = models.CharField(
+        "材料", max_length=24, choices=[(kind, label) for kind, label, _ in APPLICATION_PAPERS]
+    )
+    file = models.FileField("文件", max_length=255)
+    name = models.CharField("文件原名", max_length=100)
+    content_type = models.CharField("文件类型", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）")
+
+    class Meta:
+        verbose_name = "认定申请材料"
+        verbose_name_plural = "认定申请材料"
+        ordering = ["application", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "kind"], name="station_application_one_paper_per_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.name}"

@@ -1,6 +1,8 @@
 """Writes to stations and people. Views, admin actions and commands call these; none sets a
 status field itself."""
 
+import datetime
+
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -193,6 +195,45 @@ def station_save(*, station: Station, actor: User, reason: str, operators=None) 
     return station
 
 
+def station_recognition_set(
+    *, station: Station, level: str, on: datetime.date, actor: User, reason: str
+) -> Station:
+    """Write the recognition level a recognising authority decided, and record it.
+
+    Before: the actor manages the station's region (the province that decides manages it), `level`
+    is one of Station.RecognitionLevel and a reason is given. After: `recognition_level` is the new
+    level; `recognized_on` is set to `on` only when the station had no recognition date, since that
+    date is its first recognition (eligibility and the one-time subsidy count from it) and a later
+    level does not move it. One audit entry (`station.recognition_set`) lists the changed facts and
+    the level's date. Raises Forbidden or ValidationError (nothing saved).
+    """
+    require(may_manage(actor, station.region), "只有站点所在区域或上级的人社局工作人员可以认定站点级别。")
+    if level not in Station.RecognitionLevel.values:
+        raise ValidationError("请选择认定级别：省级、市级或区（县）级。")
+    if on is None:
+        raise ValidationError("请填写认定日期。")
+    reason = _reason(reason)
+    with transaction.atomic():
+        locked = Station.objects.select_for_update().get(pk=station.pk)
+        before = Station(recognition_level=locked.recognition_level, recognized_on=locked.recognized_on)
+        locked.recognition_level = level
+        if locked.recognized_on is None:
+            locked.recognized_on = on
+        changes = changed_fields(before, locked, ("recognition_level", "recognized_on"))
+        changes["认定级别日期"] = ["", f"{on:%Y-%m-%d}"]
+        locked.save(update_fields=["recognition_level", "recognized_on", "updated_at"])
+        record_audit(
+            target=locked,
+            actor=actor,
+            action="station.recognition_set",
+            station=locked,
+            reason=reason,
+            changes=changes,
+        )
+    station.recognition_level, station.recognized_on = locked.recognition_level, locked.recognized_on
+    return station
+
+
 def user_save(*, user: User, actor: User, reason: str) -> User:
     """Save an account created or edited in the admin, and record what changed and why.
 
@@ -275,6 +316,7 @@ __all__ = [
     "STATION_STATUS_TRANSITIONS",
     "region_create",
     "station_contact_update",
+    "station_recognition_set",
     "station_save",
     "station_status_change",
     "user_password_reset",

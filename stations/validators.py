@@ -95,3 +95,37 @@ def mask_contact(value: str) -> str:
         hidden = set(digits[3:-4])
         return "".join("*" if i in hidden else ch for i, ch in enumerate(text))
     return text[:1] + "*" * max(len(text) - 1, 0)
+
+
+# Personal data typed into free text (a work-log note, an annual report, a file's name or a header
+# cell quoted back): an ID number or a mobile number, written whole or in groups with spaces or
+# dashes ("138 1234 5678", "138-1234-5678", "420923 19900101 1234"). One definition, so a note the
+# work log refuses is not let through by the annual report, and what is masked is what is refused.
+_ID_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d(?:[ \-]?\d){16}[ \-]?[0-9Xx](?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
+# Full-width digits, dash and space (typed with a Chinese input method) read as their ASCII selves.
+_HALF_WIDTH = str.maketrans(
+    {**{chr(0xFF10 + d): str(d) for d in range(10)}, "－": "-", "　": " ", "Ｘ": "X", "ｘ": "x"}
+)
+
+
+def personal_data_found(text: str) -> str | None:
+    """What in `text` looks like personal data, named in Chinese ("身份证号", "手机号"), or None."""
+    text = (text or "").translate(_HALF_WIDTH)
+    if _ID_NUMBER_IN_TEXT.search(text):
+        return "身份证号"
+    if _MOBILE_IN_TEXT.search(text):
+        return "手机号"
+    return None
+
+
+def mask_personal_data(text: str) -> str:
+    """`text` with every ID number and mobile number `personal_data_found` sees masked, the rest as is."""
+
+    def digits(match: re.Match) -> str:
+        return re.sub(r"[ \-]", "", match.group()).upper()
+
+    text = _ID_NUMBER_IN_TEXT.sub(
+        lambda match: mask_id_number(digits(match)), (text or "").translate(_HALF_WIDTH)
+    )
+    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(digits(match)), text)

@@ -26,7 +26,7 @@ from core.scoping import register_scope
 from core.workflow import audit_entry, record_audit, record_audit_many, update_rows
 from stations.models import WORK_LOG_FIELDS, Station, User, WorkLogDay
 from stations.selectors import station_list
-from stations.validators import mask_id_number, mask_phone
+from stations.validators import mask_personal_data, personal_data_found
 
 LOG_FIELD_NAMES: tuple[str, ...] = tuple(name for name, _label, _unit in WORK_LOG_FIELDS)
 LOG_FIELD_LABELS: dict[str, str] = {name: label for name, label, _unit in WORK_LOG_FIELDS}
@@ -94,10 +94,6 @@ IMPORT_COLUMNS: list[str] = [
 ]
 _COUNT_COLUMN_OF = {name: IMPORT_COLUMNS[index + 1] for index, name in enumerate(LOG_FIELD_NAMES)}
 
-# The note is about the services, never about a person: refuse what is shaped like an ID number or
-# a mobile number (the history and every reader of the ledger would carry it).
-_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-_MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d(?:[ \-]?\d){8}(?!\d)")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 
 
@@ -191,7 +187,9 @@ def _note(value: object) -> tuple[str, str | None]:
         text = str(int(value))
     if len(text) > WORK_LOG_NOTE_MAX:
         return text, f"不超过 {WORK_LOG_NOTE_MAX} 字（现有 {len(text)} 字）"
-    if _ID_NUMBER_LIKE.search(text) or _MOBILE_LIKE.search(text):
+    # The note is about the services, never about a person: the history and every reader of the
+    # ledger would carry an ID number or a mobile number typed here.
+    if personal_data_found(text):
         return text, "不要写身份证号、手机号等个人信息，只写服务概况"
     return text, None
 
@@ -339,11 +337,12 @@ def work_log_import(*, station: Station, file, actor: User) -> WorkLogImported:
     except XlsxError as exc:
         # The reader quotes header cells it did not expect: a wrong file (a roster) may put an ID
         # number or a phone there. `from None`: the unmasked text must not ride along.
-        raise WorkLogRefused([_without_personal_data(str(exc))]) from None
+        raise WorkLogRefused([mask_personal_data(str(exc))]) from None
     rows, problems = check_work_log_rows(table.rows, station=station, today=timezone.localdate())
     if problems:
         raise WorkLogRefused(problems)
-    source = safe_display_name(getattr(file, "name", "") or "")[:100]
+    # The file's name goes into the history: a roster named after a person's phone is masked there.
+    source = mask_personal_data(safe_display_name(getattr(file, "name", "") or ""))[:100]
     now = timezone.now()
     with transaction.atomic():
         Station.objects.select_for_update().filter(pk=station.pk).exists()
@@ -398,11 +397,6 @@ def work_log_import(*, station: Station, file, actor: User) -> WorkLogImported:
         )
     days = [r.day for r in rows]
     return WorkLogImported(len(new), len(changed), unchanged, min(days), max(days))
-
-
-def _without_personal_data(text: str) -> str:
-    text = _ID_NUMBER_LIKE.sub(lambda match: mask_id_number(match.group().upper()), text)
-    return _MOBILE_LIKE.sub(lambda match: mask_phone(re.sub(r"\D", "", match.group())), text)
 
 
 def work_log_template() -> list:

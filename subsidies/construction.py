@@ -33,7 +33,9 @@ from django.utils import timezone
 
 from assessment.documents.score_sheet import RegionNames
 from assessment.documents.tables import TableExport, bureau_name
+from assessment.engine.decimal_math import ZERO
 from assessment.scoring import compiled_policy
+from core.xlsx import DECIMAL_FORMAT as MONEY_FORMAT
 from core.xlsx import XlsxSheet
 from stations.models import Region, Station, StationKind
 from stations.selectors import station_list
@@ -43,9 +45,7 @@ from subsidies.models import ClaimKind, Payout, SubsidyClaim
 KIND_LABELS = dict(StationKind.choices)
 SUBSIDY_LABELS = dict(ClaimKind.choices)
 CHUNK = 2000  # stations per query: the work log's totals are read for this many at a time
-ZERO = Decimal("0.00")
 COUNT_FORMAT = "0"
-MONEY_FORMAT = "#,##0.00"
 PLACEMENTS = "placements"
 
 

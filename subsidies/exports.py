@@ -11,12 +11,12 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from assessment.models import Campaign
+from core.xlsx import DECIMAL_FORMAT as MONEY_FORMAT
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.models import StationKind
 from stations.validators import mask_id_number, mask_phone
 from subsidies.models import ClaimKind, PlacementRoster, SubsidyClaim, mask_account
 
-MONEY_FORMAT = "#,##0.00"
 CHUNK = 2000
 
 

@@ -5,21 +5,18 @@ carries its amount (never typed), snapshot at approval against a fund's budget, 
 once, with the voucher number.
 """
 
-from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from assessment.models import Entitlement
 from core.fields import EncryptedCharField, LookupHashField
+from core.money import MONEY
 from stations.validators import mask_id_number, mask_phone
 
 
 def mask_account(account: str) -> str:
     """A bank account as everyone but those who pay it sees it: "1712****2345"."""
     return f"{account[:4]}****{account[-4:]}" if len(account) > 8 else "*" * len(account)
-
-
-MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(0)]}
 
 
 # A claim is of its entitlement's kind; the kinds are defined once, with the ledger.

@@ -21,10 +21,12 @@ from assessment.models import (
     Campaign,
     CampaignResult,
     CampaignStation,
+    Demonstration,
     Entitlement,
     Evidence,
     Objection,
     Policy,
+    Recommendation,
     RectificationOrder,
     RubricSection,
     ScoreSheet,
@@ -36,7 +38,7 @@ from assessment.services.rectification import rectification_issue
 from assessment.services.sheets import evidence_add
 from core.models import AuditEntry, CalendarDay, Job, Notification
 from stations.contracts import contract_save
-from stations.models import OperatingContract, Region, Station, User, WorkLogDay
+from stations.models import OperatingContract, Region, Station, StationApplication, User, WorkLogDay
 from stations.services import station_status_change
 from subsidies.models import ClaimMaterial, PlacementRoster, SubsidyClaim
 from tests.factories import valid_credit_code
@@ -105,6 +107,9 @@ SITE_URLS = {
     "subsidies_public:payee_notice": "public",
     "notice:detail": "public",
     "notice:objection": "public",
+    # The application for recognition of a new station and its follow-up (tests/stations/test_station_applications.py).
+    "portal:station_apply": "public",
+    "portal:station_application_status": "public",
     "admin:index": "admin",
     "admin:login": "public",
     "admin:logout": "post_only",
@@ -205,8 +210,55 @@ def objects(world, settings, tmp_path):
             for side in "ab"
         },
         OperatingContract: {side: operating_contract(world, side) for side in "ab"},
+        StationApplication: {side: station_application(world, side) for side in "ab"},
+        # Each county's unit recommended to the city (the moves are tested in tests/assessment).
+        Recommendation: {
+            side: Recommendation.objects.create(
+                campaign=campaigns[Campaign][side],
+                station=getattr(world, f"station_{side}"),
+                city=world.city,
+                province=world.province,
+                requested_level="city",
+                score_county=Decimal("88.50"),
+                recommended_by=getattr(world, f"bureau_{side}"),
+            )
+            for side in "ab"
+        },
+        Demonstration: {
+            side: Demonstration.objects.create(
+                campaign=campaigns[Campaign][side],
+                station=getattr(world, f"station_{side}"),
+                title="服务示范零工驿站",
+                rank=1,
+                score=Decimal("88.50"),
+                selected_by=getattr(world, f"bureau_{side}"),
+            )
+            for side in "ab"
+        },
         **campaigns,
     }
+
+
+def station_application(world, side) -> StationApplication:
+    """Each county's application for a new station, filed on the public page with its papers."""
+    from stations.applications import APPLICATION_PAPERS, application_submit
+
+    return application_submit(
+        data={
+            "organisation": f"{'甲县' if side == 'a' else '乙市'}新建驿站服务中心",
+            "credit_code": valid_credit_code(40 if side == "a" else 41),
+            "legal_representative": "王五",
+            "station_name": f"{'甲县' if side == 'a' else '乙市'}新建零工驿站",
+            "kind": "gig_station",
+            "region": getattr(world, f"county_{side}"),
+            "address": "新建路 1 号",
+            "floor_area": Decimal("60.00"),
+            "contact_name": "赵六",
+            "contact_phone": "13900000000",
+        },
+        papers={kind: png_upload(f"{kind}.png") for kind, _, _ in APPLICATION_PAPERS},
+        address=f"10.0.0.{1 if side == 'a' else 2}",
+    )
 
 
 def operating_contract(world, side) -> OperatingContract:
@@ -638,7 +690,7 @@ LIST_VIEWS = {
 LIST_VIEW_ARGS = {"duplicates": [2024], "duplicates_full": [2024]}
 # Pages that show ID numbers and phones in full after asking why (core/personal_data.py): bureau
 # staff and superusers get the purpose page, auditors a refusal (they read everything masked).
-PERSONAL_DATA_VIEWS = {"full", "export_full", "duplicates_full"}
+PERSONAL_DATA_VIEWS = {"full", "export_full", "duplicates_full", "paper"}
 
 
 def expected_admin_status(role, view, model, side):
@@ -694,6 +746,8 @@ def test_admin_model_pages_answer_each_role_as_expected(client, world, objects, 
             args = LIST_VIEW_ARGS.get(view, []) if view in LIST_VIEWS else [obj.pk]
             if view == "totals":  # a campaign's totals, reached from the claims
                 args = [objects[Campaign][side].pk]
+            if view == "paper":  # an application's paper, named by its kind
+                args = [obj.pk, "licence"]
             response = client.get(reverse(name, args=args))
             expected = expected_admin_status(role, view, model, side)
             assert response.status_code == expected, f"{role} GET {name} ({side}): {response.status_code}"

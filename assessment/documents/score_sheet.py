@@ -9,9 +9,10 @@ full marks needs no explanation, so only the items that lost points carry one. S
 and on-site points print beside the final points wherever they differ from them.
 
 The fingerprint is a SHA-256 over a canonical JSON of the data the paper shows (every period's
-inputs, points and totals in all three columns, the sheet states, the result and the evidence
-files' hashes), so a printed sheet can be checked against the system: the same data gives the
-same fingerprint, and any later change to it gives another. It leaves out everything that does
+inputs, points and totals in all three columns, the sheet states, the work-log totals an
+assessed sheet's counts were compared with, the result and the evidence files' hashes), so a
+printed sheet can be checked against the system: the same data gives the same fingerprint, and
+any later change to it gives another. It leaves out everything that does
 not change the numbers (names, explanations' wording, the time of printing).
 
 A campaign's ZIP renders its PDFs in worker processes (`score_sheets_zip(processes=…)`): the
@@ -49,7 +50,13 @@ from assessment.policies.illustrative import illustrative_notice
 from assessment.scoring import column_result, compiled_policy, leaf_points
 from assessment.selectors import result_list, sheet_list
 from assessment.sheet_view import COLUMNS, SheetRow, sheet_rows
-from assessment.worklog_inputs import LogNote, bound_inputs, prime_log_totals, sheet_log_notes
+from assessment.worklog_inputs import (
+    LogNote,
+    bound_inputs,
+    log_figures_settled,
+    prime_log_totals,
+    sheet_log_notes,
+)
 from stations.models import Region, Station, User
 
 logger = logging.getLogger(__name__)
@@ -87,6 +94,20 @@ def tab_line(values: Iterable[Any], width: int = 6) -> str:
     return "\t".join(figure(value, width) for value in values)
 
 
+def _period_data(sheet: ScoreSheet) -> dict[str, Any]:
+    """One period's part of the fingerprint: its state, its three columns and, once the on-site
+    column is submitted with counts taken from the work log, the logged totals it was compared with
+    (the copy printed as "日志记录 N"). A sheet without any keeps the fingerprint it always had."""
+    data = {
+        "period": sheet.period,
+        "status": sheet.status,
+        **{column: _column_data(sheet, column) for column in COLUMNS},
+    }
+    if sheet.log_figures and log_figures_settled(sheet):
+        data["log_figures"] = {name: str(value) for name, value in sorted(sheet.log_figures.items())}
+    return data
+
+
 def _column_data(sheet: ScoreSheet, column: str) -> dict[str, Any]:
     result = column_result(sheet, column)
     total = getattr(sheet, f"{column}_total")
@@ -116,14 +137,7 @@ def fingerprint_data(
         "campaign": campaign.code,
         "policy": f"{campaign.policy.code}@{campaign.policy.version}",
         "station": station.code,
-        "periods": [
-            {
-                "period": sheet.period,
-                "status": sheet.status,
-                **{column: _column_data(sheet, column) for column in COLUMNS},
-            }
-            for sheet in sorted(sheets, key=lambda s: s.period)
-        ],
+        "periods": [_period_data(sheet) for sheet in sorted(sheets, key=lambda s: s.period)],
         "result": None
         if result is None
         else {
@@ -513,8 +527,11 @@ def station_sheet_groups(
             sheet.campaign = campaign  # one campaign object (and compiled policy) for the whole batch
             by_station.setdefault(sheet.station_id, []).append(sheet)
         if bound_inputs(campaign.policy):
-            # The work-log figures of the chunk's sheets in one query, for their log notes.
-            prime_log_totals([sheet for group in by_station.values() for sheet in group])
+            # The work-log figures of the chunk's sheets whose on-site column is still a draft, in
+            # one query, for their log notes; an assessed sheet prints the figures copied onto it.
+            prime_log_totals(
+                [sheet for group in by_station.values() for sheet in group if not log_figures_settled(sheet)]
+            )
         found = {r.station_id: r for r in results.filter(station_id__in=chunk)}
         files: dict[int, list[Evidence]] = {}
         if with_evidence:

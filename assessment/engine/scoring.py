@@ -397,6 +397,36 @@ def _log_binding_findings(code: str, input_spec: InputSpec) -> list[RubricFindin
     return []
 
 
+def _target_binding_findings(code: str, input_spec: InputSpec) -> list[RubricFinding]:
+    """A contract-target binding is the contract's target for a work-log field over the period:
+    only a count input, only a field the log (and so a contract's targets) has, and not also the
+    log's own figure (a target and what was done against it are two inputs)."""
+    if not input_spec.target:
+        return []
+    named = input_spec.label or input_spec.name
+    if input_spec.target not in LOG_FIELDS:
+        known = "、".join(f"{name}（{label}）" for name, label in LOG_FIELDS.items())
+        return [
+            RubricFinding(code, f"输入“{named}”取数的合同目标 {input_spec.target} 不存在；可用的有：{known}")
+        ]
+    if input_spec.type != "count":
+        return [
+            RubricFinding(
+                code,
+                f"输入“{named}”是{_TYPE_WORDS.get(input_spec.type, input_spec.type)}，"
+                "只有个数（整数）输入可以取运营合同目标",
+            )
+        ]
+    if input_spec.log:
+        return [
+            RubricFinding(
+                code,
+                f"输入“{named}”不能既从工作日志取数又取运营合同目标：完成数和目标数请分为两项输入",
+            )
+        ]
+    return []
+
+
 _TYPE_WORDS = {
     "rate": "百分比",
     "number": "数值",
@@ -417,6 +447,7 @@ def _declared_inputs(rubric: RubricSpec, findings: list[RubricFinding]) -> dict[
                     )
                     continue
                 findings.extend(_log_binding_findings(item.code, input_spec))
+                findings.extend(_target_binding_findings(item.code, input_spec))
                 known = declared.get(input_spec.name)
                 if known is None:
                     declared[input_spec.name] = input_spec
@@ -433,6 +464,14 @@ def _declared_inputs(rubric: RubricSpec, findings: list[RubricFinding]) -> dict[
                             item.code,
                             f"输入 {input_spec.name} 在各项中取自不同的工作日志数据，"
                             "同一输入只能取自一项工作日志数据",
+                        )
+                    )
+                elif known.target != input_spec.target:
+                    findings.append(
+                        RubricFinding(
+                            item.code,
+                            f"输入 {input_spec.name} 在各项中取自不同的运营合同目标，"
+                            "同一输入只能取自一项合同目标",
                         )
                     )
     return declared

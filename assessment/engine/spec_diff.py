@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from assessment.engine.decimal_math import format_plain
-from assessment.engine.specs import PolicySpec
+from assessment.engine.specs import LOG_FIELDS, PolicySpec
 
 #: Values longer than this are reported as changed, not printed (a policy's notes, say).
 _LONGEST_SHOWN = 30
@@ -32,6 +32,7 @@ _POLICY_FIELDS = {
     "kinds": "适用站点类型",
     "source": "政策依据",
     "notes": "说明",
+    "annual_report": "要求提交年度报告",
 }
 _SECTION_FIELDS = {"title": "名称", "max_points": "满分"}
 _ITEM_FIELDS = {
@@ -45,7 +46,11 @@ _ITEM_FIELDS = {
     "kinds": "适用类型",
     "note": "备注",
 }
-_INPUT_FIELDS = {"type": "类型", "label": "名称", "log": "工作日志取数"}
+_INPUT_FIELDS = {"type": "类型", "label": "名称", "log": "工作日志取数", "target": "合同目标取数"}
+#: The codes a clerk would otherwise read in a line, by the key that holds them: who gets the group
+#: reward and whom the elimination compares (the work-log fields an input is bound to: LOG_FIELDS).
+_GROUP_REWARD_RULE_NAMES = {"group_best": "组内得分最高的单位", "whole_group": "组内每个单位"}
+_ELIMINATION_SCOPE_NAMES = {"all_units": "全部参评单位", "ranked_units": "仅参与排名的单位"}
 _SCHEME_FIELDS = {
     "method": "定等方式",
     "fallback_tier": "未达最低分数线的等次编码",
@@ -75,7 +80,7 @@ def spec_differences(
     """
     if database == shipped:
         return []
-    old, new = database.to_dict(), shipped.to_dict()
+    old, new = _named(database.to_dict()), _named(shipped.to_dict())
     kind_name = _namer(kind_labels or {})
     lines = _fields(
         "",
@@ -92,6 +97,31 @@ def spec_differences(
     # Spec equality is the judge; a difference the lines above cannot place (the order of the
     # sections, say) must still not pass silently.
     return lines or ["其他差异（如评分部分或项目的顺序）"]
+
+
+def _named(policy: dict[str, Any]) -> dict[str, Any]:
+    """The spec's `to_dict()` form with its codes in Chinese (an unknown code stays as it is), and
+    the settings `to_dict` leaves out at their default put back, so a change reads 否 → 是."""
+    policy.setdefault("annual_report", False)
+    scheme = policy["tier_scheme"]
+    if scheme.get("group_reward"):
+        rule = scheme["group_reward"].get("rule")
+        scheme["group_reward"]["rule"] = _GROUP_REWARD_RULE_NAMES.get(rule, rule)
+    if scheme.get("elimination"):
+        scope = scheme["elimination"].get("scope")
+        scheme["elimination"]["scope"] = _ELIMINATION_SCOPE_NAMES.get(scope, scope)
+
+    def walk(items: Iterable[dict[str, Any]]) -> None:
+        for item in items:
+            for spec in item.get("inputs") or ():
+                for key in ("log", "target"):
+                    if spec.get(key):
+                        spec[key] = LOG_FIELDS.get(spec[key], spec[key])
+            walk(item.get("children") or ())
+
+    for section in policy["rubric"]["sections"]:
+        walk(section["items"])
+    return policy
 
 
 def _rubric(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

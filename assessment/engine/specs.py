@@ -76,23 +76,34 @@ class InputSpec:
     station's logged total over the sheet's period beside it, prefills it, and asks the assessor
     for a reason when the on-site value differs. Empty for an input typed by hand; left out of
     `to_dict` then, so every unbound input's stored form is what it was before bindings existed.
+
+    `target`: the work-log field (a key of `LOG_FIELDS`) whose operating-contract target a count
+    is: the station's contract target for that field over the sheet's period (合同目标), shown
+    beside the input and prefilled. Empty (and left out of `to_dict`) for an input typed by hand.
     """
 
     name: str
     type: InputType
     label: str
     log: str = ""
+    target: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = {"name": self.name, "type": self.type, "label": self.label}
         if self.log:
             data["log"] = self.log
+        if self.target:
+            data["target"] = self.target
         return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> InputSpec:
         return cls(
-            name=data["name"], type=data["type"], label=data.get("label", ""), log=data.get("log") or ""
+            name=data["name"],
+            type=data["type"],
+            label=data.get("label", ""),
+            log=data.get("log") or "",
+            target=data.get("target") or "",
         )
 
 
@@ -509,6 +520,8 @@ class PolicySpec:
 
     `period` "yearly" scores one sheet a year; "monthly" scores a sheet each month and takes the
     mean of the monthly totals as the year's score. `source` cites the seed the policy encodes.
+    `annual_report`: the stations report on their year with the self-evaluation (Yunmeng's 年度报告
+    制度); the engine scores nothing from it, the portal and the printed sheet show it.
     """
 
     code: str
@@ -524,8 +537,10 @@ class PolicySpec:
     notice: NoticeSpec = field(default_factory=NoticeSpec)
     source: str = ""
     notes: str = ""
+    annual_report: bool = False
 
     def to_dict(self) -> dict[str, Any]:
+        # `annual_report` is left out when False, so a policy without one keeps its stored form.
         return {
             "code": self.code,
             "name": self.name,
@@ -540,6 +555,7 @@ class PolicySpec:
             "notice": self.notice.to_dict(),
             "source": self.source,
             "notes": self.notes,
+            **({"annual_report": True} if self.annual_report else {}),
         }
 
     @classmethod
@@ -558,4 +574,5 @@ class PolicySpec:
             notice=NoticeSpec.from_dict(data.get("notice") or {}),
             source=data.get("source", ""),
             notes=data.get("notes", ""),
+            annual_report=bool(data.get("annual_report", False)),
         )

@@ -11,7 +11,6 @@ self-evaluation: the same deadline, the same exception for a sheet the bureau re
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -30,6 +29,7 @@ from assessment.services.sheets import sheet_return_reason
 from core.permissions import operates, require
 from core.workflow import Move, record_audit, transition
 from stations.models import Station, User
+from stations.validators import personal_data_found
 from stations.worklog import LOG_FIELD_LABELS, LOG_FIELD_NAMES, LOG_FIELD_UNITS, work_log_totals
 
 ANNUAL_REPORT_TRANSITIONS: dict[str, set[str]] = {
@@ -40,9 +40,6 @@ ANNUAL_REPORT_TRANSITIONS: dict[str, set[str]] = {
 
 SECTION_NAMES: tuple[str, ...] = tuple(name for name, _heading in ANNUAL_REPORT_SECTIONS)
 SECTION_HEADINGS: dict[str, str] = dict(ANNUAL_REPORT_SECTIONS)
-
-# A mobile number or an ID number typed into a section: the report is not the place for them.
-_PERSONAL_DATA = re.compile(r"(?<!\d)(1[3-9]\d{9}|\d{17}[\dXx])(?![\dXx])")
 
 
 def _in_open_campaign(campaign: Campaign) -> bool:
@@ -107,6 +104,8 @@ def writing_window_open(campaign: Campaign, station: Station) -> bool:
 def _require_open(*, campaign: Campaign, station: Station, actor: User) -> None:
     """The self-evaluation's conditions: the station's operator, an open campaign, before the deadline."""
     require(operates(actor, station), "只有本站点的运营人员可以填写年度报告。")
+    if not campaign.policy.annual_report:
+        raise ValidationError("本考核批次的政策不要求提交年度报告。")
     if not CampaignStation.objects.filter(campaign=campaign, station=station).exists():
         raise ValidationError("该站点未参加本考核批次，不需要提交年度报告。")
     if not _in_open_campaign(campaign):
@@ -130,10 +129,9 @@ def clean_sections(sections: dict[str, str]) -> dict[str, str]:
             problems[name] = (
                 f"“{heading}”有 {len(text)} 字，超过 {ANNUAL_REPORT_SECTION_MAX} 字，请精简后再保存。"
             )
-        elif _PERSONAL_DATA.search(text):
-            problems[name] = (
-                f"“{heading}”中有像手机号或身份证号的数字：年度报告不写个人信息，请删去后再保存。"
-            )
+        elif found := personal_data_found(text):
+            # The work log's note is held to the same test (stations.validators).
+            problems[name] = f"“{heading}”中有像{found}的数字：年度报告不写个人信息，请删去后再保存。"
     if problems:
         raise ValidationError(problems)
     return cleaned

@@ -87,6 +87,7 @@ def policy_install(*, spec: PolicySpec, region: Region, version: int = 1) -> Pol
         purchase_of_services_excluded=eligibility.purchase_of_services_excluded,
         result_notice_working_days=spec.notice.result_working_days,
         payee_notice_working_days=spec.notice.payee_working_days,
+        annual_report=spec.annual_report,
     )
     TierThreshold.objects.bulk_create(
         TierThreshold(policy=policy, code=t.code, label=t.label, min_score=t.min_score)

@@ -24,6 +24,14 @@ from assessment.models import Campaign, CampaignStation, ScoreSheet
 from assessment.scoring import compiled_policy
 from assessment.services.campaigns import require_bureau
 from assessment.services.sheets import SHEET_TRANSITIONS, _clean_raw
+from assessment.worklog_inputs import (
+    LOG_REASON_PREFIX,
+    bound_inputs,
+    log_figures_copy,
+    missing_log_reasons,
+    prime_log_totals,
+    sheet_log_figures,
+)
 from core.permissions import Forbidden, is_active_user, may_manage
 from core.workflow import (
     BULK_CHUNK,
@@ -104,6 +112,7 @@ def sheets_record_onsite(
     entries: Iterable,
     reason: str = "",
     action: str = "sheet.onsite_submit",
+    log_reasons: bool = False,
 ) -> int:
     """Record the on-site inputs of many sheets of an open campaign, all or none. Returns the sheets recorded.
 
@@ -119,6 +128,12 @@ def sheets_record_onsite(
     submitted sheets only, every gap to the self-evaluation beyond the threshold explained).
     Consumed `BULK_CHUNK` entries at a time, so a generator need not fit in memory. Raises
     SheetBatchError naming every problem (nothing saved), ValidationError, Forbidden.
+
+    Counts taken from the work log (`InputSpec.log`), for everyone: a value other than the logged
+    total needs its reason (`log:<input>` among the gap reasons), and the logged totals compared
+    are copied onto the sheet (`log_figures`), as `sheet_onsite_submit` does. With `log_reasons`
+    (the Excel import) an entry's reasons are those of the bound inputs only: they replace the
+    stored `log:` reasons and the items' gap reasons stay.
     """
     bureau = may_manage(actor, campaign.region)
     with transaction.atomic():
@@ -140,7 +155,9 @@ def sheets_record_onsite(
                     ).values_list("station_id", flat=True)
                 )
         _, rubric = compiled_policy(locked.policy)
-        read = [*_SHEET_PLACE, "status"] + ([] if bureau else ["self_packed", "self_total", "gap_reasons"])
+        bound = bound_inputs(locked.policy)
+        read = [*_SHEET_PLACE, "status"] + ([] if bureau else ["self_packed", "self_total"])
+        read += ["gap_reasons"] if bound or not bureau else []
         now = timezone.now()
         problems: list[BatchProblem] = []
         unassigned: set[str] = set()
@@ -155,6 +172,7 @@ def sheets_record_onsite(
                 for i, name in ((2, "gap_reasons"), (3, "findings"))
                 if any(p[i] is not None for p in parts)
             ]
+            written += ["log_figures"] if bound else []
             fields = list(dict.fromkeys([*read, *written[3:]]))
             rows = {
                 row.pk: row
@@ -165,12 +183,22 @@ def sheets_record_onsite(
                 .order_by("pk")
             }
             moved, kept, audit = [], [], []
+            if bound:
+                for row in rows.values():
+                    row.campaign = locked
+                # The chunk's logged totals: one query per period, whatever the number of sheets.
+                prime_log_totals(list(rows.values()))
             for sheet_id, raw, reasons, findings in parts:
                 row = rows.get(sheet_id)
                 if row is None:
                     problems.append(BatchProblem(sheet_id, f"编号 {sheet_id}", "", "不是本批次的评分表"))
                     continue
                 row.campaign = locked  # its policy reads and writes the inputs
+                if reasons is not None and log_reasons:
+                    reasons = {
+                        **{k: v for k, v in row.gap_reasons.items() if not k.startswith(LOG_REASON_PREFIX)},
+                        **{k: v for k, v in reasons.items() if k.startswith(LOG_REASON_PREFIX)},
+                    }
                 if sheet_id in seen:
                     problems.append(BatchProblem(sheet_id, str(row), "", "重复出现，每张评分表只能填写一次"))
                     continue
@@ -184,6 +212,22 @@ def sheets_record_onsite(
                 if isinstance(found, list):
                     problems.extend(found)
                     continue
+                figures = sheet_log_figures(row, live=True) if bound else {}
+                if figures:
+                    explained = _clean_reasons(reasons) if reasons is not None else row.gap_reasons
+                    unexplained = missing_log_reasons(figures, found[0], explained)
+                    if unexplained:
+                        problems += [
+                            BatchProblem(
+                                row.pk,
+                                str(row),
+                                key,
+                                f"{rubric.inputs[key[len(LOG_REASON_PREFIX) :]].label}{text}",
+                            )
+                            for key, text in unexplained.items()
+                        ]
+                        continue
+                    row.log_figures = log_figures_copy(figures)
                 current = row.status
                 row.onsite_inputs, row.onsite_total = found
                 if reasons is not None:

@@ -1,8 +1,10 @@
 """Filling the inputs of many sheets at once from an Excel file （数据分析）， all or nothing.
 
 The template has one row per station and period of the campaign and one column per input of
-the rubric. An upload is checked row by row first, every error reported with its row and column;
-nothing is saved unless every row is valid, and then all rows are saved in one transaction.
+the rubric, and for each count taken from the work log a column for the reason its figure differs
+from the logged total (a row whose figure differs without one is refused, as on site). An upload
+is checked row by row first, every error reported with its row and column; nothing is saved
+unless every row is valid, and then all rows are saved in one transaction.
 """
 
 from collections.abc import Callable, Iterator
@@ -14,7 +16,7 @@ from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy, input_names, unpack_with
 from assessment.services.campaigns import require_bureau
 from assessment.services.sheet_batch import SheetBatchError, sheets_record_onsite
-from assessment.worklog_inputs import bound_inputs, campaign_log_totals
+from assessment.worklog_inputs import bound_inputs, campaign_log_totals, log_reason_key
 from core.xlsx import XlsxError, XlsxSheet, column_letter, read_xlsx_rows, write_xlsx
 from stations.models import User
 
@@ -73,6 +75,22 @@ def _input_columns(campaign: Campaign) -> list[tuple[str, str, str]]:
     return columns
 
 
+LOG_REASON_SUFFIX = "与工作日志不一致的理由"
+
+
+def _log_reason_columns(campaign: Campaign, columns: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(input name, header) of the reason column of every input taken from the work log, in column order."""
+    bound = bound_inputs(campaign.policy)
+    return [(name, f"{title}{LOG_REASON_SUFFIX}") for name, _, title in columns if name in bound]
+
+
+def import_header(campaign: Campaign) -> list[str]:
+    """The data sheet's header: the fixed columns, the inputs, then the bound inputs' reasons."""
+    columns = _input_columns(campaign)
+    reasons = _log_reason_columns(campaign, columns)
+    return FIXED_COLUMNS + [title for _, _, title in columns] + [title for _, title in reasons]
+
+
 def import_template(*, campaign: Campaign) -> bytes:
     """The Excel template as bytes (see `import_template_sheets`)."""
     return write_xlsx(import_template_sheets(campaign=campaign))
@@ -85,19 +103,20 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
     template streams into its file with flat memory.
     """
     columns = _input_columns(campaign)
-    header = FIXED_COLUMNS + [title for _, _, title in columns]
+    reason_columns = _log_reason_columns(campaign, columns)
+    header = import_header(campaign)
     names = input_names(campaign.policy)
     values = (
         ScoreSheet.objects.filter(campaign=campaign)
         .order_by("station__code", "period")
-        .values_list("station__code", "period", "station__name", "onsite_packed", "station_id")
+        .values_list("station__code", "period", "station__name", "onsite_packed", "station_id", "gap_reasons")
     )
     # Counts taken from the work log start at the logged totals, as the on-site form does.
     logged = campaign_log_totals(campaign)
     bound = bound_inputs(campaign.policy)
 
     def rows():
-        for code, period, name, packed, station_id in values.iterator(chunk_size=2000):
+        for code, period, name, packed, station_id, reasons in values.iterator(chunk_size=2000):
             inputs = unpack_with(names, packed)
             cells = []
             for input_name, input_type, _ in columns:
@@ -107,6 +126,7 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
                 if input_type == "flag" and value is not None:
                     value = "是" if value else "否"
                 cells.append(value)
+            cells += [(reasons or {}).get(log_reason_key(input_name)) for input_name, _ in reason_columns]
             yield [code, period, name, *cells]
 
     guide_rows = [
@@ -116,16 +136,21 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
         ]
         for _, t, title in columns
     ]
+    guide_rows += [
+        [title, "文字：所填数与工作日志合计不同时必填，写明核实情况"] for _, title in reason_columns
+    ]
+    text_columns = [index for index, (_, t, _) in enumerate(columns) if t == "text"]
+    text_columns += range(len(columns), len(columns) + len(reason_columns))
     return [
         XlsxSheet(
             title="数据",
             header=header,
             rows=rows(),
-            column_widths=[12, 9, 28] + [40 if t == "text" else 14 for _, t, _ in columns],
+            column_widths=[12, 9, 28]
+            + [40 if t == "text" else 14 for _, t, _ in columns]
+            + [40] * len(reason_columns),
             # A reason column is text throughout, so a reason typed as "2" or "3-1" stays as typed.
-            column_formats={
-                len(FIXED_COLUMNS) + index: "@" for index, (_, t, _) in enumerate(columns) if t == "text"
-            },
+            column_formats={len(FIXED_COLUMNS) + index: "@" for index in text_columns},
         ),
         XlsxSheet(title="填写说明", header=["列", "填写"], rows=guide_rows, column_widths=[40, 20]),
     ]
@@ -167,7 +192,8 @@ def sheets_import_inputs(
             [ImportProblem(0, "", f"考核批次当前为“{campaign.get_status_display()}”，不能导入数据。")]
         )
     columns = _input_columns(campaign)
-    header = FIXED_COLUMNS + [title for _, _, title in columns]
+    reason_columns = _log_reason_columns(campaign, columns)
+    header = import_header(campaign)
     # Only what matching a row needs, not the sheets' columns: a province has 360,000 of them.
     sheets = {
         (code, period): (pk, status, kind)
@@ -192,8 +218,9 @@ def sheets_import_inputs(
         progress(0, step=f"正在逐行核对 {len(table.rows)} 行")
     letters = {title: column_letter(index) for index, title in enumerate(header)}
     by_name = {name: title for name, _, title in columns}
+    by_name |= {log_reason_key(name): title for name, title in reason_columns}
     problems: list[ImportProblem] = []
-    entries: list[tuple[int, dict]] = []
+    entries: list[tuple] = []
     row_of: dict[int, int] = {}
     seen: dict[tuple[str, str], int] = {}
     for row_number, cells in table.rows:
@@ -221,7 +248,14 @@ def sheets_import_inputs(
             value = _cell_to_raw(cells.get(title), input_type)
             if value is not None:
                 raw[name] = value
-        entries.append((pk, raw))
+        if reason_columns:
+            # The reasons of the bound counts, as the assessor's on site: an empty cell is none.
+            reasons = {
+                log_reason_key(name): _cell_to_raw(cells.get(title), "text") for name, title in reason_columns
+            }
+            entries.append((pk, raw, {key: text for key, text in reasons.items() if text}))
+        else:
+            entries.append((pk, raw))
         row_of[pk] = row_number
 
     def where(field: str) -> str:
@@ -234,7 +268,7 @@ def sheets_import_inputs(
         months = {
             pk: int(period[5:7]) if len(period) == 7 else None for (_, period), (pk, _, _) in sheets.items()
         }
-        for pk, raw in entries:
+        for pk, raw, *_ in entries:
             _, input_problems = rubric.parse_inputs(raw, kind=kinds[pk], month=months[pk])
             problems += [ImportProblem(row_of[pk], where(p.field), p.message) for p in input_problems]
         raise SheetImportError(sorted(problems, key=lambda problem: problem.row))
@@ -245,6 +279,7 @@ def sheets_import_inputs(
             entries=entries if progress is None else _counted(entries, progress),
             reason="Excel 批量导入数据",
             action="sheet.import",
+            log_reasons=True,
         )
     except SheetBatchError as exc:
         # Checked and scored per sheet there, under the row locks (a sheet may have been locked

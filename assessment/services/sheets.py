@@ -13,7 +13,12 @@ from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import column_result, leaf_points, pack_inputs, score_inputs, unpack_inputs
 from assessment.services.campaigns import RESULTS_STANDING, require_bureau
 from assessment.services.evidence import evidence_store
-from assessment.worklog_inputs import LOG_REASON_PREFIX, missing_log_reasons, sheet_log_figures
+from assessment.worklog_inputs import (
+    LOG_REASON_PREFIX,
+    log_figures_copy,
+    missing_log_reasons,
+    sheet_log_figures,
+)
 from core.models import AuditEntry
 from core.notify import notify_after_commit
 from core.permissions import is_assigned_assessor, may_manage, operates, require
@@ -354,11 +359,10 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
         missing = [code for code in sheet_gaps(stored, result) if not stored.gap_reasons.get(code)]
         # A count taken from the work log that differs from the logged total needs the assessor's
         # reason too (assessment/worklog_inputs.py); the message goes beside the input itself.
+        figures = sheet_log_figures(sheet, live=True)
         unexplained = {
             key.removeprefix(LOG_REASON_PREFIX): message
-            for key, message in missing_log_reasons(
-                sheet_log_figures(sheet), stored.onsite_inputs, stored.gap_reasons
-            ).items()
+            for key, message in missing_log_reasons(figures, stored.onsite_inputs, stored.gap_reasons).items()
         }
         if missing or unexplained:
             raise SheetInputError(
@@ -370,7 +374,10 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
                 }
                 | unexplained
             )
-        ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_total=total)
+        # The figures compared are kept with the sheet: the log may still change, the sheet not.
+        copied = log_figures_copy(figures)
+        ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_total=total, log_figures=copied)
+        sheet.log_figures = copied
         transition(
             sheet,
             to=ScoreSheet.Status.ASSESSED,

@@ -11,7 +11,7 @@ from core.permissions import may_manage, operates, require
 from core.workflow import record_audit
 from stations.models import Station, User
 from stations.selectors import station_list
-from stations.validators import mask_contact, mask_id_number, mask_phone
+from stations.validators import mask_contact, mask_personal_data
 from subsidies.models import ClaimKind, Placement, PlacementRoster, SubsidyClaim
 from subsidies.rules import (
     ROSTER_COLUMNS,
@@ -198,20 +198,13 @@ def _copy_placements(
             )
 
 
-_ID_NUMBER_LIKE = re.compile(r"(?<![0-9A-Za-z])\d{17}[0-9Xx](?![0-9A-Za-z])")
-
-
-_MOBILE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
-
-
 _DIGIT_RUN = re.compile(r"\d(?:[ \-]?\d){6,}")
 
 
 def _without_personal_data(text: str) -> str:
-    """`text` with anything shaped like a resident ID number or a mobile number masked."""
-    text = _ID_NUMBER_LIKE.sub(lambda match: mask_id_number(match.group().upper()), text)
-    text = _MOBILE_LIKE.sub(lambda match: mask_phone(match.group()), text)
-    # Phones typed with spaces or dashes ("138 1234 5679"): any run of 7 or more digits.
+    """`text` with anything shaped like a resident ID number or a phone number masked."""
+    text = mask_personal_data(text)
+    # A roster's phone column may hold a landline ("0712-1234567"): any other run of 7 or more digits.
     return _DIGIT_RUN.sub(lambda match: mask_contact(match.group()), text)
 
 

@@ -229,3 +229,43 @@ def test_the_score_sheet_pdf_prints_the_submitted_report_on_its_own_page(world, 
     # The printed report is covered by the fingerprint the paper carries.
     assert document.fingerprint != before.fingerprint
     assert station_fingerprint(campaign=campaign, station=station) == document.fingerprint
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["请联系138 1234 5678", "电话 138-1234-5678", "身份证 420923 19900101 1234", "身份证420923199001011234"],
+)
+def test_a_phone_or_id_number_typed_in_groups_is_refused_too(world, sheet, written):
+    with pytest.raises(ValidationError) as refused:
+        annual_report_save(
+            campaign=sheet.campaign,
+            station=sheet.station,
+            actor=world.operator_a,
+            sections={**SECTIONS, "problems": written},
+        )
+    message = str(refused.value.message_dict["problems"])
+    assert "不写个人信息" in message
+    assert ("身份证号" if "身份证" in written else "手机号") in message
+    assert not AnnualReport.objects.exists()
+
+
+def test_a_policy_without_an_annual_report_shows_none_anywhere(client, world, logged):
+    """Only Yunmeng's policy has a 年度报告制度: another policy's pages neither ask for the report
+    nor link to it, its page is not found, the service refuses it and the PDF prints none."""
+    policy = logged.campaign.policy
+    policy.annual_report = False
+    policy.save(update_fields=["annual_report"])
+    client.force_login(world.operator_a)
+
+    for name in ("assessment:sheet_self_edit", "assessment:sheet_detail"):
+        page = client.get(reverse(name, args=[logged.pk])).content.decode()
+        # (the rubric's own item 3.3 台账与年度报告 stays: it is what the policy scores)
+        assert 'id="annual-report"' not in page and "年度报告随自评一并提交" not in page, name
+        assert reverse("assessment:annual_report", args=[logged.pk]) not in page, name
+    assert client.get(reverse("assessment:annual_report", args=[logged.pk])).status_code == 404
+    with pytest.raises(ValidationError, match="不要求提交年度报告"):
+        annual_report_save(
+            campaign=logged.campaign, station=logged.station, actor=world.operator_a, sections=SECTIONS
+        )
+    html = score_sheet_html(station_document(campaign=logged.campaign, station=logged.station, actor=None))
+    assert "年度报告</h2>" not in html

@@ -150,7 +150,7 @@ def test_an_unknown_reward_rule_is_refused_in_chinese():
 def test_the_differences_name_a_changed_reward():
     assert spec_differences(HESHAN, _with_reward("5000", "whole_group")) == [
         "捆绑考核奖励 金额 0 → 5000",
-        "捆绑考核奖励 奖励对象 group_best → whole_group",
+        "捆绑考核奖励 奖励对象 组内得分最高的单位 → 组内每个单位",
     ]
 
 

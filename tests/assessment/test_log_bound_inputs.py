@@ -8,15 +8,18 @@ work-log field; the totals are worked out by hand from the WorkLogDay rows the t
 
 import dataclasses
 import datetime
+import io
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 
 from assessment.engine.scoring import RubricError, compile_rubric
 from assessment.engine.specs import LOG_FIELDS, InputSpec, ItemSpec
@@ -28,7 +31,8 @@ from assessment.scoring import input_fields
 from assessment.services.campaigns import campaign_open
 from assessment.services.policies import policy_freeze, policy_install
 from assessment.services.sheet_import import import_template_sheets
-from assessment.worklog_inputs import sheet_log_figures, sheet_log_panel
+from assessment.worklog_inputs import sheet_log_figures, sheet_log_notes, sheet_log_panel
+from core.xlsx import column_letter, write_xlsx
 from stations.models import WORK_LOG_FIELDS, WorkLogDay
 from tests.assessment.steps import assign_assessor, self_evaluate
 
@@ -187,9 +191,12 @@ def test_the_self_evaluation_shows_the_logged_total_with_its_link_and_starts_fro
     assert "工作日志：7 人（" in page
     link = re.search(r'工作日志：7 人（<a href="([^"]+)">查看明细</a>）', page)
     assert link, page
-    # The station's log in the portal, opened on the sheet's first month.
-    assert link.group(1) == reverse("portal:work_log", args=["AAA-01"]) + "?month=2024-01"
-    assert client.get(link.group(1)).status_code == 200
+    # The station's log in the portal, opened on the sheet's year: the year's total, month by month.
+    assert link.group(1) == reverse("portal:work_log", args=["AAA-01"]) + "?year=2024"
+    year = client.get(link.group(1)).content.decode()
+    assert "2024年全年" in year
+    assert '<dt>推荐成功就业<span class="short">（就业）</span></dt><dd><strong>7</strong> 人</dd>' in year
+    assert 'href="?month=2024-01"' in year and 'href="?month=2024-12"' in year
     assert input_value(page, "logged_placements") == "7"
 
 
@@ -269,6 +276,115 @@ def test_the_printed_sheet_says_the_log_the_finding_and_why(client, world, onsit
     document = station_document(campaign=onsite_sheet.campaign, station=world.station_a, actor=None)
     html = score_sheet_html(document)
     assert "日志记录 7，现场核实 6：1 人未能核实就业" in html
+
+
+def test_the_submitted_figure_and_note_stay_when_the_log_changes_after_the_visit(client, world, onsite_sheet):
+    from assessment.documents.score_sheet import score_sheet_html, station_document, station_fingerprint
+
+    client.force_login(world.assessor_a)
+    url = reverse("assessment:sheet_onsite_edit", args=[onsite_sheet.pk])
+    posted = {**other_inputs(onsite_sheet.campaign), "logged_placements": "5", "findings": ""}
+    reason = "2 人为重复登记"
+    assert client.post(url, {**posted, "gap_log:logged_placements": reason, "submit": ""}).status_code == 302
+    sheet = reload_sheet(onsite_sheet)
+    detail_url = reverse("assessment:sheet_detail", args=[sheet.pk])
+    printed_before = station_fingerprint(campaign=sheet.campaign, station=world.station_a)
+
+    # The operator corrects December afterwards (the log takes late entries for 400 days): the log
+    # now says 3 + 2 = 5, the figure the assessor found, but the sheet compared 7 and says so.
+    WorkLogDay.objects.filter(station=world.station_a, day=datetime.date(2024, 12, 31)).update(placements=2)
+
+    note = f"日志记录 7，现场核实 5：{reason}"
+    assert note in client.get(detail_url).content.decode()
+    document = station_document(campaign=sheet.campaign, station=world.station_a, actor=None)
+    assert note in score_sheet_html(document)
+    assert document.fingerprint == printed_before
+    assert station_fingerprint(campaign=sheet.campaign, station=world.station_a) == printed_before
+    # The copy is what the fingerprint covers: another figure on the sheet gives another fingerprint.
+    ScoreSheet.objects.filter(pk=sheet.pk).update(log_figures={"logged_placements": 6})
+    assert station_fingerprint(campaign=sheet.campaign, station=world.station_a) != printed_before
+
+
+def test_a_draft_on_site_column_reads_the_log_as_it_is_now(client, world, onsite_sheet):
+    client.force_login(world.assessor_a)
+    url = reverse("assessment:sheet_onsite_edit", args=[onsite_sheet.pk])
+    assert "工作日志：7 人" in client.get(url).content.decode()
+    WorkLogDay.objects.filter(station=world.station_a, day=datetime.date(2024, 12, 31)).update(placements=2)
+    assert "工作日志：5 人" in client.get(url).content.decode()
+
+
+def import_file(campaign, values: dict[str, object]) -> SimpleUploadedFile:
+    """The campaign's import template with AAA-01's row filled: {header ending or input name: value}."""
+    sheets = import_template_sheets(campaign=campaign)
+    book = load_workbook(io.BytesIO(write_xlsx(sheets)))
+    data = book["数据"]
+    header = [cell.value for cell in data[1]]
+    for key, value in values.items():
+        column = next(
+            i for i, title in enumerate(header) if title.endswith(f"（{key}）") or title.endswith(key)
+        )
+        data.cell(row=2, column=column + 1, value=value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile("现场数据.xlsx", buffer.getvalue())
+
+
+def test_the_import_refuses_a_count_other_than_the_log_without_its_reason(world, log_campaign, logged):
+    from assessment.services.sheet_import import SheetImportError, sheets_import_inputs
+
+    header = import_template_sheets(campaign=log_campaign)[0].header
+    reason_title = "推荐成功就业（个）（logged_placements）与工作日志不一致的理由"
+    assert header[-1] == reason_title
+    letter = column_letter(len(header) - 1)
+    inputs = {**other_inputs(log_campaign), "logged_placements": 5}
+
+    with pytest.raises(SheetImportError) as refused:
+        sheets_import_inputs(
+            campaign=log_campaign, actor=world.bureau_a, file=import_file(log_campaign, inputs)
+        )
+
+    messages = [str(problem) for problem in refused.value.problems]
+    assert messages == [
+        f"第 2 行 {letter} 列：推荐成功就业（个）与工作日志记录不一致，请写明核实情况"
+        "（日志记录 7，现场填写 5）"
+    ]
+    sheet = ScoreSheet.objects.get(campaign=log_campaign, station=world.station_a)
+    assert (sheet.status, sheet.onsite_packed, sheet.log_figures) == (ScoreSheet.Status.DRAFT, {}, {})
+
+    reason = "台账中 2 人重复登记"
+    done = sheets_import_inputs(
+        campaign=log_campaign,
+        actor=world.bureau_a,
+        file=import_file(log_campaign, {**inputs, "与工作日志不一致的理由": reason}),
+    )
+
+    assert done == 1
+    sheet = reload_sheet(sheet)
+    assert sheet.status == ScoreSheet.Status.ASSESSED
+    assert sheet.gap_reasons == {"log:logged_placements": reason}
+    assert sheet.log_figures == {"logged_placements": 7}
+    # The next template carries the reason, so a second import of it keeps it.
+    rows = list(import_template_sheets(campaign=log_campaign)[0].rows)
+    assert rows[0][-1] == reason
+    # A later change to the log leaves the imported sheet's note as it was.
+    WorkLogDay.objects.filter(station=world.station_a, day=datetime.date(2024, 1, 1)).update(placements=1)
+    assert [note.text for note in sheet_log_notes(reload_sheet(sheet))] == [
+        f"日志记录 7，现场核实 5：{reason}"
+    ]
+
+
+def test_the_import_takes_the_logged_figure_without_a_reason(world, log_campaign, logged):
+    from assessment.services.sheet_import import sheets_import_inputs
+
+    inputs = {**other_inputs(log_campaign), "logged_placements": 7}
+    sheets_import_inputs(campaign=log_campaign, actor=world.bureau_a, file=import_file(log_campaign, inputs))
+
+    sheet = ScoreSheet.objects.get(campaign=log_campaign, station=world.station_a)
+    assert (sheet.status, sheet.gap_reasons, sheet.log_figures) == (
+        ScoreSheet.Status.ASSESSED,
+        {},
+        {"logged_placements": 7},
+    )
 
 
 def test_the_import_template_starts_a_bound_count_at_the_logged_total(world, log_campaign, logged):
@@ -399,5 +515,5 @@ def test_a_database_installed_before_the_binding_is_told_what_the_shipped_file_a
     installed = read_policy_file(text.replace(", log: placements", ""))
 
     assert spec_differences(installed, read_policy_file(text)) == [
-        "评分项目 5.3 输入项 placements 工作日志取数 无 → placements"
+        "评分项目 5.3 输入项 placements 工作日志取数 无 → 推荐成功就业"
     ]

@@ -257,7 +257,7 @@ def test_heshan_elimination_missing_from_the_database_is_named():
     data = HESHAN.to_dict()
     data["tier_scheme"]["elimination"] = None
     assert spec_differences(PolicySpec.from_dict(data), HESHAN) == [
-        "末位淘汰 无 → 名额 3，分数线（低于） 95，比较范围 all_units"
+        "末位淘汰 无 → 名额 3，分数线（低于） 95，比较范围 全部参评单位"
     ]
 
 

@@ -56,3 +56,15 @@ def test_load_demo_builds_the_seed_counties_and_can_run_twice(db, settings, tmp_
     stars = dict(rating.results.values_list("tier_label").annotate(n=Count("id")))
     assert sum(stars.values()) == 30
     assert {"五星", "四星", "三星", "二星", "一星"} <= set(stars)
+
+    # 004's timetable (assessment/demo_recommendations.py): 赫山区 → 益阳市 → 湖南省, the level on the station.
+    from assessment.models import Recommendation
+
+    recommendations = Recommendation.objects.filter(campaign__code="heshan-2024").select_related("station")
+    assert sorted(recommendations.values_list("status", flat=True)) == sorted(
+        ["recognised"] * 3 + ["city_reviewed", "refused", "recommended"]
+    )
+    assert {r.city.name for r in recommendations} == {"益阳市"}
+    for rec in recommendations.filter(status="recognised"):
+        assert rec.station.recognition_level == rec.decided_level
+        assert rec.score_county is not None and rec.score_city is not None and rec.score_province is not None

@@ -448,3 +448,69 @@ def test_the_demo_runs_huizhous_stations_under_contracts_shown_on_the_rating_cam
     page = client.get(reverse("admin:assessment_campaign_change", args=[rating.pk])).content.decode()
     assert "合同目标完成情况" in page
     assert "参评站点的运营合同 30 份" in page
+
+
+# --- review fixes: a missing supervisor, a refusal at save time, the campaign's year ----------
+
+
+def test_a_contract_without_a_supervisor_is_refused_in_words_not_by_the_database(world):
+    with pytest.raises(ValidationError) as refused:
+        contract_save(contract=new_contract(world.station_a, None), actor=world.bureau_a, reason="中标")
+    assert refused.value.message_dict["supervisor"] == [
+        "请选择县级监管人员（站点所在县（区）就业部门负责该站日常监管的工作人员）。"
+    ]
+    assert not OperatingContract.objects.exists()
+
+
+def test_a_colleagues_contract_saved_meanwhile_is_a_form_error_not_a_403(client, world, monkeypatch):
+    """The form checked the overlap; a colleague saves an overlapping contract before this one is
+    written: the clerk gets the form back, as typed, with the overlap beside the start date."""
+    import stations.admin
+    from stations.contracts import contract_save as real_save
+
+    def colleague_first(*, contract, actor, reason):
+        OperatingContract.objects.create(
+            station=world.station_a,
+            number="HT-同事",
+            operator_organisation="同事录入的运营机构",
+            operator_credit_code=valid_credit_code(8),
+            start=START,
+            end=END,
+            amount=Decimal("1.00"),
+            supervisor=world.bureau_a,
+        )
+        return real_save(contract=contract, actor=actor, reason=reason)
+
+    monkeypatch.setattr(stations.admin, "contract_save", colleague_first)
+    client.force_login(world.bureau_a)
+    response = client.post(
+        reverse("admin:stations_operatingcontract_add"), admin_post(world, number="HT-本人")
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "与该站点的合同 HT-同事（2024-10-03 至 2025-09-27）重叠" in page
+    assert 'value="HT-本人"' in page  # what the clerk typed is still there
+    # Nothing of the attempt stays (the colleague's row here was written in the same transaction).
+    assert not OperatingContract.objects.filter(number="HT-本人").exists()
+    assert not AuditEntry.objects.filter(action="contract.create").exists()
+
+
+def test_the_campaign_panel_measures_no_further_than_the_campaigns_31_december(world):
+    """A 考核基准日 set in January of the next year: the year's panel stops at 31 December, and the
+    log of the new year counts for nothing in it."""
+    from assessment.campaign_progress import campaign_contract_shortfalls
+
+    saved(world)
+    log(world.station_a, datetime.date(2024, 12, 1), placements=18)
+    log(world.station_a, datetime.date(2025, 1, 10), placements=50)
+    campaign = yunmeng_campaign(world, "ym-january", [world.station_a])
+    Campaign.objects.filter(pk=campaign.pk).update(assessed_on=datetime.date(2025, 1, 20))
+    campaign.refresh_from_db()
+
+    panel = campaign_contract_shortfalls(campaign, world.county_a)
+
+    assert panel.on == DAY_90
+    (row,) = panel.rows
+    # 120 × 90 ÷ 360 = 30 expected by 31 December; 18 logged in 2024 (January's 50 left out).
+    assert (row.progress.expected, row.progress.logged, row.progress.shortfall) == (30, 18, 12)

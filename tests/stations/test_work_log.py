@@ -211,6 +211,40 @@ def test_month_page_makes_the_same_queries_for_one_day_as_for_a_full_month(clien
     assert len(full) == len(one)
 
 
+def test_year_page_shows_each_months_totals_linked_to_its_days_in_constant_queries(client, world):
+    log(world.station_a, datetime.date(2024, 1, 2), job_postings=10, placements=1)
+    log(world.station_a, datetime.date(2024, 1, 3), job_postings=5, placements=2)
+    log(world.station_a, datetime.date(2024, 3, 4), job_postings=7, placements=4)
+    log(world.station_a, datetime.date(2023, 12, 31), job_postings=900)  # the year before
+    log(world.station_b, datetime.date(2024, 3, 4), job_postings=900)  # another station
+    client.force_login(world.operator_a)
+    url = reverse("portal:work_log", args=["AAA-01"])
+
+    with CaptureQueriesContext(connection) as few:
+        page = client.get(url, {"year": "2024"}).content.decode()
+
+    assert "2024年全年" in page and "已记录 3 天" in page
+    totals = page.split("2024年合计", 1)[1].split("</section>", 1)[0]
+    assert "<strong>22</strong> 条" in totals and "<strong>7</strong> 人" in totals
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    january = body.split('href="?month=2024-01">1月</a>', 1)[1].split("</tr>", 1)[0]
+    assert "2 天" in january and '<td class="num">15</td>' in january and '<td class="num">3</td>' in january
+    assert 'href="?month=2024-03">3月</a>' in body
+    # Months not begun yet (today is 20 June 2024) have no days to open.
+    assert 'href="?month=2024-06"' in body and "?month=2024-07" not in body
+    foot = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert '<td class="num">22</td>' in foot and '<td class="num">7</td>' in foot
+    assert "?year=2023" in page and "?year=2025" not in page
+    # The month page leads to its year.
+    assert "?year=2024" in client.get(url, {"month": "2024-03"}).content.decode()
+
+    for day in range(1, 29):
+        log(world.station_a, datetime.date(2024, 2, day))
+    with CaptureQueriesContext(connection) as many:
+        assert client.get(url, {"year": "2024"}).status_code == 200
+    assert len(many) == len(few)
+
+
 def test_station_page_leads_to_the_work_log(client, world):
     client.force_login(world.operator_a)
     page = client.get(reverse("portal:station_detail", args=["AAA-01"])).content.decode()

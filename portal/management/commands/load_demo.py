@@ -48,6 +48,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Work log: {logged} days of 2024 for the YM- and HZ-ES- stations.")
         self.load_contracts(stations, users)
         extra = self.load_policies_and_campaigns(users)
+        # After the policies: recognising a station decides its one-time amount (portal/demo_applications.py).
+        from portal.demo_applications import load_demo_applications
+
+        filed = load_demo_applications(users)
+        self.stdout.write(f"Applications for recognition: {filed} filed in Quanzhou (one recognised).")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: {len(regions)} regions, {len(stations)} stations, {len(users)} accounts "
@@ -185,7 +190,13 @@ class Command(BaseCommand):
                     credit_code_check_character(defaults["operator_credit_code"][:17])
                 )
             code = defaults.pop("code")
-            station, _ = Station.objects.update_or_create(code=code, defaults=defaults)
+            # The level is set when the demo first creates the station, then only by recorded moves
+            # (004's recommendation, assessment/demo_recommendations.py): a re-run must not reset it.
+            level = defaults.pop("recognition_level", None)
+            created_with = {**defaults, **({"recognition_level": level} if level else {})}
+            station, _ = Station.objects.update_or_create(
+                code=code, defaults=defaults, create_defaults=created_with
+            )
             stations[code] = station
         return stations
 
@@ -200,6 +211,10 @@ class Command(BaseCommand):
             # 003's pilot stations are rated by the city: its bureau clerk and its assessor.
             ("hz-bureau", User.Role.BUREAU, regions["441300"], "郑", "海燕", False),
             ("hz-assessor", User.Role.ASSESSOR, regions["441300"], "梁", "振宇", False),
+            # 004's recommendation up the hierarchy: the district, the city and the province.
+            ("hs-bureau", User.Role.BUREAU, regions["430903"], "彭", "伟", False),
+            ("yy-bureau", User.Role.BUREAU, regions["430900"], "曾", "红", False),
+            ("hn-bureau", User.Role.BUREAU, regions["430000"], "谭", "志刚", False),
         ]
         organisations = {
             "assessor1": "云梦县众信评估咨询有限公司",
@@ -249,7 +264,9 @@ class Command(BaseCommand):
             contract.start, contract.end = datetime.date(2023, 6, 1), datetime.date(2025, 5, 31)
             contract.amount = Decimal(300_000 + (serial * 7_000) % 200_000)
             contract.supervisor = users["hz-bureau"]
-            contract.target_job_postings = 2 * (600 + 30 * (serial % 6))
+            # Huizhou 5.1's target (huizhou-2024.yaml `target: job_postings`): 2024's share is 761–961,
+            # above most stations' logged postings, so the rating's 5.1 spreads the stars.
+            contract.target_job_postings = 2 * (760 + 40 * (serial % 6))
             contract.target_placements = 2 * (55 + 5 * (serial % 4))
             contract.target_enterprise_visits = 2 * (55 + 5 * (serial % 3))
             contract_save(
