@@ -10,10 +10,19 @@ Nothing is filled where there is no figure to take: a station without a contract
 shows "无运营合同", one whose contracts set no target for the field says so, and the person types
 the value (or leaves it to the engine's check) as before the binding existed.
 
-The figure is read when shown, not stored: the contract is the record, and a target corrected by
-the bureau shows in it. Every reader goes through `prime_contract_targets`: one
-`contract_targets_for` query per distinct period for any number of sheets, none for a policy
-without a binding.
+The target is the contract's, not the operator's to restate: the self-evaluation shows the input
+read-only at the contract figure and `contract_self_inputs` writes that figure into the self
+column whatever was posted (typed by hand only where there is no figure). The on-site form starts
+the input from the contract figure, not from the operator's column, and an on-site value that
+differs from it needs the assessor's reason, as a count taken from the work log does: the two are
+the sheet's "bound figures" (`sheet_bound_figures`), which share the log binding's machinery — the
+reason under `log:<input>` among the gap reasons (`worklog_inputs.missing_log_reasons`), the
+Excel import's reason column, the copy made on on-site submission (`ScoreSheet.log_figures`, keyed
+by input name, which no two bindings share) that the print ("合同目标 N，现场核实 M：理由") and the
+fingerprint read. Before that submission the target is read when shown (a contract corrected by
+the bureau shows in it); after, a later correction does not move what the assessed sheet says.
+Every live reader goes through `prime_contract_targets`: one `contract_targets_for` query per
+distinct period for any number of sheets, none for a policy without a binding.
 """
 
 from __future__ import annotations
@@ -23,11 +32,20 @@ from dataclasses import dataclass
 
 from assessment.models import Policy, ScoreSheet
 from assessment.scoring import compiled_policy
-from assessment.worklog_inputs import period_days, sheet_period
+from assessment.worklog_inputs import (
+    bound_inputs,
+    log_figures_settled,
+    period_days,
+    prime_log_totals,
+    sheet_log_figures,
+    sheet_log_notes,
+    sheet_period,
+)
 from stations.contracts import contract_targets_for
 from stations.worklog import LOG_FIELD_LABELS, LOG_FIELD_UNITS
 
 NO_CONTRACT = "无运营合同"
+TARGET_REASON_REQUIRED = "与运营合同约定的目标不一致，请写明核实情况"
 _MEMO = "_contract_targets"
 
 
@@ -39,6 +57,11 @@ class TargetFigure:
     target: str  # the work-log field whose target it is
     value: int | None
     has_contract: bool
+
+    # How a difference from it is asked about and printed (as worklog_inputs.LogFigure).
+    source = "合同目标"
+    differs = TARGET_REASON_REQUIRED
+    heading = "与运营合同目标不一致"
 
     @property
     def unit(self) -> str:
@@ -89,11 +112,23 @@ def _figures(bound: dict[str, str], targets: dict[str, int] | None) -> dict[str,
     }
 
 
-def sheet_target_figures(sheet: ScoreSheet) -> dict[str, TargetFigure]:
-    """{input name: its contract target} for the sheet's bound inputs; no query for a policy without any."""
+def sheet_target_figures(sheet: ScoreSheet, *, live: bool = False) -> dict[str, TargetFigure]:
+    """{input name: its contract target} for the sheet's bound inputs; no query for a policy without any.
+
+    Once the on-site column is submitted, the targets copied then (`ScoreSheet.log_figures`; an
+    input the copy lacks, having had no target, has no figure); before, or with `live` (the
+    submission itself), the contracts' now.
+    """
     bound = target_bound_inputs(sheet.campaign.policy)
     if not bound:
         return {}
+    if not live and log_figures_settled(sheet):
+        copied = sheet.log_figures or {}
+        return {
+            name: TargetFigure(name=name, target=field, value=int(copied[name]), has_contract=True)
+            for name, field in bound.items()
+            if name in copied
+        }
     if _MEMO not in sheet.__dict__:
         prime_contract_targets([sheet])
     return _figures(bound, sheet.__dict__[_MEMO])
@@ -129,3 +164,52 @@ def campaign_contract_targets(campaign) -> dict[str, dict[int, dict[str, int]]]:
         period: contract_targets_for(station_ids=station_ids, period=period_days(period))
         for period in campaign.periods
     }
+
+
+# --- bound figures: the work log's and the contract's, asked about, copied and printed alike ---
+
+
+def has_bound_figures(policy: Policy) -> bool:
+    """Whether any input of the policy's rubric is taken from the work log or a contract target."""
+    return bool(bound_inputs(policy) or target_bound_inputs(policy))
+
+
+def sheet_bound_figures(sheet: ScoreSheet, *, live: bool = False) -> dict:
+    """{input name: LogFigure or TargetFigure} of every bound input of the sheet (see the module)."""
+    return sheet_log_figures(sheet, live=live) | sheet_target_figures(sheet, live=live)
+
+
+def prime_bound_figures(sheets: list[ScoreSheet], *, live: bool = False) -> None:
+    """Read the live figures of many sheets at once (one query per source and period); a sheet whose
+    on-site column is submitted reads its copy and is left out, unless `live` (a submission)."""
+    reading = [sheet for sheet in sheets if live or not log_figures_settled(sheet)]
+    if reading and bound_inputs(reading[0].campaign.policy):
+        prime_log_totals(reading)
+    if reading and target_bound_inputs(reading[0].campaign.policy):
+        prime_contract_targets(reading)
+
+
+def sheet_bound_notes(sheet: ScoreSheet):
+    """The on-site values that differ from the log or the contract target, with the reasons."""
+    return sheet_log_notes(sheet, sheet_bound_figures(sheet))
+
+
+def contract_self_inputs(sheet: ScoreSheet, raw: dict) -> dict:
+    """The operator's inputs with every target-bound input set to its contract figure: the target is
+    the contract's, not the operator's to restate; without a figure the typed value stays."""
+    figures = sheet_target_figures(sheet, live=True)
+    fixed = {name: str(figure.value) for name, figure in figures.items() if figure.value is not None}
+    return {**raw, **fixed}
+
+
+def onsite_start_values(sheet: ScoreSheet, figures: dict) -> dict:
+    """What the on-site form starts from: the assessor's draft, else the operator's column without
+    the target-bound inputs that have a contract figure (the form starts those from the figure)."""
+    if sheet.onsite_inputs:
+        return sheet.onsite_inputs
+    targets = {
+        name
+        for name, figure in figures.items()
+        if isinstance(figure, TargetFigure) and figure.value is not None
+    }
+    return {name: value for name, value in sheet.self_inputs.items() if name not in targets}

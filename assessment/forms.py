@@ -37,6 +37,7 @@ class SheetInputsForm(forms.Form):
         log_figures: dict | None = None,
         log_reasons: dict[str, str] | None = None,
         target_figures: dict | None = None,
+        targets_fixed: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -50,9 +51,11 @@ class SheetInputsForm(forms.Form):
                 # A count taken from the work log starts at the logged total, to be confirmed.
                 current = figure.value
             target = (target_figures or {}).get(name)
-            if target is not None and target.value is not None and current in (None, ""):
-                # A count taken from the operating contract starts at its target for the period;
-                # without a contract (or that target) it stays empty for the person to type.
+            fixed = targets_fixed and target is not None and target.value is not None
+            if target is not None and target.value is not None and (fixed or current in (None, "")):
+                # A count taken from the operating contract starts at its target for the period
+                # (and, on the self-evaluation, is it: `targets_fixed`); without a contract (or
+                # that target) it stays empty for the person to type.
                 current = target.value
             if input_type == "flag":
                 initial = "" if current is None else ("true" if current is True else "false")
@@ -73,6 +76,11 @@ class SheetInputsForm(forms.Form):
                 # The range the engine accepts, for static/js/sheet_inputs.js to flag a value as it
                 # is typed; the server checks the same (assessment/engine/inputs.py) on every save.
                 attrs.update(_range_attrs(input_type, points_max))
+                if fixed:
+                    # Read-only, not disabled: posted with the form; the service writes the
+                    # contract figure whatever arrives (assessment/contract_inputs.py).
+                    attrs["readonly"] = "readonly"
+                    hint = "取自运营合同，不能修改；合同有误请联系人社局更正"
                 field = forms.CharField(
                     label=label,
                     required=False,
@@ -83,7 +91,10 @@ class SheetInputsForm(forms.Form):
             field.warning = ""
             # assessment.worklog_inputs.LogFigure: "工作日志：N 人（查看明细）" beside the field.
             field.log_figure = figure
-            field.log_reason = (log_reasons or {}).get(name, "") if figure is not None else ""
+            asked = figure is not None or (target is not None and target.value is not None)
+            # The reason written for a difference from the log or the contract's target.
+            field.log_reason = (log_reasons or {}).get(name, "") if asked else ""
+            field.reason_asked = asked
             # assessment.contract_inputs.TargetFigure: "合同目标：N 条" (or "无运营合同") beside it.
             field.target_figure = target
             self.fields[name] = field

@@ -423,8 +423,10 @@ class ScoreSheet(models.Model):
     final_total = models.DecimalField("审定总分", null=True, blank=True, **POINTS)
     gap_reasons = models.JSONField("评分差异原因", default=dict, blank=True)
     findings = models.TextField("现场发现的问题", blank=True)
-    # {bound input: the work-log total} as the on-site column was submitted (assessment.worklog_inputs):
-    # the log may be corrected later, the printed "日志记录 N" stays what the assessor compared.
+    # {bound input: the work-log total or the contract's target} as the on-site column was submitted
+    # (assessment.worklog_inputs, contract_inputs; an input has at most one binding): the log and
+    # the contract may be corrected later, the printed "日志记录 N" / "合同目标 N" stays what the
+    # assessor compared.
     log_figures = models.JSONField("现场评估时的工作日志数", default=dict, blank=True, editable=False)
 
     submitted_at = models.DateTimeField("自评提交时间", null=True, blank=True)

@@ -4,6 +4,7 @@ the city's 市级评分 and the province's 省级审定 on the recommendation's 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -175,6 +176,19 @@ class RecommendationAdmin(StationSearchMixin, ObjectActionMixin, ScopedAdmin):
     @admin.display(description="办理")
     def workflow(self, obj):
         return self.move_buttons(obj)
+
+    def _action_view(self, suffix):
+        # A move the state no longer allows (an item already decided, reviewed or withdrawn) shows
+        # the reason and a link back, not the whole form under the refusal: this template does so.
+        view = super()._action_view(suffix)
+
+        def own_template(request, object_id):
+            response = view(request, object_id)
+            if isinstance(response, TemplateResponse):
+                response.template_name = "admin/assessment/recommendation/object_action.html"
+            return response
+
+        return own_template
 
     @admin.display(description="佐证材料（推荐依据批次）")
     def papers(self, obj):

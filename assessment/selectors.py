@@ -23,7 +23,7 @@ from assessment.engine.specs import (
 )
 from assessment.models import Policy, RubricItem, RubricSection
 from core.scoping import register_scope
-from stations.models import User
+from stations.models import Region, User
 from stations.selectors import can_read_everything, is_regional
 
 
@@ -42,6 +42,19 @@ def policy_list(*, actor: User) -> QuerySet[Policy]:
 def policy_latest(code: str) -> Policy | None:
     """The newest version of the policy with this code, or None."""
     return Policy.objects.filter(code=code).order_by("-version").first()
+
+
+def first_recognition_regions() -> list[Region]:
+    """The regions where a new station is recognised on application: those whose current policy pays
+    a one-time subsidy on first recognition (Quanzhou's 002). Of each policy code the newest frozen
+    version counts, a draft only while no version is frozen (as the entitlement's policy_for_grant)."""
+    current: dict[str, Policy] = {}
+    for policy in Policy.objects.select_related("region").order_by("code", "-version"):
+        chosen = current.get(policy.code)
+        if chosen is None or (policy.is_frozen and not chosen.is_frozen):
+            current[policy.code] = policy
+    regions = {p.region.pk: p.region for p in current.values() if p.one_time_basis == "first_recognition"}
+    return sorted(regions.values(), key=lambda region: region.path)
 
 
 def policy_with_rows(policy_id: int) -> Policy:

@@ -1,4 +1,4 @@
-"""站点认定申请 in the admin: the bureau of the application's region reads it and its papers, records
+"""站点认定申请 in the admin: the bureau of the application's county reads it and its papers, records
 the on-site check, then recognises (予以认定) or refuses (不予认定, with a reason).
 
 Here rather than in stations/admin.py because 予以认定 also decides the one-time entitlement
@@ -25,6 +25,7 @@ from core.filechecks import format_size
 from core.permissions import Forbidden, may_change_in_admin
 from core.uploads import stored_file_response
 from core.workflow import move_named
+from core.working_days import chinese_date
 from stations import applications as services
 from stations.admin import region_tree_filter
 from stations.models import StationApplication, StationApplicationPaper
@@ -70,7 +71,8 @@ class RecogniseForm(ConfirmForm):
     def __init__(self, *args, obj, **kwargs):
         super().__init__(*args, obj=obj, **kwargs)
         self.intro = (
-            f"{application_summary(obj)}\n现场核查：{obj.checked_on or '未记录'} {obj.check_findings}\n"
+            f"{application_summary(obj)}\n现场核查："
+            f"{chinese_date(obj.checked_on) if obj.checked_on else '未记录'} {obj.check_findings}\n"
             "确认后将新建站点（状态“正常”）、为联系人开设站点运营人员账号（初始密码只显示这一次），"
             "并按所在地政策确定首次认定的一次性运维补助。"
         )
@@ -182,7 +184,11 @@ class StationApplicationAdmin(ObjectActionMixin, ScopedAdmin):
             )
             for paper in papers
         ]
-        note = "" if may_open else "（材料含法定代表人身份证复印件，只有所在区域的人社局工作人员可以打开）"
+        note = (
+            ""
+            if may_open
+            else "（材料含法定代表人身份证复印件，只有申请所在县（区）的人社局工作人员可以打开）"
+        )
         return format_html(
             "<table><thead><tr><th>材料</th><th>文件</th><th>大小</th></tr></thead><tbody>{}</tbody></table>{}",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
@@ -223,7 +229,7 @@ class StationApplicationAdmin(ObjectActionMixin, ScopedAdmin):
         return obj
 
     def get_search_results(self, request, queryset, search_term):
-        # A reference number names one application: RD-2026-000012 is the row 12.
+        # A reference number names one application: RD-2026-000012(-K7QX) is the row 12.
         pk = StationApplication.reference_pk(search_term)
         if pk is not None:
             return queryset.filter(pk=pk), False
@@ -244,7 +250,7 @@ class StationApplicationAdmin(ObjectActionMixin, ScopedAdmin):
         if application is None:
             raise Http404("没有这份申请，或您无权查看。")
         if not services.may_see_papers(request.user, application):
-            raise PermissionDenied("只有申请所在区域的人社局工作人员可以查看申请材料。")
+            raise PermissionDenied("只有申请所在县（区）的人社局工作人员可以查看申请材料。")
         paper = get_object_or_404(StationApplicationPaper, application=application, kind=kind)
         services.application_paper_open(paper=paper, actor=request.user)
         return stored_file_response(paper.file.name, filename=paper.name, content_type=paper.content_type)

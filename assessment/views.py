@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from assessment.annual_report_views import annual_report_card
-from assessment.contract_inputs import sheet_target_figures
+from assessment.contract_inputs import (
+    TargetFigure,
+    onsite_start_values,
+    sheet_bound_figures,
+    sheet_bound_notes,
+    sheet_target_figures,
+)
 from assessment.forms import (
     ConflictDeclarationForm,
     EvidenceUploadForm,
@@ -56,7 +62,6 @@ from assessment.worklog_inputs import (
     log_reason_key,
     missing_log_reasons,
     sheet_log_figures,
-    sheet_log_notes,
     sheet_log_panel,
 )
 from core.client_address import client_address
@@ -84,7 +89,7 @@ def sheet_detail(request, pk):
     context = {
         "sheet": sheet,
         "rows": sheet_rows(sheet),
-        "log_notes": sheet_log_notes(sheet) if sheet.onsite_total is not None else [],
+        "log_notes": sheet_bound_notes(sheet) if sheet.onsite_total is not None else [],
         "evidence": sheet.evidence.select_related("uploaded_by"),
         "moves": {move.name for move in moves},
         "returned_because": returned_because,
@@ -108,6 +113,9 @@ def sheet_self_edit(request, pk):
         values=sheet.self_inputs,
         log_figures=sheet_log_figures(sheet),
         target_figures=sheet_target_figures(sheet),
+        # The contract's target is not the operator's to restate: shown read-only at it (and
+        # written so by sheet_self_save whatever is posted).
+        targets_fixed=True,
     )
     upload_form = EvidenceUploadForm()
     if request.method == "POST" and form.is_valid():
@@ -232,16 +240,18 @@ def sheet_onsite_edit(request, pk):
     if not assessor_may_score(request.user, sheet):
         raise Http404
     fields = input_fields(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month)
-    values = sheet.onsite_inputs or sheet.self_inputs  # start from what the operator reported
-    figures = sheet_log_figures(sheet)
+    # The log's totals and the contracts' targets the bound inputs are compared with.
+    figures = sheet_bound_figures(sheet)
+    # Start from what the operator reported, but a contract-bound count from the contract.
+    values = onsite_start_values(sheet, figures)
     stored_reasons = sheet.gap_reasons or {}
     form = SheetInputsForm(
         request.POST or None,
         fields=fields,
         values=values,
-        log_figures=figures,
+        log_figures={name: f for name, f in figures.items() if not isinstance(f, TargetFigure)},
         log_reasons={name: stored_reasons.get(log_reason_key(name), "") for name in figures},
-        target_figures=sheet_target_figures(sheet),
+        target_figures={name: f for name, f in figures.items() if isinstance(f, TargetFigure)},
     )
     if request.method == "POST" and form.is_valid():
         reasons = {key[4:]: value for key, value in request.POST.items() if key.startswith("gap_")}
@@ -260,7 +270,8 @@ def sheet_onsite_edit(request, pk):
             if missing_log_reasons(figures, form.raw_inputs(), reasons):
                 # A draft keeps them; submitting asks for the reason (services/sheets.py).
                 messages.warning(
-                    request, "现场评分草稿已保存，但有数据与工作日志记录不一致，提交前请写明核实情况。"
+                    request,
+                    "现场评分草稿已保存，但有数据与工作日志记录或运营合同目标不一致，提交前请写明核实情况。",
                 )
             else:
                 messages.success(request, "现场评分草稿已保存。")

@@ -45,6 +45,11 @@ class LogFigure:
     value: int
     url: str
 
+    # How a difference from it is asked about and printed (shared with contract_inputs.TargetFigure).
+    source = "日志记录"
+    differs = LOG_REASON_REQUIRED
+    heading = "与工作日志不一致"
+
     @property
     def unit(self) -> str:
         return LOG_FIELD_UNITS[self.log]
@@ -60,7 +65,8 @@ class LogFigure:
 
 
 def log_reason_key(name: str) -> str:
-    """The gap-reason key of a bound input's difference from the log: no item code has a colon."""
+    """The gap-reason key of a bound input's difference from its figure (the log's or the
+    contract's target, `contract_inputs.sheet_bound_figures`): no item code has a colon."""
     return f"{LOG_REASON_PREFIX}{name}"
 
 
@@ -148,9 +154,10 @@ def sheet_log_figures(sheet: ScoreSheet, *, live: bool = False) -> dict[str, Log
     return {name: LogFigure(name=name, log=log, value=totals[log], url=url) for name, log in bound.items()}
 
 
-def log_figures_copy(figures: dict[str, LogFigure]) -> dict[str, int]:
-    """What `ScoreSheet.log_figures` keeps of the figures: {input name: logged total}."""
-    return {name: figure.value for name, figure in sorted(figures.items())}
+def log_figures_copy(figures: dict) -> dict[str, int]:
+    """What `ScoreSheet.log_figures` keeps of the bound figures: {input name: logged total or
+    contract target}; an input without a figure (no contract) has nothing to keep."""
+    return {name: figure.value for name, figure in sorted(figures.items()) if figure.value is not None}
 
 
 def sheet_log_panel(sheet: ScoreSheet) -> dict[str, Any]:
@@ -176,11 +183,12 @@ def _as_count(value: Any) -> int | None:
     return number
 
 
-def log_differences(figures: dict[str, LogFigure], inputs: dict[str, Any]) -> list[tuple[LogFigure, int]]:
-    """The bound inputs given a whole number other than the logged figure: (figure, value given)."""
+def log_differences(figures: dict, inputs: dict[str, Any]) -> list[tuple[Any, int]]:
+    """The bound inputs given a whole number other than their figure (logged total or contract
+    target; none where there is no figure): (figure, value given)."""
     found = []
     for name, figure in figures.items():
-        if inputs.get(name) in (None, ""):
+        if figure.value is None or inputs.get(name) in (None, ""):
             continue
         value = _as_count(inputs[name])
         if value is not None and value != figure.value:
@@ -188,12 +196,11 @@ def log_differences(figures: dict[str, LogFigure], inputs: dict[str, Any]) -> li
     return found
 
 
-def missing_log_reasons(
-    figures: dict[str, LogFigure], inputs: dict[str, Any], reasons: dict[str, str]
-) -> dict[str, str]:
-    """{`log:<name>`: the message} for every difference from the log without a written reason."""
+def missing_log_reasons(figures: dict, inputs: dict[str, Any], reasons: dict[str, str]) -> dict[str, str]:
+    """{`log:<name>`: the message} for every difference from a bound figure (the log's, or the
+    contract's target) without a written reason."""
     return {
-        log_reason_key(figure.name): f"{LOG_REASON_REQUIRED}（日志记录 {figure.value}，现场填写 {value}）"
+        log_reason_key(figure.name): f"{figure.differs}（{figure.source} {figure.value}，现场填写 {value}）"
         for figure, value in log_differences(figures, inputs)
         if not str(reasons.get(log_reason_key(figure.name)) or "").strip()
     }
@@ -207,14 +214,18 @@ class LogNote:
     logged: int
     found: int
     reason: str
+    source: str = "日志记录"  # or 合同目标
+    heading: str = "与工作日志不一致"  # or 与运营合同目标不一致, as the PDF heads the line
 
     @property
     def text(self) -> str:
-        return f"日志记录 {self.logged}，现场核实 {self.found}：{self.reason}"
+        return f"{self.source} {self.logged}，现场核实 {self.found}：{self.reason}"
 
 
-def sheet_log_notes(sheet: ScoreSheet, figures: dict[str, LogFigure] | None = None) -> list[LogNote]:
-    """The on-site values that differ from the log, each with the assessor's reason (if written)."""
+def sheet_log_notes(sheet: ScoreSheet, figures: dict | None = None) -> list[LogNote]:
+    """The on-site values that differ from their bound figures (pass
+    `contract_inputs.sheet_bound_figures` for the log's and the contract's; the log's alone by
+    default), each with the assessor's reason (if written)."""
     if figures is None:
         figures = sheet_log_figures(sheet)
     if not figures:
@@ -227,6 +238,8 @@ def sheet_log_notes(sheet: ScoreSheet, figures: dict[str, LogFigure] | None = No
             logged=figure.value,
             found=value,
             reason=str(reasons.get(log_reason_key(figure.name)) or "（未写明理由）"),
+            source=figure.source,
+            heading=figure.heading,
         )
         for figure, value in log_differences(figures, sheet.onsite_inputs)
     ]

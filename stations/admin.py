@@ -673,12 +673,18 @@ class OperatingContractAdmin(StationSearchMixin, ScopedAdmin):
                 for t in progress.targets
             ),
         )
+        # The period in words, and where the log has no day in it: a contract begun before the
+        # station's first logged day is otherwise shown far behind with no reason given.
+        gap = progress.log_gap_words()
         return format_html(
-            "<p>合同已执行 {} 天（共 {} 天）。应完成数 = 目标 × 已执行天数 ÷ 合同总天数，四舍五入到整数。</p>"
+            "<p>统计期间：{}，合同已执行 {} 天（共 {} 天）。应完成数 = 目标 × 已执行天数 ÷ 合同总天数，"
+            "四舍五入到整数；已记录为站点工作日志台账同期的合计。</p>{}"
             "<table><thead><tr><th>目标项目</th><th>合同目标</th><th>已记录</th><th>按进度应完成</th>"
             "<th>完成情况</th></tr></thead><tbody>{}</tbody></table>",
+            progress.period_words(),
             progress.elapsed_days,
             obj.days,
+            format_html("<p>{}。</p>", gap) if gap else "",
             rows,
         )
 

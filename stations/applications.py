@@ -2,7 +2,7 @@
 
 An organisation applies on the public application page (it has no account until it is recognised)
 with the papers of 002's one-time subsidy list, and follows its application there by the
-reference number it is given. The bureau of the application's region records the on-site check
+reference number it is given. The bureau of the application's county records the on-site check
 (现场核查) and then recognises the station or refuses with a reason. Recognition itself, which also
 decides the one-time entitlement, is `assessment.services.station_recognition.application_recognise`
 (stations may not import assessment); it calls `application_station_create` here for the station
@@ -11,24 +11,26 @@ and the operator account, in its own transaction.
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from contextlib import ExitStack
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from core.filechecks import IMAGE_AND_PDF_TYPES
+from core.filechecks import IMAGE_AND_PDF_TYPES, EvidenceError, check_evidence_file
 from core.notify import notify_after_commit
-from core.permissions import may_manage, require
+from core.permissions import is_superuser, may_manage, require
 from core.personal_data import personal_data_access_record
 from core.scoping import register_scope
 from core.uploads import stored_upload
 from core.workflow import Move, record_audit, transition
 from stations.models import (
     APPLICATION_PAPERS,
+    ApplicationAttempt,
     Region,
     Station,
     StationApplication,
@@ -49,8 +51,19 @@ APPLICATION_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+def county_of(region: Region) -> Region:
+    """The county (district) a county or township belongs to."""
+    while region.level > Region.Level.COUNTY and region.parent is not None:
+        region = region.parent
+    return region
+
+
 def _bureau_of(application, actor) -> bool:
-    return may_manage(actor, application.region)
+    """002 gives recognition to the county: its own bureau checks, decides and opens the papers
+    (or a superuser). A city or province clerk manages the region too, but only reads."""
+    if not may_manage(actor, application.region):
+        return False
+    return is_superuser(actor) or actor.region_id == county_of(application.region).pk
 
 
 APPLICATION_MOVES = (
@@ -59,8 +72,11 @@ APPLICATION_MOVES = (
     Move("refuse", "不予认定", to=S.REFUSED, allowed=_bureau_of),
 )
 
-# An address may file a few applications an hour: enough for an organisation, too few to flood the bureau.
-APPLICATIONS_PER_ADDRESS_PER_HOUR = 3
+# An address may try to file a few times an hour (a refused try counts too: a form sent again after
+# a mistake): enough for an organisation, too few to flood the bureau.
+APPLICATION_ATTEMPTS_PER_ADDRESS_PER_HOUR = 5
+# Looking an application up: an organisation checks now and then; guessing references takes thousands.
+LOOKUPS_PER_ADDRESS_PER_HOUR = 20
 PAPER_MAX_BYTES = 10 * 1024 * 1024
 PAPER_LABELS = {kind: label for kind, label, _ in APPLICATION_PAPERS}
 REQUIRED_PAPERS = [kind for kind, _, required in APPLICATION_PAPERS if required]
@@ -97,6 +113,22 @@ def client_key(address: str) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:station_application:{address}".encode()).hexdigest()
 
 
+def attempt_allowed(*, kind: str, address: str, limit: int) -> bool:
+    """Record one attempt of this address, then say whether it is within `limit` in the past hour.
+
+    Insert first, then count, each in its own commit (called outside any transaction): whichever
+    attempt commits as the n-th of the hour counts at least n rows, so however many requests run at
+    once, no more than `limit` are let through, with no lock. A count before the insert would let
+    simultaneous requests all see the same lower number. Failed attempts count as well.
+    """
+    key = client_key(address)
+    now = timezone.now()
+    ApplicationAttempt.objects.filter(at__lt=now - timedelta(days=1)).delete()  # nothing kept longer
+    ApplicationAttempt.objects.create(kind=kind, client_key=key)
+    recent = ApplicationAttempt.objects.filter(kind=kind, client_key=key, at__gte=now - timedelta(hours=1))
+    return recent.count() <= limit
+
+
 def application_list(*, actor) -> QuerySet[StationApplication]:
     """Applications the actor may see: their region's (bureau staff, auditors), all (superusers)."""
     applications = StationApplication.objects.select_related("region", "station")
@@ -110,20 +142,53 @@ def application_list(*, actor) -> QuerySet[StationApplication]:
 register_scope(StationApplication, application_list)
 
 
-def application_regions() -> QuerySet[Region]:
-    """The places an application may name: counties (districts) and townships (streets)."""
-    return Region.objects.filter(level__in=APPLICATION_LEVELS).order_by("path")
+def application_regions(within: Sequence[Region] | None = None) -> QuerySet[Region]:
+    """The places an application may name: counties (districts) and townships (streets), of the
+    regions `within` when given (the portal passes those whose policy pays a one-time subsidy on
+    first recognition: stations may not read policies). An empty `within` offers nothing."""
+    regions = Region.objects.filter(level__in=APPLICATION_LEVELS).order_by("path")
+    if within is None:
+        return regions
+    if not within:
+        return regions.none()
+    under = Q()
+    for region in within:
+        under |= Q(path__startswith=region.path)
+    return regions.filter(under)
 
 
-def application_submit(*, data: dict, papers: dict, address: str) -> StationApplication:
-    """File an application from the public page.
+def application_paper_problems(papers: dict) -> dict[str, list[str]]:
+    """Every missing or refused paper at once, so one correction round suffices.
 
-    Before: `data` holds APPLICATION_FIELDS (region a Region), `papers` maps each paper kind of
-    APPLICATION_PAPERS to an uploaded file, and this address filed fewer than the hourly limit.
-    After: the application and its papers are saved (each checked by its content: PDF, JPG or PNG,
-    stored under a random name), one audit row records the filing, and the region's bureau is told.
-    Raises ValidationError (a dict by field, or a message) in Chinese; nothing is kept then.
+    Returns {paper kind: [what is wrong with it]} and, under "__all__", one line naming every
+    missing paper and one line per refused paper; {} when all is well. Each file is checked by its
+    content (PDF, JPG or PNG, size) but not stored.
     """
+    problems: dict[str, list[str]] = {}
+    summary: list[str] = []
+    missing = [kind for kind in REQUIRED_PAPERS if not papers.get(kind)]
+    if missing:
+        summary.append(f"请上传以下材料：{'、'.join(PAPER_LABELS[kind] for kind in missing)}。")
+        for kind in missing:
+            problems[kind] = ["必交材料，请选择文件。"]
+    for kind, label, _required in APPLICATION_PAPERS:
+        if not papers.get(kind):
+            continue
+        try:
+            check_evidence_file(papers[kind], max_bytes=PAPER_MAX_BYTES, allowed_types=IMAGE_AND_PDF_TYPES)
+        except EvidenceError as exc:
+            summary.append(f"{label}：{exc}")
+            problems[kind] = [str(exc)]
+    if summary:
+        problems["__all__"] = summary
+    return problems
+
+
+def application_problems(
+    *, data: dict, papers: dict, within: Sequence[Region] | None = None
+) -> dict[str, list[str]]:
+    """Every problem with an application, by field (and by paper kind, and "__all__"), in one pass:
+    the fields, the place (one of `application_regions(within)`) and every paper. {} when none."""
     application = StationApplication(
         **{name: (value.strip() if isinstance(value, str) else value) for name, value in data.items()}
     )
@@ -132,20 +197,44 @@ def application_submit(*, data: dict, papers: dict, address: str) -> StationAppl
         application.full_clean(exclude=["client_key"])
     except ValidationError as exc:
         errors.update(exc.message_dict)
-    if application.region_id is not None and application.region.level not in APPLICATION_LEVELS:
-        errors.setdefault("region", []).append("请选择站点所在的县（区）或乡镇（街道）。")
-    missing = [PAPER_LABELS[kind] for kind in REQUIRED_PAPERS if not papers.get(kind)]
-    if missing:
-        errors.setdefault("__all__", []).append(f"请上传以下材料：{'、'.join(missing)}。")
+    if application.region_id is not None:
+        if application.region.level not in APPLICATION_LEVELS:
+            errors.setdefault("region", []).append("请选择站点所在的县（区）或乡镇（街道）。")
+        elif not application_regions(within).filter(pk=application.region_id).exists():
+            errors.setdefault("region", []).append(
+                f"{application.region.name}不通过本页受理站点认定申请，请向所在地人社部门咨询。"
+            )
+    for key, messages in application_paper_problems(papers).items():
+        errors.setdefault(key, []).extend(messages)
+    return errors
+
+
+def application_submit(
+    *, data: dict, papers: dict, address: str, within: Sequence[Region] | None = None
+) -> StationApplication:
+    """File an application from the public page.
+
+    Before: `data` holds APPLICATION_FIELDS (region a Region), `papers` maps each paper kind of
+    APPLICATION_PAPERS to an uploaded file, the region is one of `application_regions(within)`,
+    and this address tried fewer times than the hourly limit (this attempt is recorded first,
+    whatever becomes of it).
+    After: the application and its papers are saved (each checked by its content: PDF, JPG or PNG,
+    stored under a random name), one audit row records the filing, and the region's bureau is told.
+    Raises ValidationError in Chinese, a message or every problem at once by field, by paper kind
+    and "__all__" (`application_problems`); nothing is kept then.
+    """
+    if not attempt_allowed(
+        kind=ApplicationAttempt.Kind.SUBMIT, address=address, limit=APPLICATION_ATTEMPTS_PER_ADDRESS_PER_HOUR
+    ):
+        raise ValidationError("提交过于频繁，请一小时后再试，或直接联系所在地人社部门。")
+    errors = application_problems(data=data, papers=papers, within=within)
     if errors:
         raise ValidationError(errors)
+    application = StationApplication(
+        **{name: (value.strip() if isinstance(value, str) else value) for name, value in data.items()}
+    )
     key = client_key(address)
     with transaction.atomic(), ExitStack() as stack:
-        recent = StationApplication.objects.filter(
-            client_key=key, submitted_at__gte=timezone.now() - timedelta(hours=1)
-        ).count()
-        if recent >= APPLICATIONS_PER_ADDRESS_PER_HOUR:
-            raise ValidationError("提交过于频繁，请一小时后再试，或直接联系所在地人社部门。")
         stored = {}
         for kind, _label, _required in APPLICATION_PAPERS:
             if not papers.get(kind):
@@ -190,9 +279,19 @@ def application_submit(*, data: dict, papers: dict, address: str) -> StationAppl
     return application
 
 
-def application_find(*, reference: str, credit_code: str) -> StationApplication | None:
+class TooManyLookups(Exception):
+    """This address looked up more applications in the past hour than LOOKUPS_PER_ADDRESS_PER_HOUR."""
+
+
+def application_find(*, reference: str, credit_code: str, address: str) -> StationApplication | None:
     """The application a reference number names, only with the credit code it was filed under:
-    the follow-up page shows its state to whoever holds both, never to someone guessing numbers."""
+    the follow-up page shows its state to whoever holds both, never to someone guessing numbers.
+    The reference ends in random letters and each address has LOOKUPS_PER_ADDRESS_PER_HOUR tries
+    an hour (raises TooManyLookups past them), so neither part can be counted through."""
+    if not attempt_allowed(
+        kind=ApplicationAttempt.Kind.LOOKUP, address=address, limit=LOOKUPS_PER_ADDRESS_PER_HOUR
+    ):
+        raise TooManyLookups
     pk = StationApplication.reference_pk(reference or "")
     if pk is None:
         return None
@@ -219,7 +318,7 @@ def application_site_check(
     Raises Forbidden for anyone but the bureau of the application's region, ValidationError
     without findings or with a day in the future or before the filing, InvalidTransition otherwise.
     """
-    require(_bureau_of(application, actor), "只有申请所在区域的人社局工作人员可以记录现场核查。")
+    require(_bureau_of(application, actor), "只有申请所在县（区）的人社局工作人员可以记录现场核查。")
     findings = (findings or "").strip()
     if not findings:
         raise ValidationError("请填写现场核查情况（场地、设施、人员、制度等）。")
@@ -240,7 +339,7 @@ def application_refuse(
     *, application: StationApplication, actor: User, reason: str, decided_on: date | None = None
 ) -> StationApplication:
     """Refuse recognition, with the reason the applicant reads on the follow-up page. Nothing is created."""
-    require(_bureau_of(application, actor), "只有申请所在区域的人社局工作人员可以作出认定决定。")
+    require(_bureau_of(application, actor), "只有申请所在县（区）的人社局工作人员可以作出认定决定。")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError("不予认定须写明理由，申请单位会在查询页看到。")
@@ -264,9 +363,7 @@ def station_code_for(region: Region, kind: str) -> str:
     The county's code keeps codes unique across the country and tells a clerk where a station is;
     the serial counts the county's stations of the kind that were given such a code.
     """
-    county = region
-    while county.level > Region.Level.COUNTY and county.parent is not None:
-        county = county.parent
+    county = county_of(region)
     # Two clerks recognising in the same county at once would count the same codes: the county's
     # row orders them (call inside the recognition's transaction).
     Region.objects.select_for_update().filter(pk=county.pk).first()
@@ -312,7 +409,7 @@ def application_station_create(
     (the password is never stored or recorded in clear). Each of the three writes its audit row.
     Raises Forbidden, ValidationError or InvalidTransition (nothing saved).
     """
-    require(_bureau_of(application, actor), "只有申请所在区域的人社局工作人员可以作出认定决定。")
+    require(_bureau_of(application, actor), "只有申请所在县（区）的人社局工作人员可以作出认定决定。")
     decided_on = _decision_day(decided_on, application)
     with transaction.atomic():
         locked = (
@@ -373,8 +470,8 @@ def application_station_create(
 
 
 def may_see_papers(actor, application: StationApplication) -> bool:
-    """The bureau that decides (and superusers) opens the papers: they hold an ID copy."""
-    return may_manage(actor, application.region)
+    """The county bureau that decides (and superusers) opens the papers: they hold an ID copy."""
+    return _bureau_of(application, actor)
 
 
 def application_paper_open(*, paper: StationApplicationPaper, actor: User) -> StationApplicationPaper:
@@ -384,7 +481,7 @@ def application_paper_open(*, paper: StationApplicationPaper, actor: User) -> St
     Raises Forbidden for anyone else, so nothing is sent unless the record was written.
     """
     application = paper.application
-    require(may_see_papers(actor, application), "只有申请所在区域的人社局工作人员可以查看申请材料。")
+    require(may_see_papers(actor, application), "只有申请所在县（区）的人社局工作人员可以查看申请材料。")
     personal_data_access_record(
         actor=actor,
         export=False,
@@ -399,7 +496,7 @@ def application_paper_open(*, paper: StationApplicationPaper, actor: User) -> St
 
 def application_contact_view(*, application: StationApplication, actor: User) -> str:
     """The contact's phone in full, for the bureau that arranges the on-site check; recorded."""
-    require(may_see_papers(actor, application), "只有申请所在区域的人社局工作人员可以查看联系人电话。")
+    require(may_see_papers(actor, application), "只有申请所在县（区）的人社局工作人员可以查看联系人电话。")
     personal_data_access_record(
         actor=actor,
         export=False,
@@ -415,15 +512,19 @@ def application_contact_view(*, application: StationApplication, actor: User) ->
 __all__ = [
     "APPLICATION_MOVES",
     "APPLICATION_TRANSITIONS",
+    "TooManyLookups",
     "application_contact_view",
     "application_find",
     "application_list",
     "application_paper_open",
+    "application_paper_problems",
+    "application_problems",
     "application_refuse",
     "application_regions",
     "application_site_check",
     "application_station_create",
     "application_submit",
+    "attempt_allowed",
     "may_see_papers",
     "station_code_for",
 ]

@@ -20,7 +20,7 @@ from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import F, Max, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.audit import changed_fields
@@ -258,6 +258,17 @@ class TargetProgress:
         """How far the log is behind the expected figure (0 when on or ahead of it)."""
         return max(self.expected - self.logged, 0)
 
+    @property
+    def done_share(self) -> Fraction | None:
+        """Logged ÷ expected, exact (None when nothing is expected yet)."""
+        return Fraction(self.logged, self.expected) if self.expected else None
+
+    @property
+    def percent_done(self) -> int | None:
+        """完成进度: logged ÷ expected as a whole percentage, rounded half up once from the exact ratio."""
+        share = self.done_share
+        return None if share is None else round_half_up_whole(share * 100)
+
 
 @dataclass(frozen=True)
 class ContractProgress:
@@ -265,10 +276,62 @@ class ContractProgress:
     on: datetime.date
     elapsed_days: int
     targets: list[TargetProgress] = field(default_factory=list)
+    # The first and last day of the measured period on which the station's log has a row (None
+    # when it has none): a period the log does not cover counts 0, and the page says so.
+    first_logged: datetime.date | None = None
+    last_logged: datetime.date | None = None
+    since: datetime.date | None = None
 
     @property
     def behind(self) -> list[TargetProgress]:
         return [t for t in self.targets if t.shortfall]
+
+    @property
+    def period(self) -> tuple[datetime.date, datetime.date] | None:
+        """The days measured (both included): from the contract's start (or `since`) to the
+        earlier of `on` and its end; None before it starts."""
+        if not self.elapsed_days:
+            return None
+        first = max(self.contract.start, self.since) if self.since else self.contract.start
+        return first, min(self.on, self.contract.end)
+
+    def period_words(self) -> str:
+        """The measured period in words: 自2023年6月1日至2025年5月31日（合同期满）."""
+        if self.period is None:
+            return f"合同自{_day(self.contract.start)}起执行，尚未开始，不计进度"
+        first, last = self.period
+        if last == self.contract.end:
+            return f"自{_day(first)}至{_day(last)}（合同期满）"
+        return f"自{_day(first)}至{_day(last)}（{'今日' if last == timezone.localdate() else '统计截止日'}）"
+
+    def log_gap_words(self) -> str:
+        """What of the measured period the work log has no day for (counted 0), or "" when the
+        log has days at both ends of it. Gaps between recorded days are not told: a station logs
+        working days only."""
+        if self.period is None:
+            return ""
+        first, last = self.period
+        if self.first_logged is None:
+            return f"工作日志在此期间（{(last - first).days + 1} 天）没有任何记录，按 0 计"
+        parts = []
+        if self.first_logged > first:
+            parts.append(
+                f"工作日志最早记录为{_day(self.first_logged)}，此前 {(self.first_logged - first).days} 天没有记录"
+            )
+        if self.last_logged < last:
+            parts.append(
+                f"最晚记录为{_day(self.last_logged)}，此后 {(last - self.last_logged).days} 天没有记录"
+            )
+        if not parts:
+            return ""
+        if len(parts) == 2:
+            return f"{parts[0]}；{parts[1]}，均按 0 计"
+        only = parts[0] if parts[0].startswith("工作日志") else "工作日志" + parts[0]
+        return f"{only}，按 0 计"
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def elapsed_days(contract: OperatingContract, on: datetime.date, since: datetime.date | None = None) -> int:
@@ -283,31 +346,47 @@ def contract_log_totals(
     *, contracts: list[OperatingContract], on: datetime.date, since: datetime.date | None = None
 ) -> dict[int, dict[str, int]]:
     """{contract id: {log field: total}} of each contract's station, from the contract's start (or
-    `since`, when later) to the earlier of `on` and its end. One query for any number of contracts.
+    `since`, when later) to the earlier of `on` and its end. One query for any number of contracts."""
+    return {pk: totals for pk, (totals, _first, _last) in _contract_log(contracts, on, since).items()}
+
+
+def _contract_log(
+    contracts: list[OperatingContract], on: datetime.date, since: datetime.date | None
+) -> dict[int, tuple[dict[str, int], datetime.date | None, datetime.date | None]]:
+    """{contract id: ({log field: total}, first logged day, last logged day)} within each
+    contract's measured period. One query for any number of contracts.
 
     `stations.worklog.work_log_totals` sums one period for many stations; here every contract has
     its own period, so the log's days are joined to the contracts and each summed within its own.
     The day conditions are in one `filter()` call, so they and the sums use the same join (a
     second call would join the log again and sum every day of the station).
     """
-    totals = {c.pk: dict.fromkeys(LOG_FIELD_NAMES, 0) for c in contracts}
-    if not totals:
-        return totals
+    result = {c.pk: (dict.fromkeys(LOG_FIELD_NAMES, 0), None, None) for c in contracts}
+    if not result:
+        return result
     rows = (
         OperatingContract.objects.filter(
             Q(station__work_log_days__day__gte=F("start")),
             Q(station__work_log_days__day__lte=F("end")),
             Q(station__work_log_days__day__lte=on),
             Q(station__work_log_days__day__gte=since) if since else Q(),
-            pk__in=list(totals),
+            pk__in=list(result),
         )
         .values("pk")
-        .annotate(**{name: Sum(f"station__work_log_days__{name}") for name in LOG_FIELD_NAMES})
+        .annotate(
+            first_logged=Min("station__work_log_days__day"),
+            last_logged=Max("station__work_log_days__day"),
+            **{name: Sum(f"station__work_log_days__{name}") for name in LOG_FIELD_NAMES},
+        )
         .order_by()
     )
     for row in rows:
-        totals[row["pk"]] = {name: row[name] or 0 for name in LOG_FIELD_NAMES}
-    return totals
+        result[row["pk"]] = (
+            {name: row[name] or 0 for name in LOG_FIELD_NAMES},
+            row["first_logged"],
+            row["last_logged"],
+        )
+    return result
 
 
 def contract_progress(
@@ -324,16 +403,19 @@ def contract_progress(
     whatever the number of contracts (one if `contracts` is already a list).
     """
     contracts = list(contracts)
-    totals = contract_log_totals(contracts=contracts, on=on, since=since)
+    log = _contract_log(contracts, on, since)
     result = []
     for contract in contracts:
         elapsed = elapsed_days(contract, on, since)
-        logged = totals[contract.pk]
+        logged, first_logged, last_logged = log[contract.pk]
         result.append(
             ContractProgress(
                 contract=contract,
                 on=on,
                 elapsed_days=elapsed,
+                first_logged=first_logged,
+                last_logged=last_logged,
+                since=since,
                 targets=[
                     TargetProgress(
                         field=name,
@@ -379,17 +461,18 @@ def contract_shortfalls(
     since: datetime.date | None = None,
     limit: int = 20,
 ) -> ShortfallPanel:
-    """The targets behind their expected progress on `on`, the worst `limit` first.
+    """The targets behind their expected progress on `on`, the lowest 完成进度 first, `limit` of them.
 
-    Worst is the largest share of the expected figure not done (logged 2 of an expected 10 is
-    further behind than 80 of 100), then the larger shortfall. Two queries whatever the number of
-    contracts.
+    完成进度 is logged ÷ expected (logged 2 of an expected 10, 20 %, is further behind than 80 of
+    100); the sort uses the exact ratio, so the whole percentages shown never run out of order
+    (rounding keeps order), and ties go to the larger shortfall. Two queries whatever the number
+    of contracts.
     """
     measured = contract_progress(contracts=contracts.select_related("station__region"), on=on, since=since)
     rows = [ShortfallRow(contract=p.contract, progress=t) for p in measured for t in p.behind]
     rows.sort(
         key=lambda r: (
-            -Fraction(r.progress.shortfall, r.progress.expected),
+            r.progress.done_share,  # never None: a target behind has something expected
             -r.progress.shortfall,
             r.station.code,
             r.progress.field,

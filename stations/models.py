@@ -430,6 +430,16 @@ APPLICATION_PAPERS: tuple[tuple[str, str, bool], ...] = (
 APPLICATION_REFERENCE_PREFIX = "RD"
 
 
+# Letters and digits not read one for another (0/O, 1/I/L) when an applicant types them back.
+REFERENCE_KEY_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def application_reference_key() -> str:
+    import secrets
+
+    return "".join(secrets.choice(REFERENCE_KEY_ALPHABET) for _ in range(4))
+
+
 class StationApplication(models.Model):
     """An organisation's application to have a new station recognised (认定申请表, 002 附件3).
 
@@ -462,6 +472,10 @@ class StationApplication(models.Model):
     # Personal data: stored encrypted, shown masked; the bureau sees it whole, each look recorded.
     contact_phone = EncryptedCharField("联系人手机号", max_length=32, validators=[phone_validator])
     client_key = models.CharField("提交来源标识", max_length=64, db_index=True, editable=False)
+    # Random letters ending the reference: the id alone is a sequence anyone could count through.
+    reference_key = models.CharField(
+        "受理编号校验码", max_length=4, default=application_reference_key, editable=False
+    )
     submitted_at = models.DateTimeField("提交时间", auto_now_add=True)
     status = models.CharField(
         "状态", max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True, editable=False
@@ -525,19 +539,24 @@ class StationApplication(models.Model):
 
     @property
     def reference(self) -> str:
-        """The number the applicant quotes (受理编号): RD-<year filed>-<id>, e.g. RD-2026-000012."""
+        """The number the applicant quotes (受理编号): RD-<year filed>-<id>-<random letters>,
+        e.g. RD-2026-000012-K7QX."""
         if self.pk is None or self.submitted_at is None:
             return ""
         from django.utils import timezone
 
-        return f"{APPLICATION_REFERENCE_PREFIX}-{timezone.localtime(self.submitted_at):%Y}-{self.pk:06d}"
+        filed = timezone.localtime(self.submitted_at)
+        return f"{APPLICATION_REFERENCE_PREFIX}-{filed:%Y}-{self.pk:06d}-{self.reference_key}"
 
     @staticmethod
     def reference_pk(text: str) -> int | None:
-        """The id a reference number names ("RD-2026-000012", any case, spaces around), or None."""
+        """The id a reference number names ("RD-2026-000012-K7QX", any case, spaces around; the
+        admin's search also takes it without the letters), or None."""
         import re
 
-        match = re.fullmatch(rf"{APPLICATION_REFERENCE_PREFIX}-\d{{4}}-(\d{{1,9}})", text.strip().upper())
+        match = re.fullmatch(
+            rf"{APPLICATION_REFERENCE_PREFIX}-\d{{4}}-(\d{{1,9}})(-[A-Z0-9]{{4}})?", text.strip().upper()
+        )
         return int(match.group(1)) if match else None
 
     @property
@@ -572,3 +591,25 @@ class StationApplicationPaper(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}：{self.name}"
+
+
+class ApplicationAttempt(models.Model):
+    """One use of the public application pages by a visitor (a keyed hash of the address, never the
+    address): filing an application, or looking one up. The rate limits count these rows, failed
+    attempts included (stations.applications.attempt_allowed); rows older than a day are deleted."""
+
+    class Kind(models.TextChoices):
+        SUBMIT = "submit", "提交认定申请"
+        LOOKUP = "lookup", "查询认定申请"
+
+    kind = models.CharField("类型", max_length=8, choices=Kind.choices)
+    client_key = models.CharField("来源标识", max_length=64)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "认定申请页访问"
+        verbose_name_plural = "认定申请页访问"
+        indexes = [models.Index(fields=["client_key", "kind", "at"], name="application_attempt_key")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from assessment.documents.score_sheet import RegionNames
@@ -40,13 +40,26 @@ from core.xlsx import XlsxSheet
 from stations.models import Region, Station, StationKind
 from stations.selectors import station_list
 from stations.worklog import LOG_FIELD_LABELS, LOG_FIELD_UNITS, work_log_totals
-from subsidies.models import ClaimKind, Payout, SubsidyClaim
+from subsidies.models import ClaimKind, Payout, Placement, SubsidyClaim
 
 KIND_LABELS = dict(StationKind.choices)
 SUBSIDY_LABELS = dict(ClaimKind.choices)
 CHUNK = 2000  # stations per query: the work log's totals are read for this many at a time
 COUNT_FORMAT = "0"
 PLACEMENTS = "placements"
+# A claim the station has handed in (submitted, under review, on notice, approved or paid): its
+# roster can no longer be replaced (subsidies.services.rosters), so the people on it are the ones
+# the claim stands on. A draft's or a returned claim's roster may still change; a refused one's was
+# not accepted.
+FILED = (
+    SubsidyClaim.Status.SUBMITTED,
+    SubsidyClaim.Status.REVIEWED,
+    SubsidyClaim.Status.NOTICED,
+    SubsidyClaim.Status.APPROVED,
+    SubsidyClaim.Status.PAID,
+)
+ROSTER_COLUMN = "花名册登记就业人数（人）"
+LOG_COLUMN = f"工作日志记录推荐就业人数（{LOG_FIELD_UNITS[PLACEMENTS]}，全年）"
 
 
 class _RegionPath:
@@ -67,6 +80,7 @@ class _Tally:
     recognised: int = 0
     paid: dict[str, Decimal] = field(default_factory=lambda: defaultdict(lambda: ZERO))
     placements: int = 0
+    rostered: int = 0
 
     def add(self, other: _Tally) -> None:
         self.stations += other.stations
@@ -75,6 +89,7 @@ class _Tally:
         for kind, amount in other.paid.items():
             self.paid[kind] += amount
         self.placements += other.placements
+        self.rostered += other.rostered
 
 
 @dataclass
@@ -86,7 +101,11 @@ class ConstructionSummaryTable(TableExport):
     - 本年新认定 / 累计认定: of those, recognised within the year / by its end;
     - 已拨付补助: claims for the year that have been paid, the payout's amount, by kind of subsidy
       (revoked stations included: the money was paid);
-    - 推荐成功就业: the placements in the stations' work log from 1 January to 31 December.
+    - 花名册登记就业人数: the rows of the stations' placement rosters (岗位推荐成功花名册) for the
+      year, of the stations whose yearly claim for the year has been handed in (`FILED`);
+    - 工作日志记录推荐就业人数: the placements in the stations' work log from 1 January to 31 December.
+    The two differ: a roster lists the people a claim stands on, the log what a station noted day by
+    day (a county may keep one and not the other), so both are shown, neither in place of the other.
     A county whose stations are all out of the reader's reach shows zeros, as does a county with none.
     """
 
@@ -114,6 +133,21 @@ class ConstructionSummaryTable(TableExport):
             .order_by()
             .values_list("claim__station_id", "claim__kind")
             .annotate(total=Sum("amount"))
+        )
+
+    def _rostered(self) -> QuerySet:
+        """(station, people on its roster) for the year's rosters behind a handed-in yearly claim."""
+        filed = SubsidyClaim.objects.filter(
+            station=OuterRef("station"),
+            year=self.year,
+            kind=ClaimKind.PERFORMANCE,
+            status__in=FILED,
+        )
+        return (
+            Placement.objects.filter(Exists(filed), station__in=self._stations().values("pk"), year=self.year)
+            .order_by()
+            .values_list("station_id")
+            .annotate(people=Count("pk"))
         )
 
     def subsidy_kinds(self, paid_kinds: set[str] = frozenset()) -> list[str]:
@@ -166,6 +200,8 @@ class ConstructionSummaryTable(TableExport):
         for station_id, subsidy_kind, total in self._paid():
             tallies[county_of[station_id]][kind_of[station_id]].paid[subsidy_kind] += total
             paid_kinds.add(subsidy_kind)
+        for station_id, people in self._rostered():
+            tallies[county_of[station_id]][kind_of[station_id]].rostered += people
         ids = list(county_of)
         start = datetime.date(self.year, 1, 1)
         for offset in range(0, len(ids), CHUNK):
@@ -187,7 +223,8 @@ class ConstructionSummaryTable(TableExport):
             "累计认定（个）",
             *paid,
             *([f"{self.year}年度已拨付补助合计（元）"] if len(paid) > 1 else []),
-            f"{LOG_FIELD_LABELS[PLACEMENTS]}（{LOG_FIELD_UNITS[PLACEMENTS]}，全年）",
+            ROSTER_COLUMN,
+            LOG_COLUMN,
         ]
 
     def _row(self, county: str, kind: str, tally: _Tally, subsidy_kinds: list[str]) -> list[object]:
@@ -200,11 +237,16 @@ class ConstructionSummaryTable(TableExport):
             tally.recognised,
             *paid,
             *([sum(paid, ZERO)] if len(paid) > 1 else []),
+            tally.rostered,
             tally.placements,
         ]
 
     def table(self) -> tuple[list[str], list[list[object]]]:
         """The header and every row: counties × kinds, a total per kind, then over every kind."""
+        header, rows, _ = self._table()
+        return header, rows
+
+    def _table(self) -> tuple[list[str], list[list[object]], list[str]]:
         counties, subsidy_kinds = self.tallies()
         rows: list[list[object]] = []
         by_kind = {kind: _Tally() for kind in self.kinds()}
@@ -220,7 +262,7 @@ class ConstructionSummaryTable(TableExport):
             for tally in by_kind.values():
                 everything.add(tally)
             rows.append(self._row(total_name, "全部类型", everything, subsidy_kinds))
-        return self.header(subsidy_kinds), rows
+        return self.header(subsidy_kinds), rows, subsidy_kinds
 
     def title(self) -> str:
         kinds = "、".join(KIND_LABELS.get(k, k) for k in self.kinds())
@@ -239,7 +281,9 @@ class ConstructionSummaryTable(TableExport):
             f"{issued}　　填报日期：{today.year}年{today.month}月{today.day}日",
         ]
 
-    def notes(self) -> Iterator[list[object]]:
+    def notes(self, subsidy_kinds: list[str]) -> Iterator[list[object]]:
+        """What each column of the main sheet counts, one line per column it has (a policy paying
+        nothing has no money column, so no line about money)."""
         year = self.year
         kinds = "、".join(KIND_LABELS.get(k, k) for k in self.kinds())
         yield [
@@ -249,24 +293,38 @@ class ConstructionSummaryTable(TableExport):
         yield ["统计时间", timezone.localtime()]
         yield [
             "站点数（个）",
-            f"导出时未被撤销资格、且在 {year} 年 12 月 31 日前已认定（或尚未认定）的站点；已撤销的不计。",
-        ]
-        yield [f"{year}年新认定（个）", f"上述站点中认定日期在 {year} 年内的。"]
-        yield ["累计认定（个）", f"上述站点中认定日期在 {year} 年 12 月 31 日及以前的。"]
-        yield [
-            "已拨付补助（元）",
-            f"申报年度为 {year} 年、截至导出时已登记拨付的补助，按拨付记录的金额，分补助类型合计；"
-            "站点后来被撤销资格的，已拨付的金额仍计入。",
+            f"导出时资格未被撤销的站点，包括认定日期在 {year} 年 12 月 31 日及以前的站点，"
+            f"和已登记但还没有认定日期的站点；认定日期在 {year + 1} 年 1 月 1 日及以后的、已撤销资格的站点不计。",
         ]
         yield [
-            LOG_FIELD_LABELS[PLACEMENTS],
-            f"各站工作日志台账中 {year} 年 1 月 1 日至 12 月 31 日登记的“{LOG_FIELD_LABELS[PLACEMENTS]}”人数之和。",
+            f"{year}年新认定（个）",
+            f"计入站点数的站点中，认定日期在 {year} 年 1 月 1 日至 12 月 31 日的。",
+        ]
+        yield ["累计认定（个）", f"计入站点数的站点中，有认定日期的（均在 {year} 年 12 月 31 日及以前）。"]
+        for kind in subsidy_kinds:
+            yield [
+                f"{year}年度已拨付{SUBSIDY_LABELS[kind]}（元）",
+                f"申报年度为 {year} 年、截至导出时已登记拨付的{SUBSIDY_LABELS[kind]}，按拨付记录的金额合计；"
+                "站点后来被撤销资格的，已拨付的金额仍计入。",
+            ]
+        if len(subsidy_kinds) > 1:
+            yield [f"{year}年度已拨付补助合计（元）", "以上各类已拨付补助之和。"]
+        yield [
+            ROSTER_COLUMN,
+            f"各站 {year} 年度岗位推荐成功花名册登记的人数之和，只计 {year} 年度绩效补助申报已提交"
+            "（含审核中、公示中、已批准和已拨付）的站点；申报未提交、退回修改或不予补助的不计。"
+            "同一人被两个站点的花名册登记的，各计一次。",
+        ]
+        yield [
+            LOG_COLUMN,
+            f"各站工作日志台账中 {year} 年 1 月 1 日至 12 月 31 日登记的“{LOG_FIELD_LABELS[PLACEMENTS]}”人数之和，"
+            "站点日常记录，不论是否申报补助；与花名册人数来源不同，二者可能不一致。",
         ]
 
     def sheets(self) -> list[XlsxSheet]:
-        header, rows = self.table()
-        money_columns = range(5, len(header) - 1)
-        formats = dict.fromkeys((2, 3, 4, len(header) - 1), COUNT_FORMAT)
+        header, rows, subsidy_kinds = self._table()
+        money_columns = range(5, len(header) - 2)
+        formats = dict.fromkeys((2, 3, 4, len(header) - 2, len(header) - 1), COUNT_FORMAT)
         formats |= dict.fromkeys(money_columns, MONEY_FORMAT)
         return [
             XlsxSheet(
@@ -274,8 +332,13 @@ class ConstructionSummaryTable(TableExport):
                 caption=self.caption(),
                 header=header,
                 rows=rows,
-                column_widths=[18, 16, 12, 14, 12, *[18] * len(money_columns), 18],
+                column_widths=[18, 16, 12, 14, 12, *[18] * len(money_columns), 18, 22],
                 number_formats=formats,
             ),
-            XlsxSheet(title="统计口径", header=["项目", "说明"], rows=self.notes(), column_widths=[18, 90]),
+            XlsxSheet(
+                title="统计口径",
+                header=["项目", "说明"],
+                rows=self.notes(subsidy_kinds),
+                column_widths=[30, 90],
+            ),
         ]

@@ -36,6 +36,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from assessment.contract_inputs import has_bound_figures, prime_bound_figures, sheet_bound_notes
 from assessment.documents.pdf import PdfWorkers, render_html, render_pdf
 from assessment.engine.scoring import annual_score
 from assessment.models import (
@@ -50,13 +51,7 @@ from assessment.policies.illustrative import illustrative_notice
 from assessment.scoring import column_result, compiled_policy, leaf_points
 from assessment.selectors import result_list, sheet_list
 from assessment.sheet_view import COLUMNS, SheetRow, sheet_rows
-from assessment.worklog_inputs import (
-    LogNote,
-    bound_inputs,
-    log_figures_settled,
-    prime_log_totals,
-    sheet_log_notes,
-)
+from assessment.worklog_inputs import LogNote, log_figures_settled
 from stations.models import Region, Station, User
 
 logger = logging.getLogger(__name__)
@@ -96,8 +91,9 @@ def tab_line(values: Iterable[Any], width: int = 6) -> str:
 
 def _period_data(sheet: ScoreSheet) -> dict[str, Any]:
     """One period's part of the fingerprint: its state, its three columns and, once the on-site
-    column is submitted with counts taken from the work log, the logged totals it was compared with
-    (the copy printed as "日志记录 N"). A sheet without any keeps the fingerprint it always had."""
+    column is submitted with counts taken from the work log or a contract's target, the figures it
+    was compared with (the copy printed as "日志记录 N" / "合同目标 N", one dict keyed by input
+    name). A sheet without any keeps the fingerprint it always had."""
     data = {
         "period": sheet.period,
         "status": sheet.status,
@@ -526,12 +522,10 @@ def station_sheet_groups(
         for sheet in rows.order_by("station__code", "period"):
             sheet.campaign = campaign  # one campaign object (and compiled policy) for the whole batch
             by_station.setdefault(sheet.station_id, []).append(sheet)
-        if bound_inputs(campaign.policy):
-            # The work-log figures of the chunk's sheets whose on-site column is still a draft, in
-            # one query, for their log notes; an assessed sheet prints the figures copied onto it.
-            prime_log_totals(
-                [sheet for group in by_station.values() for sheet in group if not log_figures_settled(sheet)]
-            )
+        if has_bound_figures(campaign.policy):
+            # The work-log and contract figures of the chunk's sheets whose on-site column is still a
+            # draft, one query per source, for their notes; an assessed sheet prints its copy.
+            prime_bound_figures([sheet for group in by_station.values() for sheet in group])
         found = {r.station_id: r for r in results.filter(station_id__in=chunk)}
         files: dict[int, list[Evidence]] = {}
         if with_evidence:
@@ -595,7 +589,7 @@ def build_document(
         annual_total=annual_total,
         matrix=matrix,
         notes=[note for page in periods for note in points_notes(page)],
-        log_notes=[(page.label, note) for page in periods for note in sheet_log_notes(page.sheet)],
+        log_notes=[(page.label, note) for page in periods for note in sheet_bound_notes(page.sheet)],
         annual_report=annual_report,
     )
 

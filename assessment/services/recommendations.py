@@ -105,11 +105,11 @@ def recommendations_create(
     """The county recommends units of its published campaign to its city, all or none.
 
     Before: the actor is bureau staff of the campaign's county (or a superuser), the campaign is a
-    county's and published, and each unit has a result in it, was not eliminated, and was not
-    recommended from it before. After: one recommendation per unit, addressed to the county's city
-    and province, with the self-evaluation (the mean of its sheets' self totals, when it made one)
-    and the county's result score in their columns, and an audit row each. Raises Forbidden or
-    ValidationError naming the units refused (nothing saved).
+    county's and published, and each unit has a result in it, was not eliminated, was eligible, is
+    not revoked, and was not recommended from it before. After: one recommendation per unit,
+    addressed to the county's city and province, with the self-evaluation (the mean of its sheets'
+    self totals, when it made one) and the county's result score in their columns, and an audit row
+    each. Raises Forbidden or ValidationError naming the units refused (nothing saved).
     """
     require(acts_for(actor, campaign.region), "只有本考核批次所在县（区）的人社局工作人员可以推荐单位。")
     region = campaign.region
@@ -149,6 +149,10 @@ def recommendations_create(
             refusals.append(f"“{station}”在本批次没有考核结果")
         elif result.eliminated:
             refusals.append(f"“{station}”末位淘汰，不能推荐")
+        elif not result.eligible:
+            refusals.append(f"“{station}”不符合参评条件，不能推荐")
+        elif result.station.status == Station.Status.REVOKED:
+            refusals.append(f"“{station}”已撤销认定，不能推荐")
         elif station.pk in already:
             refusals.append(f"“{station}”已从本批次推荐过")
     if refusals:
@@ -258,6 +262,12 @@ def recommendation_decide(
         raise ValidationError("请选择认定级别：省级、市级或区（县）级。")
     if recognise and on is None:
         raise ValidationError("请填写认定日期。")
+    # The date may become the station's first recognition (station_recognition_set), from which the
+    # one-time subsidy and eligibility count: it is a decision already made, within this round.
+    if recognise and on > timezone.localdate():
+        raise ValidationError("认定日期不能晚于今天。")
+    if recognise and on.year < recommendation.campaign.year:
+        raise ValidationError(f"认定日期不能早于推荐所依据的{recommendation.campaign.year}年度考核。")
     fields = {
         "score_province": value,
         "province_opinion": opinion,

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from assessment.contract_inputs import has_bound_figures, prime_bound_figures, sheet_bound_figures
 from assessment.engine.scoring import CompiledRubric
 from assessment.models import Campaign, CampaignStation, ScoreSheet
 from assessment.scoring import compiled_policy
@@ -26,11 +27,8 @@ from assessment.services.campaigns import require_bureau
 from assessment.services.sheets import SHEET_TRANSITIONS, _clean_raw
 from assessment.worklog_inputs import (
     LOG_REASON_PREFIX,
-    bound_inputs,
     log_figures_copy,
     missing_log_reasons,
-    prime_log_totals,
-    sheet_log_figures,
 )
 from core.permissions import Forbidden, is_active_user, may_manage
 from core.workflow import (
@@ -129,11 +127,12 @@ def sheets_record_onsite(
     Consumed `BULK_CHUNK` entries at a time, so a generator need not fit in memory. Raises
     SheetBatchError naming every problem (nothing saved), ValidationError, Forbidden.
 
-    Counts taken from the work log (`InputSpec.log`), for everyone: a value other than the logged
-    total needs its reason (`log:<input>` among the gap reasons), and the logged totals compared
-    are copied onto the sheet (`log_figures`), as `sheet_onsite_submit` does. With `log_reasons`
-    (the Excel import) an entry's reasons are those of the bound inputs only: they replace the
-    stored `log:` reasons and the items' gap reasons stay.
+    Counts taken from the work log (`InputSpec.log`) or a contract's target (`InputSpec.target`),
+    for everyone: a value other than the logged total or the target needs its reason
+    (`log:<input>` among the gap reasons), and the figures compared are copied onto the sheet
+    (`log_figures`), as `sheet_onsite_submit` does. With `log_reasons` (the Excel import) an
+    entry's reasons are those of the bound inputs only: they replace the stored `log:` reasons
+    and the items' gap reasons stay.
     """
     bureau = may_manage(actor, campaign.region)
     with transaction.atomic():
@@ -155,7 +154,7 @@ def sheets_record_onsite(
                     ).values_list("station_id", flat=True)
                 )
         _, rubric = compiled_policy(locked.policy)
-        bound = bound_inputs(locked.policy)
+        bound = has_bound_figures(locked.policy)
         read = [*_SHEET_PLACE, "status"] + ([] if bureau else ["self_packed", "self_total"])
         read += ["gap_reasons"] if bound or not bureau else []
         now = timezone.now()
@@ -186,8 +185,10 @@ def sheets_record_onsite(
             if bound:
                 for row in rows.values():
                     row.campaign = locked
-                # The chunk's logged totals: one query per period, whatever the number of sheets.
-                prime_log_totals(list(rows.values()))
+                # The chunk's logged totals and contract targets: one query per source and period,
+                # whatever the number of sheets (an assessed sheet recorded again compares the live
+                # figures, and its copy is made anew).
+                prime_bound_figures(list(rows.values()), live=True)
             for sheet_id, raw, reasons, findings in parts:
                 row = rows.get(sheet_id)
                 if row is None:
@@ -212,7 +213,7 @@ def sheets_record_onsite(
                 if isinstance(found, list):
                     problems.extend(found)
                     continue
-                figures = sheet_log_figures(row, live=True) if bound else {}
+                figures = sheet_bound_figures(row, live=True) if bound else {}
                 if figures:
                     explained = _clean_reasons(reasons) if reasons is not None else row.gap_reasons
                     unexplained = missing_log_reasons(figures, found[0], explained)

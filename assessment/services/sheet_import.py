@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
+from assessment.contract_inputs import campaign_contract_targets, target_bound_inputs
 from assessment.engine.inputs import TEXT_MAX_CHARS
 from assessment.models import Campaign, ScoreSheet
 from assessment.scoring import compiled_policy, input_names, unpack_with
@@ -76,12 +77,19 @@ def _input_columns(campaign: Campaign) -> list[tuple[str, str, str]]:
 
 
 LOG_REASON_SUFFIX = "与工作日志不一致的理由"
+TARGET_REASON_SUFFIX = "与运营合同目标不一致的理由"
 
 
 def _log_reason_columns(campaign: Campaign, columns: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
-    """(input name, header) of the reason column of every input taken from the work log, in column order."""
-    bound = bound_inputs(campaign.policy)
-    return [(name, f"{title}{LOG_REASON_SUFFIX}") for name, _, title in columns if name in bound]
+    """(input name, header) of the reason column of every input taken from the work log or a
+    contract's target, in column order (the reasons the on-site form asks beside them)."""
+    logged = bound_inputs(campaign.policy)
+    targets = target_bound_inputs(campaign.policy)
+    return [
+        (name, f"{title}{LOG_REASON_SUFFIX if name in logged else TARGET_REASON_SUFFIX}")
+        for name, _, title in columns
+        if name in logged or name in targets
+    ]
 
 
 def import_header(campaign: Campaign) -> list[str]:
@@ -114,6 +122,9 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
     # Counts taken from the work log start at the logged totals, as the on-site form does.
     logged = campaign_log_totals(campaign)
     bound = bound_inputs(campaign.policy)
+    # Counts taken from a contract's target start at it, as on site (none without a contract).
+    targets = campaign_contract_targets(campaign)
+    target_bound = target_bound_inputs(campaign.policy)
 
     def rows():
         for code, period, name, packed, station_id, reasons in values.iterator(chunk_size=2000):
@@ -123,6 +134,8 @@ def import_template_sheets(*, campaign: Campaign) -> list[XlsxSheet]:
                 value = inputs.get(input_name)
                 if value is None and input_name in bound and station_id in logged.get(period, {}):
                     value = logged[period][station_id][bound[input_name]]
+                if value is None and input_name in target_bound:
+                    value = targets.get(period, {}).get(station_id, {}).get(target_bound[input_name])
                 if input_type == "flag" and value is not None:
                     value = "是" if value else "否"
                 cells.append(value)

@@ -9,6 +9,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.contract_inputs import contract_self_inputs, sheet_bound_figures
 from assessment.models import Campaign, CampaignStation, Evidence, ScoreSheet
 from assessment.scoring import column_result, leaf_points, pack_inputs, score_inputs, unpack_inputs
 from assessment.services.campaigns import RESULTS_STANDING, require_bureau
@@ -17,7 +18,6 @@ from assessment.worklog_inputs import (
     LOG_REASON_PREFIX,
     log_figures_copy,
     missing_log_reasons,
-    sheet_log_figures,
 )
 from core.models import AuditEntry
 from core.notify import notify_after_commit
@@ -167,7 +167,9 @@ def sheet_self_save(*, sheet: ScoreSheet, actor: User, raw: dict[str, Any]) -> S
     and once submitted.
     """
     _require_self_evaluation_open(sheet, actor)
-    raw = _clean_raw(raw)
+    # A count taken from the operating contract's target is the contract's figure, not the
+    # operator's to lower (assessment/contract_inputs.py); typed only where there is none.
+    raw = contract_self_inputs(sheet, _clean_raw(raw))
     _, total, _ = score_inputs(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month, raw=raw)
     packed = pack_inputs(sheet.campaign.policy, raw)
     with transaction.atomic():
@@ -357,9 +359,10 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
         stored.campaign, stored.station = sheet.campaign, sheet.station
         result, total = _score_or_raise(sheet, stored.onsite_inputs)
         missing = [code for code in sheet_gaps(stored, result) if not stored.gap_reasons.get(code)]
-        # A count taken from the work log that differs from the logged total needs the assessor's
-        # reason too (assessment/worklog_inputs.py); the message goes beside the input itself.
-        figures = sheet_log_figures(sheet, live=True)
+        # A count taken from the work log or the contract's target that differs from that figure
+        # needs the assessor's reason too (assessment/worklog_inputs.py, contract_inputs.py); the
+        # message goes beside the input itself.
+        figures = sheet_bound_figures(sheet, live=True)
         unexplained = {
             key.removeprefix(LOG_REASON_PREFIX): message
             for key, message in missing_log_reasons(figures, stored.onsite_inputs, stored.gap_reasons).items()
@@ -374,7 +377,8 @@ def sheet_onsite_submit(*, sheet: ScoreSheet, actor: User) -> ScoreSheet:
                 }
                 | unexplained
             )
-        # The figures compared are kept with the sheet: the log may still change, the sheet not.
+        # The figures compared are kept with the sheet: the log and the contract may still change,
+        # the sheet not.
         copied = log_figures_copy(figures)
         ScoreSheet.objects.filter(pk=sheet.pk).update(onsite_total=total, log_figures=copied)
         sheet.log_figures = copied

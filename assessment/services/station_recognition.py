@@ -31,7 +31,7 @@ def application_recognise(
 ) -> Recognition:
     """Recognise the station an application asks for (已现场核查 → 已认定).
 
-    Before: the actor is bureau staff of the application's region (or a superuser) and the
+    Before: the actor is bureau staff of the application's county (or a superuser) and the
     application has been checked on site. After, in one transaction: the station exists (recognised
     on the decision day, active), its operator account with a one-time password, the application
     points to both, and the one-time entitlement of 002 is decided on the recognition day by the

@@ -27,11 +27,12 @@ from assessment.engine.validation import validate_rubric
 from assessment.models import Campaign, ScoreSheet
 from assessment.policies import SEED_POLICIES
 from assessment.policy_file import PolicyFileError, policy_file_text, read_policy_file
+from assessment.scoring import input_fields
 from assessment.services.campaigns import campaign_open
 from assessment.services.policies import policy_freeze, policy_install
 from stations.contracts import contract_save
 from stations.models import OperatingContract
-from tests.assessment.steps import assign_assessor
+from tests.assessment.steps import assign_assessor, self_evaluate
 from tests.factories import make_station, valid_credit_code
 
 HUIZHOU_FILE = Path(settings.BASE_DIR) / "assessment" / "policies" / "huizhou-2024.yaml"
@@ -229,15 +230,30 @@ def test_the_self_evaluation_shows_the_contracts_target_for_the_year_and_starts_
     assert input_value(page, "job_postings_done") is None  # typed by hand: nothing to take
 
 
-def test_a_value_typed_by_the_operator_is_not_replaced_by_the_target(client, world, target_sheet):
+def test_the_operator_cannot_restate_the_contracts_target(client, world, target_sheet):
+    # The target is the contract's: shown read-only at it, and a lower figure posted anyway (an
+    # edited page) is not what the self column keeps.
     sign(world, world.station_a)
+    client.force_login(world.operator_a)
+    url = reverse("assessment:sheet_self_edit", args=[target_sheet.pk])
+    client.post(url, {"job_postings_target": "30", "save": ""})
+
+    assert reload_sheet(target_sheet).self_inputs["job_postings_target"] == "60"
+    page = client.get(url).content.decode()
+    assert input_value(page, "job_postings_target") == "60"
+    assert re.search(r'<input[^>]*name="job_postings_target"[^>]*readonly', page)
+    assert "取自运营合同，不能修改" in page
+    assert "合同目标：60 条" in page
+
+
+def test_without_a_contract_the_operator_types_the_target(client, world, target_sheet):
     client.force_login(world.operator_a)
     url = reverse("assessment:sheet_self_edit", args=[target_sheet.pk])
     client.post(url, {"job_postings_target": "100", "save": ""})
 
     page = client.get(url).content.decode()
     assert input_value(page, "job_postings_target") == "100"
-    assert "合同目标：60 条" in page
+    assert not re.search(r'<input[^>]*name="job_postings_target"[^>]*readonly', page)
 
 
 def test_the_on_site_form_shows_and_prefills_the_target(client, world, target_sheet):
@@ -291,6 +307,170 @@ def test_a_sheet_without_a_bound_input_shows_no_target(client, world, sheet):
     sign(world, world.station_a)
     page = self_page(client, world, sheet)
     assert "合同目标" not in page and "无运营合同" not in page
+
+
+# --- on site: a difference needs its reason, and the figure compared stays ---------------------
+
+
+def complete_inputs(campaign, station) -> dict[str, str]:
+    """Every points item at its maximum and 30 postings done (the target is the test's)."""
+    fields = input_fields(campaign.policy, kind=station.kind, month=None)
+    return {name: str(most) for name, kind, _, most in fields if kind == "points"} | {
+        "job_postings_done": "30"
+    }
+
+
+@pytest.fixture
+def onsite_target_sheet(world, target_sheet) -> ScoreSheet:
+    """The operator self-evaluated before the contract was signed, claiming a target of 40; the
+    contract then says 60 for 2024; the assessor is assigned and declared."""
+    inputs = complete_inputs(target_sheet.campaign, world.station_a)
+    self_evaluate(target_sheet, operator=world.operator_a, raw={**inputs, "job_postings_target": "40"})
+    sign(world, world.station_a)
+    assign_assessor(target_sheet, assessor=world.assessor_a, bureau=world.bureau_a)
+    return reload_sheet(target_sheet)
+
+
+def test_the_on_site_form_starts_from_the_contract_not_the_operators_figure(
+    client, world, onsite_target_sheet
+):
+    assert onsite_target_sheet.self_inputs["job_postings_target"] == "40"
+    client.force_login(world.assessor_a)
+
+    page = client.get(reverse("assessment:sheet_onsite_edit", args=[onsite_target_sheet.pk])).content.decode()
+
+    assert input_value(page, "job_postings_target") == "60"
+    assert input_value(page, "job_postings_done") == "30"  # the rest from the operator, as before
+    assert "与运营合同目标不一致时，写明核实情况" in page
+
+
+def test_an_on_site_target_other_than_the_contracts_needs_the_reason_and_stays_when_corrected(
+    client, world, onsite_target_sheet
+):
+    from assessment.documents.score_sheet import score_sheet_html, station_document, station_fingerprint
+
+    client.force_login(world.assessor_a)
+    url = reverse("assessment:sheet_onsite_edit", args=[onsite_target_sheet.pk])
+    posted = {**complete_inputs(onsite_target_sheet.campaign, world.station_a), "job_postings_target": "40"}
+
+    refused = client.post(url, {**posted, "findings": "", "submit": ""})
+
+    assert refused.status_code == 200
+    assert (
+        "与运营合同约定的目标不一致，请写明核实情况（合同目标 60，现场填写 40）" in refused.content.decode()
+    )
+    assert reload_sheet(onsite_target_sheet).status == ScoreSheet.Status.SUBMITTED
+
+    reason = "合同补充协议将下半年目标调减为 80 条"
+    accepted = client.post(
+        url, {**posted, "findings": "", "gap_log:job_postings_target": reason, "submit": ""}
+    )
+
+    assert accepted.status_code == 302
+    sheet = reload_sheet(onsite_target_sheet)
+    assert sheet.status == ScoreSheet.Status.ASSESSED
+    assert sheet.gap_reasons == {"log:job_postings_target": reason}
+    assert sheet.log_figures == {"job_postings_target": 60}
+    note = f"合同目标 60，现场核实 40：{reason}"
+    detail_url = reverse("assessment:sheet_detail", args=[sheet.pk])
+    assert note in client.get(detail_url).content.decode()
+    printed_before = station_fingerprint(campaign=sheet.campaign, station=world.station_a)
+    assert f"与运营合同目标不一致：</b>运营合同约定岗位信息目标（条），{note}" in score_sheet_html(
+        station_document(campaign=sheet.campaign, station=world.station_a, actor=None)
+    )
+
+    # The bureau corrects the contract afterwards (240 over the contract: 120 for 2024): the
+    # assessed sheet still says what the assessor compared, and prints the same.
+    OperatingContract.objects.filter(station=world.station_a).update(target_job_postings=240)
+    assert sheet_target_figures(reload_sheet(sheet))["job_postings_target"].value == 60
+    assert note in client.get(detail_url).content.decode()
+    document = station_document(campaign=sheet.campaign, station=world.station_a, actor=None)
+    assert note in score_sheet_html(document)
+    assert document.fingerprint == printed_before
+    # The copy is what the fingerprint covers.
+    ScoreSheet.objects.filter(pk=sheet.pk).update(log_figures={"job_postings_target": 120})
+    assert station_fingerprint(campaign=sheet.campaign, station=world.station_a) != printed_before
+
+
+def test_the_contracts_target_confirmed_needs_no_reason(client, world, onsite_target_sheet):
+    client.force_login(world.assessor_a)
+    url = reverse("assessment:sheet_onsite_edit", args=[onsite_target_sheet.pk])
+    posted = {**complete_inputs(onsite_target_sheet.campaign, world.station_a), "job_postings_target": "60"}
+
+    assert client.post(url, {**posted, "findings": "", "submit": ""}).status_code == 302
+    sheet = reload_sheet(onsite_target_sheet)
+    assert (sheet.status, sheet.gap_reasons, sheet.log_figures) == (
+        ScoreSheet.Status.ASSESSED,
+        {},
+        {"job_postings_target": 60},
+    )
+
+
+def test_a_draft_on_site_column_reads_the_contract_as_it_is_now(client, world, onsite_target_sheet):
+    client.force_login(world.assessor_a)
+    url = reverse("assessment:sheet_onsite_edit", args=[onsite_target_sheet.pk])
+    assert "合同目标：60 条" in client.get(url).content.decode()
+    OperatingContract.objects.filter(station=world.station_a).update(target_job_postings=240)
+    assert "合同目标：120 条" in client.get(url).content.decode()
+
+
+def test_without_a_contract_on_site_no_reason_is_asked(client, world, target_sheet):
+    inputs = {**complete_inputs(target_sheet.campaign, world.station_a), "job_postings_target": "40"}
+    self_evaluate(target_sheet, operator=world.operator_a, raw=inputs)
+    assign_assessor(target_sheet, assessor=world.assessor_a, bureau=world.bureau_a)
+    client.force_login(world.assessor_a)
+    url = reverse("assessment:sheet_onsite_edit", args=[target_sheet.pk])
+
+    assert input_value(client.get(url).content.decode(), "job_postings_target") == "40"
+    assert client.post(url, {**inputs, "findings": "", "submit": ""}).status_code == 302
+    sheet = reload_sheet(target_sheet)
+    assert (sheet.status, sheet.log_figures) == (ScoreSheet.Status.ASSESSED, {})
+
+
+# --- the Excel import asks the same ------------------------------------------------------------
+
+
+def test_the_import_starts_at_the_target_and_refuses_another_without_its_reason(world, target_campaign):
+    from assessment.services.sheet_import import (
+        SheetImportError,
+        import_template_sheets,
+        sheets_import_inputs,
+    )
+    from core.xlsx import column_letter
+    from tests.assessment.test_log_bound_inputs import import_file
+
+    sign(world, world.station_a)
+    template = import_template_sheets(campaign=target_campaign)[0]
+    header = template.header
+    assert header[-1] == "运营合同约定岗位信息目标（条）（job_postings_target）与运营合同目标不一致的理由"
+    column = header.index("运营合同约定岗位信息目标（条）（job_postings_target）")
+    assert [row[column] for row in template.rows] == [60]
+    inputs = {**complete_inputs(target_campaign, world.station_a), "job_postings_target": 40}
+
+    with pytest.raises(SheetImportError) as refused:
+        sheets_import_inputs(
+            campaign=target_campaign, actor=world.bureau_a, file=import_file(target_campaign, inputs)
+        )
+
+    assert [str(problem) for problem in refused.value.problems] == [
+        f"第 2 行 {column_letter(len(header) - 1)} 列：运营合同约定岗位信息目标（条）"
+        "与运营合同约定的目标不一致，请写明核实情况（合同目标 60，现场填写 40）"
+    ]
+    sheet = ScoreSheet.objects.get(campaign=target_campaign, station=world.station_a)
+    assert (sheet.status, sheet.log_figures) == (ScoreSheet.Status.DRAFT, {})
+
+    reason = "补充协议调减目标"
+    done = sheets_import_inputs(
+        campaign=target_campaign,
+        actor=world.bureau_a,
+        file=import_file(target_campaign, {**inputs, "与运营合同目标不一致的理由": reason}),
+    )
+
+    assert done == 1
+    sheet = reload_sheet(sheet)
+    assert sheet.status == ScoreSheet.Status.ASSESSED
+    assert sheet.gap_reasons == {"log:job_postings_target": reason}
+    assert sheet.log_figures == {"job_postings_target": 60}
 
 
 # --- queries ----------------------------------------------------------------------------------

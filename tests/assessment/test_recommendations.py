@@ -266,6 +266,45 @@ def test_a_unit_is_recommended_once_and_only_from_a_published_campaign(world, op
         )
 
 
+def test_an_ineligible_or_revoked_unit_is_not_recommended(world, published):
+    CampaignResult.objects.filter(campaign=published, station=world.station_a).update(eligible=False)
+    with pytest.raises(ValidationError, match="不符合参评条件，不能推荐。未推荐任何单位"):
+        recommend(world, published)
+    CampaignResult.objects.filter(campaign=published, station=world.station_a).update(eligible=True)
+    Station.objects.filter(pk=world.station_a.pk).update(status=Station.Status.REVOKED)
+    with pytest.raises(ValidationError, match="已撤销认定，不能推荐"):
+        recommend(world, published)
+    assert not Recommendation.objects.exists()
+
+
+def test_a_recognition_date_after_today_or_before_the_campaign_year_is_refused(world, published, people):
+    Station.objects.filter(pk=world.station_a.pk).update(recognized_on=None, recognition_level="")
+    rec = recommend(world, published)
+    recommendation_city_review(recommendation=rec, actor=people["city"], score="90", forward=True, opinion="")
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    for on, words in (
+        (tomorrow, "认定日期不能晚于今天"),
+        (datetime.date(2023, 12, 31), "不能早于推荐所依据的2024年度考核"),
+    ):
+        with pytest.raises(ValidationError, match=words):
+            recommendation_decide(
+                recommendation=rec, actor=people["province"], score="92", level="city", on=on, opinion=""
+            )
+    rec.refresh_from_db()
+    station = Station.objects.get(pk=world.station_a.pk)
+    # Nothing moved: the recommendation still awaits the province, the station has no date.
+    assert (rec.status, station.recognized_on) == (S.CITY_REVIEWED, None)
+    recommendation_decide(
+        recommendation=rec,
+        actor=people["province"],
+        score="92",
+        level="city",
+        on=datetime.date(2024, 1, 1),
+        opinion="",
+    )
+    assert Station.objects.get(pk=world.station_a.pk).recognized_on == datetime.date(2024, 1, 1)
+
+
 def test_a_score_out_of_range_is_refused_in_words(world, published, people):
     rec = recommend(world, published)
     for raw, words in (("101", "须在 0 到 100.00 分之间"), ("九十", "市级评分不是数字"), ("-1", "须在 0 到")):
@@ -519,3 +558,33 @@ def test_the_province_selects_on_its_results_list_and_a_county_reads_its_own(
     assert "乙市城中零工驿站" in client.get(listing).content.decode()
     client.force_login(world.bureau_a)
     assert "乙市城中零工驿站" not in client.get(listing).content.decode()
+
+
+def test_a_decided_items_move_pages_show_the_reason_and_the_way_back_not_the_form(
+    client, world, published, people
+):
+    rec = recommend(world, published)
+    decide_url = reverse("admin:assessment_recommendation_decide", args=[rec.pk])
+    recommendation_city_review(recommendation=rec, actor=people["city"], score="90", forward=True, opinion="")
+    client.force_login(people["province"])
+    assert 'name="outcome"' in client.get(decide_url).content.decode()  # awaiting the province: the form
+    recommendation_decide(
+        recommendation=rec,
+        actor=people["province"],
+        score="92",
+        level="city",
+        on=datetime.date(2025, 1, 8),
+        opinion="",
+    )
+    change_url = reverse("admin:assessment_recommendation_change", args=[rec.pk])
+    for user, url in (
+        (people["province"], decide_url),
+        (people["city"], reverse("admin:assessment_recommendation_city_review", args=[rec.pk])),
+    ):
+        client.force_login(user)
+        page = client.get(url).content.decode()
+        assert "当前状态下不能办理此事项。" in page
+        assert "（已认定为市级）" in page
+        assert f'<a href="{change_url}">返回推荐记录</a>' in page
+        content = page.split('id="content"', 1)[1]
+        assert "<form" not in content and 'name="score"' not in content

@@ -39,7 +39,8 @@ HEADER = [
     "2024年新认定（个）",
     "累计认定（个）",
     "2024年度已拨付年度绩效补助（元）",
-    "推荐成功就业（人，全年）",
+    "花名册登记就业人数（人）",
+    "工作日志记录推荐就业人数（人，全年）",
 ]
 FORBIDDEN = ("附件7", "附件", "seeds/", "泉人社规", "云人社", ".py", ".yaml", "yunmeng-2024")
 
@@ -110,13 +111,13 @@ def test_a_city_gets_a_row_per_county_and_kind_then_the_totals(built):
 
     assert rows[0] == HEADER
     assert rows[1:] == [
-        ["云梦县", "零工驿站", 4, 1, 3, D("110000.00"), 5],
-        ["云梦县", "家门口就业服务站", 1, 1, 1, D("0.00"), 1],
-        ["应城市", "零工驿站", 1, 0, 1, D("0.00"), 0],
-        ["应城市", "家门口就业服务站", 1, 1, 1, D("0.00"), 5],
-        ["孝感市合计", "零工驿站", 5, 1, 4, D("110000.00"), 5],
-        ["孝感市合计", "家门口就业服务站", 2, 2, 2, D("0.00"), 6],
-        ["孝感市合计", "全部类型", 7, 3, 6, D("110000.00"), 11],
+        ["云梦县", "零工驿站", 4, 1, 3, D("110000.00"), 9, 5],
+        ["云梦县", "家门口就业服务站", 1, 1, 1, D("0.00"), 0, 1],
+        ["应城市", "零工驿站", 1, 0, 1, D("0.00"), 0, 0],
+        ["应城市", "家门口就业服务站", 1, 1, 1, D("0.00"), 0, 5],
+        ["孝感市合计", "零工驿站", 5, 1, 4, D("110000.00"), 9, 5],
+        ["孝感市合计", "家门口就业服务站", 2, 2, 2, D("0.00"), 0, 6],
+        ["孝感市合计", "全部类型", 7, 3, 6, D("110000.00"), 9, 11],
     ]
 
 
@@ -126,6 +127,7 @@ def test_counts_and_money_carry_their_excel_formats(built):
     assert worksheet.cell(row=first + 1, column=3).number_format == "0"
     assert worksheet.cell(row=first + 1, column=6).number_format == "#,##0.00"
     assert worksheet.cell(row=first + 1, column=7).number_format == "0"
+    assert worksheet.cell(row=first + 1, column=8).number_format == "0"
     assert worksheet.cell(row=first + 1, column=6).data_type == "n"  # a number, not text
 
 
@@ -138,7 +140,7 @@ def test_the_county_campaign_reports_its_own_county_only(built):
         ["云梦县合计", "家门口就业服务站"],
         ["云梦县合计", "全部类型"],
     ]
-    assert rows[-1][2:] == [5, 2, 4, D("110000.00"), 6]
+    assert rows[-1][2:] == [5, 2, 4, D("110000.00"), 9, 6]
 
 
 def test_a_reader_counts_only_the_stations_in_reach(built):
@@ -147,8 +149,10 @@ def test_a_reader_counts_only_the_stations_in_reach(built):
         _sheet(ConstructionSummaryTable(campaign=_campaign(built.city), actor=built.auditor_a).xlsx())[1]
     )
     by_row = {(row[0], row[1]): row[2:] for row in rows[1:]}
-    assert by_row[("应城市", "零工驿站")] == by_row[("应城市", "家门口就业服务站")] == [0, 0, 0, D("0.00"), 0]
-    assert by_row[("孝感市合计", "全部类型")] == [5, 2, 4, D("110000.00"), 6]
+    assert (
+        by_row[("应城市", "零工驿站")] == by_row[("应城市", "家门口就业服务站")] == [0, 0, 0, D("0.00"), 0, 0]
+    )
+    assert by_row[("孝感市合计", "全部类型")] == [5, 2, 4, D("110000.00"), 9, 6]
 
 
 def test_a_policy_with_a_one_time_subsidy_shows_it_and_the_total_column(quanzhou_world):
@@ -158,7 +162,8 @@ def test_a_policy_with_a_one_time_subsidy_shows_it_and_the_total_column(quanzhou
         "2024年度已拨付年度绩效补助（元）",
         "2024年度已拨付一次性运营补助（元）",
         "2024年度已拨付补助合计（元）",
-        "推荐成功就业（人，全年）",
+        "花名册登记就业人数（人）",
+        "工作日志记录推荐就业人数（人，全年）",
     ]
 
 
@@ -203,8 +208,8 @@ def test_the_workbook_reads_as_the_bureaus_document_with_nothing_internal(built)
         assert forbidden not in text, forbidden
     assert not re.search(r"〔\d{4}〕\d+号", text)  # no document numbers
     notes = {row[0].value: row[1].value for row in workbook["统计口径"].iter_rows(min_row=2)}
-    assert "已撤销的不计" in notes["站点数（个）"]
-    assert "2024 年 1 月 1 日至 12 月 31 日" in notes["推荐成功就业"]
+    assert "已撤销资格的站点不计" in notes["站点数（个）"]
+    assert "2024 年 1 月 1 日至 12 月 31 日" in notes["工作日志记录推荐就业人数（人，全年）"]
     assert all(
         cell.data_type != "f" for sheet in workbook.worksheets for row in sheet.iter_rows() for cell in row
     )
@@ -219,4 +224,81 @@ def test_the_city_downloads_it_from_the_campaign_page_through_a_job(client, buil
     response = download_through_job(client, url)
     assert response.status_code == 200
     _, worksheet = _sheet(b"".join(response.streaming_content))
-    assert _rows(worksheet)[-1] == ["孝感市合计", "全部类型", 7, 3, 6, D("110000.00"), 11]
+    assert _rows(worksheet)[-1] == ["孝感市合计", "全部类型", 7, 3, 6, D("110000.00"), 9, 11]
+
+
+# --- browser-walk fixes: the rosters beside the log, notes for the columns present ----------------
+
+
+def _roster_rows(station, year: int, count: int) -> None:
+    from subsidies.models import Placement, PlacementRoster
+
+    roster = PlacementRoster.objects.create(station=station, year=year, source_name="r.xlsx", row_count=count)
+    for row in range(count):
+        Placement.objects.create(
+            roster=roster,
+            row_number=row + 2,
+            name=f"某{row}",
+            id_number="11010519491231002X",
+            phone="13800138000",
+            employer="某公司",
+            job="普工",
+            start_date=datetime.date(year, 3, 1),
+            wage=D("3000"),
+            year=year,
+            station=station,
+        )
+
+
+def test_the_roster_column_counts_the_people_behind_the_years_handed_in_claims(built):
+    from subsidies.models import SubsidyClaim
+
+    # AAA-01 (paid), AAA-07 (paid, revoked since) and AAA-08 (approved) have 3 people each on
+    # their 2024 rosters. AAA-08's claim sent back for correction: its roster may change, so it
+    # does not count; AAA-01's 2025 roster is another year's.
+    SubsidyClaim.objects.filter(station__code="AAA-08").update(status=SubsidyClaim.Status.RETURNED)
+    _roster_rows(built.station_a, 2025, 2)
+    # BBB-01 has a 2024 roster but no claim at all: not counted either.
+    _roster_rows(built.station_b, 2024, 4)
+
+    rows = _rows(_sheet(ConstructionSummaryTable(campaign=_campaign(built.city), actor=None).xlsx())[1])
+
+    by_row = {(row[0], row[1]): row[-2:] for row in rows[1:]}  # [花名册, 工作日志]
+    assert by_row[("云梦县", "零工驿站")] == [6, 5]  # 3 + 3 on the rosters; the log's 3 + 2
+    assert by_row[("应城市", "零工驿站")] == [0, 0]
+    assert by_row[("孝感市合计", "全部类型")] == [6, 11]
+
+
+def test_the_notes_explain_each_column_present_and_say_plainly_which_stations_count(built):
+    workbook, _ = _sheet(ConstructionSummaryTable(campaign=_campaign(built.city), actor=None).xlsx())
+    notes = {row[0].value: row[1].value for row in workbook["统计口径"].iter_rows(min_row=2)}
+    assert list(notes)[2:] == HEADER[2:]  # one line per column, in the sheet's order
+    assert "（或尚未认定）" not in notes["站点数（个）"]
+    assert notes["站点数（个）"] == (
+        "导出时资格未被撤销的站点，包括认定日期在 2024 年 12 月 31 日及以前的站点，和已登记但还没有认定日期的站点；"
+        "认定日期在 2025 年 1 月 1 日及以后的、已撤销资格的站点不计。"
+    )
+    assert "绩效补助申报已提交" in notes["花名册登记就业人数（人）"]
+
+
+def test_a_policy_paying_nothing_has_no_money_column_nor_a_note_about_money(db):
+    from stations.models import Region
+    from tests.factories import make_region
+
+    city = Region.objects.get(code="350500")
+    county = make_region("350599", "某区", Region.Level.COUNTY, city)
+    campaign = Campaign.objects.create(
+        code="hz-like-2024",
+        name="某区2024年度就业服务站星级评定",
+        policy=Policy.objects.filter(code="huizhou-2024").order_by("-version").first(),
+        region=county,
+        year=2024,
+        self_evaluation_due=timezone.now() + datetime.timedelta(days=10),
+        onsite_due=timezone.localdate() + datetime.timedelta(days=20),
+        assessed_on=datetime.date(2024, 11, 30),
+    )
+    workbook, worksheet = _sheet(ConstructionSummaryTable(campaign=campaign, actor=None).xlsx())
+    header = _rows(worksheet)[0]
+    notes = [row[0].value for row in workbook["统计口径"].iter_rows(min_row=2)]
+    assert not any("拨付" in name for name in (*header, *notes))
+    assert notes[2:] == header[2:]

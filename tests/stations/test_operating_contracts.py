@@ -7,6 +7,7 @@ the targets by elapsed time, and the campaign page lists the stations behind.
 
 import datetime
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -365,7 +366,13 @@ def test_the_campaign_page_lists_the_stations_behind_their_contract_targets(clie
     assert "2024年1月1日至2024年12月31日，参评站点的运营合同 2 份，1 个站点的 1 项目标落后于进度" in page
     row = page.split("AAA-01 甲县城关零工驿站</a></td>", 1)[1].split("</tr>", 1)[0]
     assert "推荐成功就业" in row
-    assert [cell.split("</td>")[0] for cell in row.split("<td>")[2:]] == ["120 人", "18 人", "30 人", "12 人"]
+    assert [cell.split("</td>")[0] for cell in row.split("<td>")[2:]] == [
+        "120 人",
+        "18 人",
+        "30 人",
+        "12 人",
+        "60%",
+    ]
     assert "AAA-09" not in page  # on its progress: not listed
     assert reverse("admin:stations_operatingcontract_changelist") + f"?region={world.county_a.pk}" in page
 
@@ -514,3 +521,79 @@ def test_the_campaign_panel_measures_no_further_than_the_campaigns_31_december(w
     (row,) = panel.rows
     # 120 × 90 ÷ 360 = 30 expected by 31 December; 18 logged in 2024 (January's 50 left out).
     assert (row.progress.expected, row.progress.logged, row.progress.shortfall) == (30, 18, 12)
+
+
+# --- browser-walk fixes: the period in words, the log's uncovered days, 完成进度 -------------------
+
+
+def test_the_contract_page_states_its_period_and_the_days_the_log_does_not_cover(client, world):
+    """Huizhou's case: a contract from 2023-06-01 to 2025-05-31, a log holding 2024 only."""
+    contract = saved(world, start=datetime.date(2023, 6, 1), end=datetime.date(2025, 5, 31))
+    log(world.station_a, datetime.date(2024, 1, 1), placements=10)
+    log(world.station_a, datetime.date(2024, 12, 31), placements=8)
+    client.force_login(world.bureau_a)
+
+    page = client.get(reverse("admin:stations_operatingcontract_change", args=[contract.pk])).content.decode()
+
+    assert "统计期间：自2023年6月1日至2025年5月31日（合同期满），合同已执行 731 天（共 731 天）" in page
+    # June to December 2023: 30+31+31+30+31+30+31 = 214 days; January to May 2025: 151 days.
+    assert (
+        "工作日志最早记录为2024年1月1日，此前 214 天没有记录；"
+        "最晚记录为2024年12月31日，此后 151 天没有记录，均按 0 计。" in page
+    )
+    assert "<td>推荐成功就业</td><td>120 人</td><td>18 人</td><td>120 人</td><td>差 102 人</td>" in page
+
+
+def test_a_contract_with_no_log_day_in_its_period_says_so_and_one_fully_logged_says_nothing(world):
+    contract = saved(world)
+    on = datetime.date(2024, 10, 12)
+    (empty,) = contract_progress(contracts=[contract], on=on)
+    assert empty.period_words() == "自2024年10月3日至2024年10月12日（统计截止日）"
+    assert empty.log_gap_words() == "工作日志在此期间（10 天）没有任何记录，按 0 计"
+    log(world.station_a, START, placements=1)
+    log(world.station_a, on, placements=1)
+    (covered,) = contract_progress(contracts=[contract], on=on)
+    assert covered.log_gap_words() == ""
+    (later,) = contract_progress(contracts=[contract], on=datetime.date(2024, 10, 20))
+    assert later.log_gap_words() == "工作日志最晚记录为2024年10月12日，此后 8 天没有记录，按 0 计"
+
+
+def test_the_campaign_panel_shows_and_sorts_by_the_share_done(client, world):
+    # Each contract from 2024-10-03 over 360 days: by 31 December 90 days, a quarter of the target.
+    figures = {  # code: (placements target, logged)
+        "AAA-01": (120, 18),  # expected 30: 18/30 = 60 %
+        "AAA-31": (120, 5),  # expected 30: 5/30 = 16.67 % → 17 %
+        "AAA-32": (50, 8),  # expected 12.5 → 13: 8/13 = 61.54 % → 62 %
+        "AAA-33": (32, 1),  # expected 8: 1/8 = 12.5 % → 13 % (half up)
+    }
+    stations = [world.station_a]
+    saved(world)
+    log(world.station_a, START, placements=18)
+    for code, (target, logged) in figures.items():
+        if code == "AAA-01":
+            continue
+        station = make_station(region=world.town_a, code=code, name=f"站{code}")
+        contract_save(
+            contract=new_contract(station, world.bureau_a, target_placements=target),
+            actor=world.bureau_a,
+            reason="中标",
+        )
+        log(station, START, placements=logged)
+        stations.append(station)
+    campaign = yunmeng_campaign(world, "ym-share", stations)
+    client.force_login(world.bureau_a)
+
+    _, page = campaign_page(client, campaign)
+
+    assert "<th>差额</th><th>完成进度</th>" in page
+    table = page.split("合同目标完成情况", 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = [
+        [re.sub(r"<[^>]+>", "", cell.split("</td>")[0]) for cell in row.split("<td>")[1:]]
+        for row in table.split("</tr>")[:-1]
+    ]
+    assert [(row[0].split(" ")[0], row[2:]) for row in rows] == [
+        ("AAA-33", ["32 人", "1 人", "8 人", "7 人", "13%"]),
+        ("AAA-31", ["120 人", "5 人", "30 人", "25 人", "17%"]),
+        ("AAA-01", ["120 人", "18 人", "30 人", "12 人", "60%"]),
+        ("AAA-32", ["50 人", "8 人", "13 人", "5 人", "62%"]),
+    ]
