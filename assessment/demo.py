@@ -5,6 +5,8 @@
 - quanzhou-2023: on public notice, with an open objection; one market left out for recognition.
 - heshan-2024: published: 12 months × 36 units imported from Excel, ranked 3:4:3 with
   elimination and the group deduction, and rectification orders for the eliminated units.
+- hubei-2024: published: 001's province-wide evaluation of Hubei's gig stations on the Yunmeng
+  policy, and the province's three demonstration stations (服务示范零工驿站) chosen from its ranking.
 - huizhou-2024: results computed: the 30 pilot employment stations of 003 scored on site by the
   city's assessor (some after a self-evaluation), locked, and rated 五星 to 一星.
 Existing campaigns are left as they are, so load_demo stays safe to run again.
@@ -395,6 +397,23 @@ def load_quanzhou(users: dict[str, User]) -> None:
     )
 
 
+def _notice_and_publish(campaign: Campaign, actor: User) -> None:
+    """Put computed results on notice and publish them. The demo replays a notice that ran last
+    month: its period is dated as it was, then it is published."""
+    today, now = timezone.localdate(), timezone.now()
+    campaign_notice_start(
+        campaign=campaign,
+        actor=actor,
+        first_day=today,
+        last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
+    )
+    Campaign.objects.filter(pk=campaign.pk).update(
+        notice_start=now - datetime.timedelta(days=20), notice_end=now - datetime.timedelta(days=13)
+    )
+    campaign.refresh_from_db()
+    campaign_publish(campaign=campaign, actor=actor)
+
+
 def load_heshan(users: dict[str, User]) -> None:
     rng = random.Random(430903)
     now = timezone.now()
@@ -417,19 +436,7 @@ def load_heshan(users: dict[str, User]) -> None:
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
     campaign_results_compute(campaign=campaign, actor=admin)
-    today = timezone.localdate()
-    campaign_notice_start(
-        campaign=campaign,
-        actor=admin,
-        first_day=today,
-        last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
-    )
-    # The demo replays a notice that ran last month: its period is dated as it was, then it is published.
-    Campaign.objects.filter(pk=campaign.pk).update(
-        notice_start=now - datetime.timedelta(days=20), notice_end=now - datetime.timedelta(days=13)
-    )
-    campaign.refresh_from_db()
-    campaign_publish(campaign=campaign, actor=admin)
+    _notice_and_publish(campaign, admin)
     for result in campaign.results.filter(eliminated=True).select_related("station"):
         rectification_issue(
             station=result.station,
@@ -655,6 +662,13 @@ def load_huizhou(users: dict[str, User]) -> None:
     )
 
 
+def load_hubei_province(users: dict[str, User]) -> None:
+    # 001's province-wide evaluation and its demonstration stations (assessment/demo_recommendations.py).
+    from assessment.demo_recommendations import load_hubei_demonstrations
+
+    load_hubei_demonstrations(users)
+
+
 def load_demo_campaigns(users: dict[str, User]) -> list[str]:
     """Build each demo campaign that does not exist yet; return the codes built."""
     built = []
@@ -663,6 +677,7 @@ def load_demo_campaigns(users: dict[str, User]) -> list[str]:
         ("quanzhou-2023", load_quanzhou),
         ("heshan-2024", load_heshan),
         ("huizhou-2024", load_huizhou),
+        ("hubei-2024", load_hubei_province),
     ):
         if not Campaign.objects.filter(code=code).exists():
             loader(users)

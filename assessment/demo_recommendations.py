@@ -5,19 +5,29 @@ keeps one back with its reason (12月11日–20日), one still waits for it; the
 forwarded ones and recognises three (2025年1月), one still waits for it. Each move goes through the
 services, made by the district's, the city's and the province's clerks; the timestamps of the moves
 are then dated as 004 sets them, as the demo does with the notice it replays.
+
+001's province-wide evaluation: 湖北省 runs its own campaign over the province's gig stations, scored
+on site by the province's clerk (hb-bureau), published, and selects the top three of its ranking as
+demonstration stations (服务示范零工驿站).
 """
 
 import datetime
+import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from assessment.models import Campaign, Recommendation
+from django.utils import timezone
+
+from assessment.models import Campaign, Policy, Recommendation, ScoreSheet
+from assessment.services.campaigns import campaign_open, campaign_results_compute
 from assessment.services.recommendations import (
+    demonstrations_select,
     recommendation_city_review,
     recommendation_decide,
     recommendations_create,
 )
-from stations.models import User
+from assessment.services.sheets import sheet_lock
+from stations.models import Region, Station, StationKind, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RECOMMENDED_AT = datetime.datetime(2024, 12, 10, 10, 0, tzinfo=SHANGHAI)
@@ -75,3 +85,41 @@ def load_heshan_recommendations(campaign: Campaign, users: dict[str, User]) -> N
         Recommendation.objects.filter(pk=rec.pk).update(
             decided_at=datetime.datetime(2025, 1, 10, 9, 30, tzinfo=SHANGHAI)
         )
+
+
+def load_hubei_demonstrations(users: dict[str, User]) -> None:
+    """001's province-wide evaluation. The demo's only Hubei policy is Yunmeng's (a county's); the
+    province's campaign may use it (campaign_open accepts a policy of a region within the campaign's),
+    and it is narrowed to the gig stations (零工驿站), the stations 001 selects from."""
+    # Imported here: assessment.demo imports this module from inside its loaders.
+    from assessment.demo import _import_rows, _notice_and_publish, _points_inputs
+
+    rng = random.Random(2025)  # noqa: S311 -- demo figures; this seed leaves no tie at third place
+    now = timezone.now()
+    province = users["hb-bureau"]
+    hubei = Region.objects.get(code="420000")
+    campaign = Campaign.objects.create(
+        code="hubei-2024",
+        name="湖北省2024年度零工驿站服务绩效评价",
+        policy=Policy.objects.filter(code="yunmeng-2024").order_by("-version").first(),
+        region=hubei,
+        year=2024,
+        self_evaluation_due=now + datetime.timedelta(days=1),
+        onsite_due=timezone.localdate() + datetime.timedelta(days=1),
+        assessed_on=datetime.date(2024, 12, 31),
+    )
+    gig = Station.objects.filter(kind=StationKind.GIG_STATION, region__path__startswith=hubei.path)
+    campaign_open(campaign=campaign, actor=province, stations=list(gig))
+    # The province's on-site scores, entered by its clerk through the Excel import.
+    quality = {code: 0.7 + 0.25 * rng.random() for code in gig.values_list("code", flat=True)}
+    _import_rows(campaign, province, lambda s: _points_inputs(s, quality[s.station.code], rng))
+    for sheet in ScoreSheet.objects.filter(campaign=campaign):
+        sheet_lock(sheet=sheet, actor=province, reason="省级实地评价，与台账核对一致")
+    campaign_results_compute(campaign=campaign, actor=province)
+    _notice_and_publish(campaign, province)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        self_evaluation_due=datetime.datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI),
+        onsite_due=datetime.date(2025, 1, 20),
+    )
+    best = campaign.results.filter(eliminated=False, eligible=True).order_by("-score", "station__code")[:3]
+    demonstrations_select(campaign=campaign, results=list(best), actor=province)

@@ -230,7 +230,8 @@ class StationAdmin(ObjectActionMixin, ScopedAdmin):
     ]
     search_fields = ["code", "name", "operator_organisation", "operator_credit_code", "address"]
     autocomplete_fields = ["region", "operators", "default_assessor"]
-    readonly_fields = ["status", "status_link", "created_at", "updated_at"]
+    # The level's date is written by the recognising decision (station_recognition_set), not typed.
+    readonly_fields = ["status", "status_link", "recognition_level_on", "created_at", "updated_at"]
     inlines = [StationHistoryInline]
     transitions = STATION_STATUS_TRANSITIONS
     moves = STATION_MOVES
@@ -244,6 +245,7 @@ class StationAdmin(ObjectActionMixin, ScopedAdmin):
                 "fields": [
                     "recognized_on",
                     "recognition_level",
+                    "recognition_level_on",
                     "assessment_group",
                     "operating_mode",
                     ("purchase_contract_start", "purchase_contract_end"),

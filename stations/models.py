@@ -188,6 +188,9 @@ class Station(models.Model):
     recognition_level = models.CharField(
         "认定级别", max_length=16, choices=RecognitionLevel.choices, blank=True
     )
+    # The date of the current level (a later, higher level moves it); `recognized_on` stays the first
+    # recognition, from which eligibility and the one-time subsidy count.
+    recognition_level_on = models.DateField("认定级别日期", null=True, blank=True)
     assessment_group = models.CharField(
         "考核分组", max_length=16, blank=True, help_text="赫山区按 4 个单位一组捆绑考核，如 G1。"
     )

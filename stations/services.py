@@ -204,8 +204,9 @@ def station_recognition_set(
     is one of Station.RecognitionLevel and a reason is given. After: `recognition_level` is the new
     level; `recognized_on` is set to `on` only when the station had no recognition date, since that
     date is its first recognition (eligibility and the one-time subsidy count from it) and a later
-    level does not move it. One audit entry (`station.recognition_set`) lists the changed facts and
-    the level's date. Raises Forbidden or ValidationError (nothing saved).
+    level does not move it; `recognition_level_on` is `on`, the date of this level. One audit entry
+    (`station.recognition_set`) lists the changed facts, the level's date among them. Raises
+    Forbidden or ValidationError (nothing saved).
     """
     require(may_manage(actor, station.region), "只有站点所在区域或上级的人社局工作人员可以认定站点级别。")
     if level not in Station.RecognitionLevel.values:
@@ -215,13 +216,21 @@ def station_recognition_set(
     reason = _reason(reason)
     with transaction.atomic():
         locked = Station.objects.select_for_update().get(pk=station.pk)
-        before = Station(recognition_level=locked.recognition_level, recognized_on=locked.recognized_on)
+        before = Station(
+            recognition_level=locked.recognition_level,
+            recognized_on=locked.recognized_on,
+            recognition_level_on=locked.recognition_level_on,
+        )
         locked.recognition_level = level
+        locked.recognition_level_on = on
         if locked.recognized_on is None:
             locked.recognized_on = on
-        changes = changed_fields(before, locked, ("recognition_level", "recognized_on"))
-        changes["认定级别日期"] = ["", f"{on:%Y-%m-%d}"]
-        locked.save(update_fields=["recognition_level", "recognized_on", "updated_at"])
+        changes = changed_fields(
+            before, locked, ("recognition_level", "recognized_on", "recognition_level_on")
+        )
+        locked.save(
+            update_fields=["recognition_level", "recognized_on", "recognition_level_on", "updated_at"]
+        )
         record_audit(
             target=locked,
             actor=actor,
@@ -231,6 +240,7 @@ def station_recognition_set(
             changes=changes,
         )
     station.recognition_level, station.recognized_on = locked.recognition_level, locked.recognized_on
+    station.recognition_level_on = locked.recognition_level_on
     return station
 
 

@@ -150,10 +150,11 @@ def test_the_decision_writes_the_level_to_the_station_with_an_audit_row(world, p
     station = Station.objects.get(pk=world.station_a.pk)
     # A station without a recognition date gets this one as its first; the level is the decided one.
     assert (station.recognition_level, station.recognized_on) == ("city", datetime.date(2025, 1, 8))
+    assert station.recognition_level_on == datetime.date(2025, 1, 8)
     entry = AuditEntry.objects.get(action="station.recognition_set")
     assert entry.actor == people["province"] and entry.station == world.station_a
     assert entry.changes["recognition_level"] == ["区（县）级", "市级"]
-    assert entry.changes["认定级别日期"] == ["", "2025-01-08"]
+    assert entry.changes["recognition_level_on"] == ["", "2025-01-08"]
 
 
 def test_a_later_level_keeps_the_first_recognition_date(world, published, people):
@@ -170,7 +171,11 @@ def test_a_later_level_keeps_the_first_recognition_date(world, published, people
         opinion="",
     )
     station = Station.objects.get(pk=world.station_a.pk)
+    # The first recognition stays; the level and its own date are the decision's.
     assert (station.recognition_level, station.recognized_on) == ("province", first)
+    assert station.recognition_level_on == datetime.date(2025, 1, 8)
+    changes = AuditEntry.objects.get(action="station.recognition_set").changes
+    assert "recognized_on" not in changes and changes["recognition_level_on"] == ["", "2025-01-08"]
 
 
 def test_refusals_need_a_reason_and_leave_the_station_alone(world, published, people):

@@ -1,3 +1,4 @@
+import datetime
 import io
 
 from django.core.management import call_command
@@ -67,4 +68,19 @@ def test_load_demo_builds_the_seed_counties_and_can_run_twice(db, settings, tmp_
     assert {r.city.name for r in recommendations} == {"益阳市"}
     for rec in recommendations.filter(status="recognised"):
         assert rec.station.recognition_level == rec.decided_level
+        assert rec.station.recognition_level_on == datetime.date(2025, 1, 10)
         assert rec.score_county is not None and rec.score_city is not None and rec.score_province is not None
+
+    # 001's province-wide evaluation: published, and its three best (after two loads) are the
+    # demonstration stations, ranked 1–3, with no station tied with the third left out.
+    from assessment.models import Demonstration
+
+    province = Campaign.objects.get(name="湖北省2024年度零工驿站服务绩效评价")
+    assert (province.region.code, province.status) == ("420000", Campaign.Status.PUBLISHED)
+    ranking = list(province.results.order_by("-score").values_list("station__code", "score"))
+    assert len(ranking) == 7 and ranking[2][1] > ranking[3][1]
+    chosen = Demonstration.objects.filter(campaign=province).order_by("rank")
+    assert [(d.station.code, d.rank, d.title) for d in chosen] == [
+        (code, rank, "服务示范零工驿站") for rank, (code, _) in enumerate(ranking[:3], start=1)
+    ]
+    assert User.objects.get(username="hb-bureau").check_password("demo-pass-2024")

@@ -111,8 +111,6 @@ def test_an_action_page_says_when_the_claims_state_does_not_allow_the_move(clien
     page = client.get(reverse("admin:subsidies_subsidyclaim_pay", args=[claim.pk])).content.decode()
 
     assert "当前状态下不能办理此事项" in page
-    assert "<form" not in page.split('id="content"')[-1]  # the reason and the way back, not a dead form
-    assert "返回补助申报" in page
     page = client.get(reverse("admin:subsidies_subsidyclaim_review", args=[claim.pk])).content.decode()
     assert "当前状态下不能办理此事项" not in page
 

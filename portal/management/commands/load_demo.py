@@ -215,6 +215,8 @@ class Command(BaseCommand):
             ("hs-bureau", User.Role.BUREAU, regions["430903"], "彭", "伟", False),
             ("yy-bureau", User.Role.BUREAU, regions["430900"], "曾", "红", False),
             ("hn-bureau", User.Role.BUREAU, regions["430000"], "谭", "志刚", False),
+            # 001's province-wide evaluation and its demonstration stations.
+            ("hb-bureau", User.Role.BUREAU, regions["420000"], "汪", "建华", False),
         ]
         organisations = {
             "assessor1": "云梦县众信评估咨询有限公司",
