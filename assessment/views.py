@@ -50,6 +50,7 @@ from assessment.services.sheets import (
     evidence_add,
     evidence_remove,
     input_warnings,
+    onsite_refusal,
     sheet_gaps,
     sheet_onsite_save,
     sheet_onsite_submit,
@@ -239,6 +240,11 @@ def sheet_onsite_edit(request, pk):
     sheet = sheet_get(actor=request.user, pk=pk)
     if not assessor_may_score(request.user, sheet):
         raise Http404
+    refusal = onsite_refusal(sheet, request.user)
+    if refusal is not None:
+        # Assessed, locked, a campaign no longer open or past its deadline: the sheet, and why.
+        messages.warning(request, refusal)
+        return redirect("assessment:sheet_detail", pk=sheet.pk)
     fields = input_fields(sheet.campaign.policy, kind=sheet.station.kind, month=sheet.month)
     # The log's totals and the contracts' targets the bound inputs are compared with.
     figures = sheet_bound_figures(sheet)

@@ -21,7 +21,7 @@ from assessment.worklog_inputs import (
 )
 from core.models import AuditEntry
 from core.notify import notify_after_commit
-from core.permissions import is_assigned_assessor, may_manage, operates, require
+from core.permissions import Forbidden, is_assigned_assessor, may_manage, operates, require
 from core.workflow import Move, record_audit, transition
 from stations.models import User
 
@@ -312,6 +312,21 @@ def _require_onsite_open(sheet: ScoreSheet, actor: User) -> None:
         raise ValidationError(f"现场评估已于 {campaign.onsite_due:%Y年%m月%d日} 截止，请联系人社局调整期限。")
     if sheet.status not in {ScoreSheet.Status.DRAFT, ScoreSheet.Status.SUBMITTED}:
         raise ValidationError(f"评分表已是“{sheet.get_status_display()}”状态，不能再修改现场评分。")
+
+
+def onsite_refusal(sheet: ScoreSheet, actor: User) -> str | None:
+    """Why `actor` cannot score `sheet` on site now (in the words a save would refuse with), or None.
+
+    The on-site page asks before drawing its form, so an assessor opening a locked or assessed
+    sheet, or one past the deadline, reads why instead of filling a form every save would refuse.
+    """
+    try:
+        _require_onsite_open(sheet, actor)
+    except ValidationError as exc:
+        return " ".join(exc.messages)
+    except Forbidden as exc:
+        return str(exc)
+    return None
 
 
 def sheet_onsite_save(

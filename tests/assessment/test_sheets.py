@@ -441,3 +441,16 @@ def test_a_correction_after_publication_is_refused(world, assessed):
             reason="迟到的更正",
         )
     assert CampaignResult.objects.get().score == Decimal("92.00")
+
+
+def test_opening_a_locked_sheets_on_site_page_shows_the_sheet_and_why_not_a_form(client, world, assessed):
+    # An assessor following an old link: the page every save would refuse is not drawn.
+    sheet_lock(sheet=assessed, actor=world.bureau_a)
+    client.force_login(world.assessor_a)
+
+    response = client.get(reverse("assessment:sheet_onsite_edit", args=[assessed.pk]), follow=True)
+
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("assessment:sheet_detail", args=[assessed.pk])
+    assert "评分表已是“已审定锁定”状态，不能再修改现场评分。" in page
+    assert "提交现场评分" not in page
