@@ -46,7 +46,13 @@ from assessment.services.sheet_import import SheetImportError, import_template_s
 from assessment.sheet_view import sheet_rows
 from assessment.templatetags.money import yuan
 from assessment.worklog_inputs import sheet_log_notes
-from core.admin_base import ObjectActionMixin, ScopedAdmin, ScopedInline
+from core.admin_base import (
+    ObjectActionMixin,
+    PersonalFieldInFullMixin,
+    ReferenceSearchMixin,
+    ScopedAdmin,
+    ScopedInline,
+)
 from core.jobs import JobStarted
 from core.permissions import may_change_in_admin, may_manage
 from core.workflow import move_named, states_open_to
@@ -1488,7 +1494,9 @@ class EntitlementAdmin(StationSearchMixin, ScopedAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(CampaignListMixin, ObjectActionMixin, ScopedAdmin):
+class ObjectionAdmin(
+    PersonalFieldInFullMixin, ReferenceSearchMixin, CampaignListMixin, ObjectActionMixin, ScopedAdmin
+):
     list_display = ["reference", "station", "campaign", "filed_at", "status", "name", "masked_contact"]
     list_filter = ["status", CampaignFilter]
     search_fields = ["station__code", "station__name", "name"]
@@ -1525,37 +1533,20 @@ class ObjectionAdmin(CampaignListMixin, ObjectActionMixin, ScopedAdmin):
     @admin.display(description="联系方式")
     def contact_in_full(self, obj):
         # Filled by get_object on the change page (which records the look) for the staff who answer.
-        seen = getattr(obj, "_contact_seen", "")
+        seen = getattr(obj, "seen_in_full", "")
         if not seen:
             return mask_contact(obj.contact)
         return format_html('{} <span class="help">（用于答复异议人；本次查看已记入操作记录）</span>', seen)
 
-    def get_fields(self, request, obj=None):
-        # The bureau answers through the contact (the thank-you page promises a reply): staff who run
-        # the station's region see it whole on this page, each look recorded; everyone else masked.
-        fields = list(super().get_fields(request, obj))
-        if obj is not None and objection_services.may_reach_objector(request.user, obj):
-            fields[fields.index("masked_contact")] = "contact_in_full"
-        return fields
+    # The bureau answers through the contact (the thank-you page promises a reply): staff who run
+    # the station's region see it whole on this page, each look recorded; everyone else masked.
+    masked_field, full_field = "masked_contact", "contact_in_full"
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if (
-            obj is not None
-            and request.method == "GET"
-            and request.resolver_match is not None
-            and request.resolver_match.url_name == "assessment_objection_change"
-            and objection_services.may_reach_objector(request.user, obj)
-        ):
-            obj._contact_seen = objection_services.objection_contact_view(objection=obj, actor=request.user)
-        return obj
+    def may_see_in_full(self, user, obj):
+        return objection_services.may_reach_objector(user, obj)
 
-    def get_search_results(self, request, queryset, search_term):
-        # A reference number names one objection: YY-2026-000123 is the row 123.
-        pk = Objection.reference_pk(search_term)
-        if pk is not None:
-            return queryset.filter(pk=pk), False
-        return super().get_search_results(request, queryset, search_term)
+    def record_look(self, obj, user):
+        return objection_services.objection_contact_view(objection=obj, actor=user)
 
     @admin.display(description="附件")
     def attachment_link(self, obj):

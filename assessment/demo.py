@@ -43,7 +43,6 @@ from assessment.services.sheets import (
     sheet_self_save,
     sheet_self_submit,
 )
-from core.working_days import earliest_last_day
 from core.xlsx import XlsxSheet, write_xlsx
 from stations.contracts import contract_targets_for
 from stations.models import Region, Station, User
@@ -378,7 +377,6 @@ def load_quanzhou(users: dict[str, User]) -> None:
         campaign=campaign,
         actor=admin,
         first_day=today,
-        last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
     )
     result = campaign.results.order_by("-score").first()
     objection_file(
@@ -397,7 +395,7 @@ def load_quanzhou(users: dict[str, User]) -> None:
     )
 
 
-def _notice_and_publish(campaign: Campaign, actor: User) -> None:
+def notice_replayed_and_published(campaign: Campaign, actor: User) -> None:
     """Put computed results on notice and publish them. The demo replays a notice that ran last
     month: its period is dated as it was, then it is published."""
     today, now = timezone.localdate(), timezone.now()
@@ -405,7 +403,6 @@ def _notice_and_publish(campaign: Campaign, actor: User) -> None:
         campaign=campaign,
         actor=actor,
         first_day=today,
-        last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
     )
     Campaign.objects.filter(pk=campaign.pk).update(
         notice_start=now - datetime.timedelta(days=20), notice_end=now - datetime.timedelta(days=13)
@@ -436,7 +433,7 @@ def load_heshan(users: dict[str, User]) -> None:
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=admin)
     campaign_results_compute(campaign=campaign, actor=admin)
-    _notice_and_publish(campaign, admin)
+    notice_replayed_and_published(campaign, admin)
     for result in campaign.results.filter(eliminated=True).select_related("station"):
         rectification_issue(
             station=result.station,

@@ -92,7 +92,7 @@ def load_hubei_demonstrations(users: dict[str, User]) -> None:
     province's campaign may use it (campaign_open accepts a policy of a region within the campaign's),
     and it is narrowed to the gig stations (零工驿站), the stations 001 selects from."""
     # Imported here: assessment.demo imports this module from inside its loaders.
-    from assessment.demo import _import_rows, _notice_and_publish, _points_inputs
+    from assessment.demo import _import_rows, _points_inputs, notice_replayed_and_published
 
     rng = random.Random(2025)  # noqa: S311 -- demo figures; this seed leaves no tie at third place
     now = timezone.now()
@@ -116,7 +116,7 @@ def load_hubei_demonstrations(users: dict[str, User]) -> None:
     for sheet in ScoreSheet.objects.filter(campaign=campaign):
         sheet_lock(sheet=sheet, actor=province, reason="省级实地评价，与台账核对一致")
     campaign_results_compute(campaign=campaign, actor=province)
-    _notice_and_publish(campaign, province)
+    notice_replayed_and_published(campaign, province)
     Campaign.objects.filter(pk=campaign.pk).update(
         self_evaluation_due=datetime.datetime(2025, 1, 10, 18, 0, tzinfo=SHANGHAI),
         onsite_due=datetime.date(2025, 1, 20),

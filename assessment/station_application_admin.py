@@ -20,7 +20,7 @@ from assessment.admin_forms import ConfirmForm
 from assessment.models import Entitlement
 from assessment.services.station_recognition import application_recognise
 from assessment.templatetags.money import yuan
-from core.admin_base import ObjectActionMixin, ScopedAdmin
+from core.admin_base import ObjectActionMixin, PersonalFieldInFullMixin, ReferenceSearchMixin, ScopedAdmin
 from core.filechecks import format_size
 from core.permissions import Forbidden, may_change_in_admin
 from core.uploads import stored_file_response
@@ -98,7 +98,7 @@ def refuse(application, data, user) -> str:
 
 
 @admin.register(StationApplication)
-class StationApplicationAdmin(ObjectActionMixin, ScopedAdmin):
+class StationApplicationAdmin(PersonalFieldInFullMixin, ReferenceSearchMixin, ObjectActionMixin, ScopedAdmin):
     list_display = [
         "reference_shown",
         "station_name",
@@ -158,7 +158,7 @@ class StationApplicationAdmin(ObjectActionMixin, ScopedAdmin):
     @admin.display(description="联系人手机号")
     def phone_in_full(self, obj):
         # Filled by get_object on the change page (which records the look) for the bureau that decides.
-        seen = getattr(obj, "_phone_seen", "")
+        seen = getattr(obj, "seen_in_full", "")
         if not seen:
             return obj.masked_contact_phone
         return format_html('{} <span class="help">（用于联系现场核查；本次查看已记入操作记录）</span>', seen)
@@ -208,32 +208,15 @@ class StationApplicationAdmin(ObjectActionMixin, ScopedAdmin):
     def workflow(self, obj):
         return self.move_buttons(obj)
 
-    def get_fields(self, request, obj=None):
-        # The bureau that arranges the on-site check calls the contact: it sees the phone whole on
-        # this page, each look recorded; everyone else masked.
-        fields = list(super().get_fields(request, obj))
-        if obj is not None and services.may_see_papers(request.user, obj):
-            fields[fields.index("masked_phone")] = "phone_in_full"
-        return fields
+    # The bureau that arranges the on-site check calls the contact: it sees the phone whole on
+    # this page, each look recorded; everyone else masked.
+    masked_field, full_field = "masked_phone", "phone_in_full"
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if (
-            obj is not None
-            and request.method == "GET"
-            and request.resolver_match is not None
-            and request.resolver_match.url_name == "stations_stationapplication_change"
-            and services.may_see_papers(request.user, obj)
-        ):
-            obj._phone_seen = services.application_contact_view(application=obj, actor=request.user)
-        return obj
+    def may_see_in_full(self, user, obj):
+        return services.may_see_papers(user, obj)
 
-    def get_search_results(self, request, queryset, search_term):
-        # A reference number names one application: RD-2026-000012(-K7QX) is the row 12.
-        pk = StationApplication.reference_pk(search_term)
-        if pk is not None:
-            return queryset.filter(pk=pk), False
-        return super().get_search_results(request, queryset, search_term)
+    def record_look(self, obj, user):
+        return services.application_contact_view(application=obj, actor=user)
 
     def get_urls(self):
         return [

@@ -101,7 +101,6 @@ class Context:
         from django.utils import timezone
 
         from assessment.services.campaigns import campaign_notice_start, campaign_results_compute
-        from core.working_days import earliest_last_day
 
         campaign = self.monthly_campaign()
         actor = self.superuser()
@@ -115,7 +114,6 @@ class Context:
                     campaign=campaign,
                     actor=actor,
                     first_day=today,
-                    last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
                 )
                 campaign.refresh_from_db()
         except Exception as error:  # the figures fall back to another public campaign

@@ -401,3 +401,53 @@ class ObjectActionMixin:
         # every other action gets the default.
         limit = getattr(self.object_actions[suffix][0], "upload_limit", None)
         return upload_limit(limit)(view) if limit else view
+
+
+class PersonalFieldInFullMixin:
+    """A change page showing one personal field whole to those whose job needs it, masked to others.
+
+    The objection's contact (the bureau answers the objector) and the applicant's phone (the county
+    arranges the on-site check) work alike: `masked_field` is in `fields`; for a viewer
+    `may_see_in_full` admits, it is swapped for `full_field`, and opening the change page (GET only,
+    not its action pages) calls `record_look`, which writes the audit row and returns the value
+    seen, kept on the object as `seen_in_full` for the display method to show.
+    """
+
+    masked_field = ""
+    full_field = ""
+
+    def may_see_in_full(self, user, obj) -> bool:
+        raise NotImplementedError
+
+    def record_look(self, obj, user) -> str:
+        raise NotImplementedError
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and self.may_see_in_full(request.user, obj):
+            fields[fields.index(self.masked_field)] = self.full_field
+        return fields
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        change_page = f"{self.opts.app_label}_{self.opts.model_name}_change"
+        if (
+            obj is not None
+            and request.method == "GET"
+            and request.resolver_match is not None
+            and request.resolver_match.url_name == change_page
+            and self.may_see_in_full(request.user, obj)
+        ):
+            obj.seen_in_full = self.record_look(obj, request.user)
+        return obj
+
+
+class ReferenceSearchMixin:
+    """Searching by a reference number (YY-2026-000123, RD-2026-000012-K7QX) finds that one row;
+    the model's `reference_pk` reads the number, anything else searches as usual."""
+
+    def get_search_results(self, request, queryset, search_term):
+        pk = self.model.reference_pk(search_term)
+        if pk is not None:
+            return queryset.filter(pk=pk), False
+        return super().get_search_results(request, queryset, search_term)

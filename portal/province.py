@@ -42,13 +42,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.demo import notice_replayed_and_published
 from assessment.engine.scoring import FieldRule
 from assessment.models import Campaign, Entitlement, Policy, ScoreSheet
 from assessment.scoring import compiled_policy
 from assessment.services.campaigns import (
-    campaign_notice_start,
     campaign_open,
-    campaign_publish,
     campaign_results_compute,
 )
 from assessment.services.policies import SEED_POLICY_REGIONS, seed_policies_install
@@ -682,21 +681,8 @@ def _run_campaign(
 
     def published() -> str:
         rows = campaign_results_compute(campaign=campaign, actor=actor)
-        now = timezone.now()
-        today = timezone.localdate()
-        campaign_notice_start(
-            campaign=campaign,
-            actor=actor,
-            first_day=today,
-            last_day=earliest_last_day(today, campaign.policy.result_notice_working_days),
-        )
-        # A generated province replays a notice that ran before: dated as it ran, then published
-        # (as load_demo does).
-        Campaign.objects.filter(pk=campaign.pk).update(
-            notice_start=now - datetime.timedelta(days=20), notice_end=now - datetime.timedelta(days=13)
-        )
-        campaign.refresh_from_db()
-        campaign_publish(campaign=campaign, actor=actor)
+        # A generated province replays a notice that ran before, as load_demo does.
+        notice_replayed_and_published(campaign, actor)
         return f"{len(rows)} 个结果，已公示并通报"
 
     clock.step(f"{label} 计算结果、公示、通报", published)

@@ -34,7 +34,7 @@ from core.workflow import (
     record_audit_many,
     transition,
 )
-from core.working_days import day_end, day_start, notice_period, notice_period_refusal
+from core.working_days import day_end, day_start, earliest_last_day, notice_period, notice_period_refusal
 from stations.models import Station, User
 from stations.selectors import bureau_staff_for
 
@@ -524,9 +524,17 @@ def campaign_results_compute(
 
 
 def campaign_notice_start(
-    *, campaign: Campaign, actor: User, first_day: datetime.date, last_day: datetime.date
+    *,
+    campaign: Campaign,
+    actor: User,
+    first_day: datetime.date,
+    last_day: datetime.date | None = None,
 ) -> Campaign:
     """Publish the result list for public notice （公示） from `first_day` to `last_day` (China dates).
+
+    Without `last_day` the notice lasts the policy's minimum: its last day is the earliest one
+    that holds `Policy.result_notice_working_days` working days (what the demo, the generated
+    province and the benchmarks use).
 
     Before: the results stand, the first day is not past, and the period holds at least the
     policy's minimum of working days (`Policy.result_notice_working_days`) on the bureau's working
@@ -537,6 +545,8 @@ def campaign_notice_start(
     """
     require_bureau(actor, campaign)
     today = timezone.localdate()
+    if last_day is None:
+        last_day = earliest_last_day(first_day, campaign.policy.result_notice_working_days)
     if last_day < today:
         # A notice that has already ended would give the public no chance to object.
         raise ValidationError("公示结束时间已过，请重新确定公示期。")

@@ -94,6 +94,14 @@ def test_exactly_the_minimum_is_accepted_and_runs_from_the_first_to_the_end_of_t
     assert entry.reason == "公示期：2026年12月1日至2026年12月7日（5个工作日）"
 
 
+def test_without_a_last_day_the_notice_runs_the_policys_minimum_over_the_holidays(world, results):
+    # From Wed 30 Sep 2026: 30 Sep, 8, 9, 10 (调休上班) and 12 Oct are the five working days.
+    with at(2026, 9, 29, 10, 0):
+        campaign_notice_start(campaign=results, actor=world.bureau_a, first_day=D(2026, 9, 30))
+    results.refresh_from_db()
+    assert results.notice_end == datetime.datetime(2026, 10, 12, 23, 59, 59, 999999, tzinfo=SHANGHAI)
+
+
 def test_one_working_day_less_is_refused_with_the_earliest_allowed_last_day(world, results):
     with at(2026, 12, 1, 9, 30), pytest.raises(ValidationError) as refused:
         campaign_notice_start(
